@@ -1,0 +1,68 @@
+package oauth
+
+import "time"
+
+// Grant types (RFC 6749 §4, RFC 8693 names are not supported).
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantPassword          = "password"
+)
+
+// Client authentication methods (RFC 7591 §2, token_endpoint_auth_method).
+const (
+	AuthMethodBasic = "client_secret_basic"
+	AuthMethodPost  = "client_secret_post"
+	AuthMethodNone  = "none"
+)
+
+// Access-token formats a client may ask for.
+const (
+	FormatJWT    = "jwt"
+	FormatOpaque = "opaque"
+)
+
+// Client is a registered OAuth client.
+//
+// SecretHash is the SHA-256 of a secret authd generated (256 bits of entropy), so a
+// constant-time comparison of hashes is enough and no slow KDF is needed. It is nil
+// for public clients (auth method "none").
+type Client struct {
+	ID                      string
+	SecretHash              []byte
+	Name                    string
+	GrantTypes              []string
+	RedirectURIs            []string
+	Scopes                  []string // allowed scopes; also the default when none is requested
+	TokenEndpointAuthMethod string
+	AccessTokenFormat       string        // FormatJWT or FormatOpaque
+	AccessTokenTTL          time.Duration // zero: the server default
+	FirstParty              bool          // consent is skipped for first-party clients
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// Public reports whether the client has no secret and authenticates with "none".
+func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// AllowsGrant reports whether the client is registered for grant type g.
+func (c *Client) AllowsGrant(g string) bool {
+	for _, x := range c.GrantTypes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// HasRedirectURI reports whether uri is registered, by exact string comparison
+// (RFC 9700 §4.1.3: no pattern matching).
+func (c *Client) HasRedirectURI(uri string) bool {
+	for _, x := range c.RedirectURIs {
+		if x == uri {
+			return true
+		}
+	}
+	return false
+}

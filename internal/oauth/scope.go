@@ -1,0 +1,59 @@
+package oauth
+
+import "strings"
+
+// ParseScope splits a space-delimited scope string (RFC 6749 §3.3), dropping
+// duplicates and keeping the first-seen order.
+func ParseScope(s string) []string {
+	if s == "" {
+		return nil
+	}
+	fields := strings.Fields(s)
+	out := fields[:0]
+	for _, f := range fields {
+		if !contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ValidScopeToken reports whether s is a scope-token per RFC 6749 §3.3:
+// %x21 / %x23-5B / %x5D-7E.
+func ValidScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// JoinScope is the inverse of ParseScope.
+func JoinScope(s []string) string { return strings.Join(s, " ") }
+
+// SubsetOf reports whether every scope in want is in have.
+func SubsetOf(want, have []string) bool {
+	for _, w := range want {
+		if !contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasScope reports whether scopes contains s.
+func HasScope(scopes []string, s string) bool { return contains(scopes, s) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+)
+
+// Sentinel errors; check them with errors.Is.
+var (
+	// ErrNotFound: no such record (or it expired and was purged).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a record with that unique key already exists.
+	ErrConflict = errors.New("store: conflict")
+	// ErrAlreadyUsed: a single-use record (authorization code, rotated refresh
+	// token) was presented again. The record is returned with it so the caller can
+	// revoke what was issued from it.
+	ErrAlreadyUsed = errors.New("store: already used")
+	// ErrUnavailable: the backend cannot be reached or timed out.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Clients stores OAuth clients.
+type Clients interface {
+	// CreateClient inserts c; ErrConflict if c.ID exists.
+	CreateClient(ctx context.Context, c *oauth.Client) error
+	// Client returns the client with that id, or ErrNotFound.
+	Client(ctx context.Context, id string) (*oauth.Client, error)
+	// ListClients returns every client ordered by id.
+	ListClients(ctx context.Context) ([]*oauth.Client, error)
+	// DeleteClient removes a client; ErrNotFound if absent.
+	DeleteClient(ctx context.Context, id string) error
+	// SetClientSecret replaces the secret hash and bumps UpdatedAt; ErrNotFound if absent.
+	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
+}
+
+// AccessToken is an opaque access token as stored: only its SHA-256.
+type AccessToken struct {
+	Hash      []byte // SHA-256 of the token; primary key
+	ClientID  string
+	Subject   string // the user's subject, or the client id for client_credentials
+	Scope     string // space-delimited
+	Audience  []string
+	GrantID   string // the authorization grant (code / refresh family) it came from; "" for client_credentials
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// AccessTokens stores opaque access tokens.
+type AccessTokens interface {
+	// CreateAccessTokens inserts tokens in one transaction: all or none. It
+	// returns only once they are durable.
+	CreateAccessTokens(ctx context.Context, tokens []*AccessToken) error
+	// AccessToken returns the token with that hash, or ErrNotFound (also when revoked).
+	// Expired tokens may still be returned; callers check ExpiresAt.
+	AccessToken(ctx context.Context, hash []byte) (*AccessToken, error)
+	// DeleteAccessToken removes (revokes) a token; deleting an absent one is not an error.
+	DeleteAccessToken(ctx context.Context, hash []byte) error
+}
+
+// Revocations records revoked identifiers that cannot be deleted from a table: the
+// jti of a JWT access token, or a grant id whose JWTs are all revoked. An entry
+// lives until expiresAt, when whatever it names has expired anyway.
+type Revocations interface {
+	// Revoke records id as revoked until expiresAt. Revoking twice keeps the later expiry.
+	Revoke(ctx context.Context, id string, expiresAt time.Time) error
+	// Revoked returns the subset of ids that are revoked (in any order).
+	Revoked(ctx context.Context, ids []string) ([]string, error)
+}
+
+// SigningKey is a JWS signing key. The private key is stored only encrypted.
+type SigningKey struct {
+	ID           string // kid
+	Algorithm    string // ES256, EdDSA or RS256
+	PrivateKey   []byte // ciphertext: AES-256-GCM under the master key
+	PublicJWK    []byte // JSON of the public JWK
+	CreatedAt    time.Time
+	PublishUntil time.Time // zero: current or still valid; else drops out of JWKS after it
+}
+
+// SigningKeys stores signing keys. The current key is the newest one (CreatedAt,
+// then ID) whose PublishUntil is zero.
+type SigningKeys interface {
+	// RotateKey inserts k and, in the same transaction, sets PublishUntil =
+	// publishUntil on every other key whose PublishUntil is zero. ErrConflict if
+	// k.ID exists.
+	RotateKey(ctx context.Context, k *SigningKey, publishUntil time.Time) error
+	// SigningKeys returns every key whose PublishUntil is zero or after now,
+	// newest first.
+	SigningKeys(ctx context.Context, now time.Time) ([]*SigningKey, error)
+}
+
+// User is a person who logs in with a password.
+type User struct {
+	ID           string // subject: random and stable
+	Username     string // unique; already case-folded by the caller
+	Email        string
+	PasswordHash string // Argon2id PHC string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Users stores user accounts.
+type Users interface {
+	// CreateUser inserts u; ErrConflict if the id or username exists.
+	CreateUser(ctx context.Context, u *User) error
+	// User returns the user with that id, or ErrNotFound.
+	User(ctx context.Context, id string) (*User, error)
+	// UserByUsername returns the user with that (case-folded) username, or ErrNotFound.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	// ListUsers returns every user ordered by username.
+	ListUsers(ctx context.Context) ([]*User, error)
+	// DeleteUser removes a user; ErrNotFound if absent.
+	DeleteUser(ctx context.Context, id string) error
+	// SetPasswordHash replaces the hash and bumps UpdatedAt; ErrNotFound if absent.
+	SetPasswordHash(ctx context.Context, id, hash string, now time.Time) error
+	// SetUserDisabled sets the disabled flag and bumps UpdatedAt; ErrNotFound if absent.
+	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
+}
+
+// AuthCode is an authorization code as stored: only its SHA-256.
+type AuthCode struct {
+	Hash          []byte
+	ClientID      string
+	RedirectURI   string
+	Subject       string
+	Scope         string
+	Nonce         string
+	CodeChallenge string // S256 challenge
+	AuthTime      time.Time
+	GrantID       string // every token issued from this code carries it
+	ExpiresAt     time.Time
+}
+
+// AuthCodes stores authorization codes.
+type AuthCodes interface {
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// RedeemAuthCode atomically marks the code used and returns it. If it was
+	// used before, it returns the code and ErrAlreadyUsed; of N concurrent
+	// redemptions exactly one succeeds. ErrNotFound if absent. Expiry is the
+	// caller's to check.
+	RedeemAuthCode(ctx context.Context, hash []byte, now time.Time) (*AuthCode, error)
+}
+
+// RefreshToken is a refresh token as stored: only its SHA-256.
+type RefreshToken struct {
+	Hash      []byte
+	GrantID   string // the family: every rotation keeps it
+	ClientID  string
+	Subject   string
+	Scope     string
+	AuthTime  time.Time
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// RefreshTokens stores refresh tokens in families that rotate.
+type RefreshTokens interface {
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RotateRefreshToken atomically marks the token with oldHash used and inserts
+	// next, returning the old record. If the old one was already used (or its
+	// family revoked) it returns the old record and ErrAlreadyUsed and inserts
+	// nothing; of N concurrent rotations exactly one succeeds. ErrNotFound if
+	// absent. Expiry is the caller's to check.
+	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken, now time.Time) (*RefreshToken, error)
+	// RefreshToken returns the token with that hash if it is neither used nor
+	// revoked, else ErrNotFound.
+	RefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// RevokeGrant revokes every refresh token and deletes every opaque access
+	// token with that grant id. Revoking an unknown grant is not an error.
+	RevokeGrant(ctx context.Context, grantID string) error
+	// DeleteRefreshToken revokes one refresh token (RFC 7009); absent is not an error.
+	DeleteRefreshToken(ctx context.Context, hash []byte) error
+}
+
+// Consents remembers which scopes a user granted a client.
+type Consents interface {
+	// GrantConsent records that subject granted scopes to client, adding to any
+	// earlier grant.
+	GrantConsent(ctx context.Context, subject, clientID string, scopes []string, now time.Time) error
+	// Consent returns the scopes subject granted client; empty if none.
+	Consent(ctx context.Context, subject, clientID string) ([]string, error)
+}
+
+// Session is a browser login session as stored: only the cookie's SHA-256.
+type Session struct {
+	Hash      []byte
+	Subject   string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+}
+
+// Sessions stores browser login sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session, or ErrNotFound. Expiry is the caller's to check.
+	Session(ctx context.Context, hash []byte) (*Session, error)
+	// DeleteSession removes it; absent is not an error.
+	DeleteSession(ctx context.Context, hash []byte) error
+}
+
+// AuditEvent is one row of the audit trail. It never holds a secret or a token.
+type AuditEvent struct {
+	Time     time.Time
+	Type     string // e.g. "token.issued", "login.failed"
+	ClientID string
+	Subject  string
+	IP       string
+	Detail   string // JSON object, free of secrets
+}
+
+// Audit appends to the audit trail.
+type Audit interface {
+	// AppendAudit inserts events in one transaction.
+	AppendAudit(ctx context.Context, events []*AuditEvent) error
+	// AuditEvents returns up to limit events, newest first.
+	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)
+}
+
+// Purger deletes what has expired, in bounded batches so no lock is held long.
+type Purger interface {
+	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
+	// revocations, codes, refresh tokens, sessions, keys past PublishUntil) with
+	// expiry before now, and returns how many rows it deleted in all.
+	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// Store is everything a backend provides. Services should take the narrow
+// interface they use, not this.
+type Store interface {
+	Clients
+	AccessTokens
+	Revocations
+	SigningKeys
+	Users
+	AuthCodes
+	RefreshTokens
+	Consents
+	Sessions
+	Audit
+	Purger
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+	// Close releases every connection.
+	Close() error
+}
