@@ -80,12 +80,13 @@ type SigningKey struct {
 	PublishUntil time.Time // zero: current or still valid; else drops out of JWKS after it
 }
 
-// SigningKeys stores signing keys. The current key is the newest one (CreatedAt,
-// then ID) whose PublishUntil is zero.
+// SigningKeys stores signing keys. Each algorithm has its own current key: the
+// newest one of that algorithm (CreatedAt, then ID) whose PublishUntil is zero.
+// (Access tokens may be ES256 while OpenID Connect needs RS256 id_tokens.)
 type SigningKeys interface {
 	// RotateKey inserts k and, in the same transaction, sets PublishUntil =
-	// publishUntil on every other key whose PublishUntil is zero. ErrConflict if
-	// k.ID exists.
+	// publishUntil on every other key of k's Algorithm whose PublishUntil is zero;
+	// keys of other algorithms are untouched. ErrConflict if k.ID exists.
 	RotateKey(ctx context.Context, k *SigningKey, publishUntil time.Time) error
 	// SigningKeys returns every key whose PublishUntil is zero or after now,
 	// newest first.

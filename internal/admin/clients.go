@@ -1,0 +1,302 @@
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+)
+
+// clientMetadata is RFC 7591 §2 client metadata plus authd's own members.
+// Unknown members are ignored, as RFC 7591 §2 requires.
+type clientMetadata struct {
+	ClientID                string   `json:"client_id,omitempty"`
+	ClientName              string   `json:"client_name,omitempty"`
+	GrantTypes              []string `json:"grant_types,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	Scope                   string   `json:"scope,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
+	AccessTokenFormat       string   `json:"access_token_format,omitempty"`
+	AccessTokenTTL          int64    `json:"access_token_ttl,omitempty"`
+	FirstParty              bool     `json:"first_party,omitempty"`
+}
+
+// clientResponse is RFC 7591 §3.2.1: the metadata, the id, and the secret only
+// when it was just generated.
+type clientResponse struct {
+	clientMetadata
+	ClientSecret          string `json:"client_secret,omitempty"`
+	ClientIDIssuedAt      int64  `json:"client_id_issued_at"`
+	ClientSecretExpiresAt *int64 `json:"client_secret_expires_at,omitempty"`
+	UpdatedAt             int64  `json:"updated_at"`
+}
+
+func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
+	c := &oauth.Client{
+		ID:                      m.ClientID,
+		Name:                    m.ClientName,
+		RedirectURIs:            m.RedirectURIs,
+		TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
+		AccessTokenFormat:       m.AccessTokenFormat,
+		FirstParty:              m.FirstParty,
+	}
+	if c.ID == "" {
+		c.ID = s.randomString(16)
+	} else if !validClientID(c.ID) {
+		return nil, badRequest("client_id", "client_id must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ -")
+	}
+	if len(c.Name) > 200 {
+		return nil, badRequest("client_name", "client_name must be at most 200 characters")
+	}
+	if c.TokenEndpointAuthMethod == "" {
+		c.TokenEndpointAuthMethod = oauth.AuthMethodBasic
+	}
+	switch c.TokenEndpointAuthMethod {
+	case oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone:
+	default:
+		return nil, badRequest("token_endpoint_auth_method", "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")
+	}
+	c.GrantTypes = slices.Compact(slices.Sorted(slices.Values(m.GrantTypes)))
+	if len(c.GrantTypes) == 0 {
+		// RFC 7591 §2 defaults to authorization_code; a client with no redirect
+		// URI cannot use it, so such a client gets client_credentials.
+		if len(c.RedirectURIs) == 0 {
+			c.GrantTypes = []string{oauth.GrantClientCredentials}
+		} else {
+			c.GrantTypes = []string{oauth.GrantAuthorizationCode}
+		}
+	}
+	for _, g := range c.GrantTypes {
+		if !slices.Contains(s.opts.Grants, g) {
+			return nil, badRequest("grant_types", "grant type "+quote(g)+" is not supported; supported: "+strings.Join(s.opts.Grants, ", "))
+		}
+	}
+	if c.AllowsGrant(oauth.GrantClientCredentials) && c.Public() {
+		return nil, badRequest("grant_types", "client_credentials needs a confidential client (token_endpoint_auth_method other than none)")
+	}
+	if c.AllowsGrant(oauth.GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
+		return nil, badRequest("redirect_uris", "authorization_code needs at least one redirect URI")
+	}
+	for _, u := range c.RedirectURIs {
+		if err := validRedirectURI(u); err != "" {
+			return nil, badRequest("redirect_uris", "redirect URI "+quote(u)+" "+err)
+		}
+	}
+	for _, sc := range oauth.ParseScope(m.Scope) {
+		if !oauth.ValidScopeToken(sc) {
+			return nil, badRequest("scope", "scope must be space-separated tokens of printable ASCII without quotes or backslashes")
+		}
+		c.Scopes = append(c.Scopes, sc)
+	}
+	switch c.AccessTokenFormat {
+	case "":
+		c.AccessTokenFormat = oauth.FormatJWT
+	case oauth.FormatJWT, oauth.FormatOpaque:
+	default:
+		return nil, badRequest("access_token_format", "access_token_format must be jwt or opaque")
+	}
+	if m.AccessTokenTTL < 0 || time.Duration(m.AccessTokenTTL)*time.Second > s.opts.MaxTokenTTL {
+		return nil, badRequest("access_token_ttl", "access_token_ttl must be from 1 to "+itoa(int64(s.opts.MaxTokenTTL/time.Second))+" seconds (0: the server default)")
+	}
+	c.AccessTokenTTL = time.Duration(m.AccessTokenTTL) * time.Second
+	return c, nil
+}
+
+func validClientID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '_' || ch == '~' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRedirectURI applies RFC 6749 §3.1.2 and RFC 8252 §7: absolute, no
+// fragment; https, or http only on loopback, or a private-use scheme for native
+// apps. It returns what is wrong, or "".
+func validRedirectURI(raw string) string {
+	if len(raw) > 2000 {
+		return "is too long"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return "must be an absolute URI"
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "must not contain a fragment"
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return "must have a host"
+		}
+	case "http":
+		h := u.Hostname()
+		if h != "localhost" && h != "127.0.0.1" && h != "::1" {
+			return "may use http only for loopback (localhost, 127.0.0.1, ::1); use https"
+		}
+	case "javascript", "data", "vbscript", "file":
+		return "uses a forbidden scheme"
+	default:
+		// Private-use schemes (RFC 8252 §7.1) must look like reverse DNS.
+		if !strings.Contains(u.Scheme, ".") {
+			return "must use https, loopback http, or a reverse-DNS private-use scheme"
+		}
+	}
+	return ""
+}
+
+func quote(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return `"` + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' {
+			return '?'
+		}
+		return r
+	}, s) + `"`
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (s *Server) randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if s.opts.Random != nil {
+		s.opts.Random(b)
+	} else {
+		_, _ = rand.Read(b)
+	}
+	return b
+}
+
+func (s *Server) randomString(n int) string {
+	return base64.RawURLEncoding.EncodeToString(s.randomBytes(n))
+}
+
+// newSecret returns a 256-bit random secret and its SHA-256: high entropy makes
+// a slow KDF pointless (ARCHITECTURE.md, request flow step 2).
+func (s *Server) newSecret() (string, []byte) {
+	secret := s.randomString(32)
+	h := sha256.Sum256([]byte(secret))
+	return secret, h[:]
+}
+
+func toResponse(c *oauth.Client) *clientResponse {
+	return &clientResponse{
+		clientMetadata: clientMetadata{
+			ClientID:                c.ID,
+			ClientName:              c.Name,
+			GrantTypes:              c.GrantTypes,
+			RedirectURIs:            c.RedirectURIs,
+			Scope:                   oauth.JoinScope(c.Scopes),
+			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+			AccessTokenFormat:       c.AccessTokenFormat,
+			AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
+			FirstParty:              c.FirstParty,
+		},
+		ClientIDIssuedAt: c.CreatedAt.Unix(),
+		UpdatedAt:        c.UpdatedAt.Unix(),
+	}
+}
+
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
+	var m clientMetadata
+	if err := decode(r, &m); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	c, err := s.validate(&m)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	now := s.opts.Now().UTC()
+	c.CreatedAt, c.UpdatedAt = now, now
+	var secret string
+	if !c.Public() {
+		secret, c.SecretHash = s.newSecret()
+	}
+	if err := s.clients.CreateClient(r.Context(), c); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.opts.OnClientChange(r.Context(), c.ID)
+	resp := toResponse(c)
+	resp.ClientSecret = secret
+	if secret != "" {
+		never := int64(0)
+		resp.ClientSecretExpiresAt = &never
+	}
+	w.Header().Set("Location", "/admin/clients/"+url.PathEscape(c.ID))
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.clients.ListClients(r.Context())
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	out := make([]*clientResponse, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toResponse(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
+	c, err := s.clients.Client(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toResponse(c))
+}
+
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.clients.DeleteClient(r.Context(), id); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.opts.OnClientChange(r.Context(), id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type secretResponse struct {
+	ClientID              string `json:"client_id"`
+	ClientSecret          string `json:"client_secret"`
+	ClientSecretExpiresAt int64  `json:"client_secret_expires_at"`
+}
+
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	c, err := s.clients.Client(r.Context(), id)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	if c.Public() {
+		writeProblem(w, r, s.log, &Error{Status: http.StatusConflict, Detail: "a public client (token_endpoint_auth_method none) has no secret"})
+		return
+	}
+	secret, hash := s.newSecret()
+	if err := s.clients.SetClientSecret(r.Context(), id, hash, s.opts.Now().UTC()); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.opts.OnClientChange(r.Context(), id)
+	writeJSON(w, http.StatusOK, secretResponse{ClientID: id, ClientSecret: secret})
+}

@@ -1,0 +1,139 @@
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// ClientStore is the slice of the store the client endpoints use.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c *oauth.Client) error
+	Client(ctx context.Context, id string) (*oauth.Client, error)
+	ListClients(ctx context.Context) ([]*oauth.Client, error)
+	DeleteClient(ctx context.Context, id string) error
+	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
+}
+
+// KeyRotator rotates signing keys (keys.Manager).
+type KeyRotator interface {
+	Rotate(ctx context.Context, alg string) (*store.SigningKey, error)
+}
+
+// Options configures the admin API.
+type Options struct {
+	Token        string // the bearer token callers must present
+	MaxBodyBytes int64
+	MaxTokenTTL  time.Duration // upper bound for access_token_ttl
+	// Grants are the grant types clients may register for: those the token
+	// service serves.
+	Grants []string
+	Now    func() time.Time
+	Random func([]byte)
+	// OnClientChange runs after a client is changed or deleted, so caches drop it.
+	OnClientChange func(ctx context.Context, clientID string)
+}
+
+// Server is the admin API.
+type Server struct {
+	clients ClientStore
+	keys    KeyRotator
+	log     *slog.Logger
+	opts    Options
+	token   [32]byte
+	handler http.Handler
+}
+
+// New builds the admin API handler.
+func New(clients ClientStore, keys KeyRotator, log *slog.Logger, opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 64 << 10
+	}
+	if opts.MaxTokenTTL == 0 {
+		opts.MaxTokenTTL = 24 * time.Hour
+	}
+	if opts.Grants == nil {
+		opts.Grants = []string{oauth.GrantClientCredentials}
+	}
+	if opts.OnClientChange == nil {
+		opts.OnClientChange = func(context.Context, string) {}
+	}
+	s := &Server{clients: clients, keys: keys, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /admin/clients", s.createClient)
+	mux.HandleFunc("GET /admin/clients", s.listClients)
+	mux.HandleFunc("GET /admin/clients/{id}", s.getClient)
+	mux.HandleFunc("DELETE /admin/clients/{id}", s.deleteClient)
+	mux.HandleFunc("POST /admin/clients/{id}/secret", s.rotateSecret)
+	mux.HandleFunc("POST /admin/keys/rotate", s.rotateKey)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})
+	})
+	s.handler = httpapi.Middleware(s.authenticate(mux), log, opts.MaxBodyBytes)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// authenticate checks the bearer token in constant time (comparing hashes, so
+// the length of the token does not leak either).
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		const prefix = "bearer "
+		if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+			writeProblem(w, r, s.log, &Error{Status: http.StatusUnauthorized, Detail: "an admin bearer token is required"})
+			return
+		}
+		got := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
+		if subtle.ConstantTimeCompare(got[:], s.token[:]) != 1 {
+			writeProblem(w, r, s.log, &Error{Status: http.StatusUnauthorized, Detail: "the admin bearer token is not valid"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type rotateKeyRequest struct {
+	Algorithm string `json:"algorithm"`
+}
+
+type rotateKeyResponse struct {
+	KeyID     string    `json:"kid"`
+	Algorithm string    `json:"algorithm"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
+	var req rotateKeyRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
+	}
+	switch req.Algorithm {
+	case "", "ES256", "EdDSA", "RS256":
+	default:
+		writeProblem(w, r, s.log, badRequest("algorithm", "algorithm must be ES256, EdDSA or RS256"))
+		return
+	}
+	k, err := s.keys.Rotate(r.Context(), req.Algorithm)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.log.Info("signing key rotated", "kid", k.ID, "algorithm", k.Algorithm)
+	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt.UTC()})
+}

@@ -1,0 +1,280 @@
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/authd/authd/internal/keys"
+)
+
+// Config is every setting authd reads.
+type Config struct {
+	Listen      string // AUTHD_LISTEN: public API address
+	AdminListen string // AUTHD_ADMIN_LISTEN: admin API address
+	Issuer      string // AUTHD_ISSUER: default http://<Listen>
+	DataDir     string // AUTHD_DATA_DIR
+	DatabaseURL string // AUTHD_DATABASE_URL: empty = SQLite in DataDir; postgres://… = PostgreSQL
+	RedisURL    string // AUTHD_REDIS_URL: empty = in-process cache only
+	AdminToken  string // AUTHD_ADMIN_TOKEN: empty = generated into DataDir
+	MasterKey   []byte // AUTHD_MASTER_KEY: base64 of 32 bytes; empty = generated into DataDir (SQLite only)
+	LogLevel    slog.Level
+
+	SigningAlg     string        // AUTHD_SIGNING_ALG: access-token algorithm (ES256, EdDSA, RS256)
+	AccessTokenTTL time.Duration // AUTHD_ACCESS_TOKEN_TTL: default for clients that set none
+	MaxTokenTTL    time.Duration // AUTHD_MAX_TOKEN_TTL: upper bound on any access token
+	KeyRetain      time.Duration // derived: how long a replaced key stays in the JWKS
+	MaxBodyBytes   int64         // AUTHD_MAX_BODY_BYTES
+	AutoMigrate    bool          // AUTHD_AUTO_MIGRATE: serve applies migrations on start
+
+	DBMaxConns         int32         // AUTHD_DB_MAX_CONNS (PostgreSQL)
+	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
+	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
+}
+
+// Error names the setting that is wrong.
+type Error struct {
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Msg }
+
+// keyNames are every recognised setting; anything else in a file is an error, so
+// a typo does not silently fall back to a default.
+var keyNames = []string{
+	"AUTHD_LISTEN", "AUTHD_ADMIN_LISTEN", "AUTHD_ISSUER", "AUTHD_DATA_DIR",
+	"AUTHD_DATABASE_URL", "AUTHD_REDIS_URL", "AUTHD_ADMIN_TOKEN", "AUTHD_MASTER_KEY",
+	"AUTHD_LOG_LEVEL", "AUTHD_SIGNING_ALG", "AUTHD_ACCESS_TOKEN_TTL", "AUTHD_MAX_TOKEN_TTL",
+	"AUTHD_MAX_BODY_BYTES", "AUTHD_AUTO_MIGRATE", "AUTHD_DB_MAX_CONNS",
+	"AUTHD_DB_STATEMENT_TIMEOUT", "AUTHD_SHUTDOWN_TIMEOUT",
+}
+
+// Load reads the file at path (if not empty) and then the environment through
+// getenv, applies defaults and validates.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	vals := map[string]string{}
+	if path != "" {
+		fileVals, err := readFile(path)
+		if err != nil {
+			return nil, err
+		}
+		vals = fileVals
+	}
+	for _, k := range keyNames {
+		if v := getenv(k); v != "" {
+			vals[k] = v
+		}
+	}
+	return parse(vals)
+}
+
+func readFile(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{"--config", err.Error()}
+	}
+	raw := map[string]any{}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".toml":
+		err = toml.Unmarshal(data, &raw)
+	case ".yaml", ".yml":
+		err = yaml.Unmarshal(data, &raw)
+	default:
+		return nil, &Error{"--config", "file must end in .yaml, .yml or .toml"}
+	}
+	if err != nil {
+		return nil, &Error{"--config", "parse " + path + ": " + err.Error()}
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		name := strings.ToUpper(k)
+		if !strings.HasPrefix(name, "AUTHD_") {
+			name = "AUTHD_" + name
+		}
+		if !known(name) {
+			return nil, &Error{k, "unknown setting in " + path}
+		}
+		switch v.(type) {
+		case map[string]any, []any:
+			return nil, &Error{name, "must be a single value"}
+		}
+		out[name] = fmt.Sprint(v)
+	}
+	return out, nil
+}
+
+func known(name string) bool {
+	for _, k := range keyNames {
+		if k == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parse(v map[string]string) (*Config, error) {
+	c := &Config{
+		Listen:             or(v["AUTHD_LISTEN"], "127.0.0.1:8080"),
+		AdminListen:        or(v["AUTHD_ADMIN_LISTEN"], "127.0.0.1:8081"),
+		DataDir:            or(v["AUTHD_DATA_DIR"], "authd-data"),
+		DatabaseURL:        v["AUTHD_DATABASE_URL"],
+		RedisURL:           v["AUTHD_REDIS_URL"],
+		AdminToken:         v["AUTHD_ADMIN_TOKEN"],
+		SigningAlg:         or(v["AUTHD_SIGNING_ALG"], keys.ES256),
+		MaxBodyBytes:       64 << 10,
+		AutoMigrate:        true,
+		AccessTokenTTL:     time.Hour,
+		MaxTokenTTL:        24 * time.Hour,
+		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
+		DBStatementTimeout: 5 * time.Second,
+		ShutdownTimeout:    15 * time.Second,
+	}
+	var err error
+	if err = checkAddr("AUTHD_LISTEN", c.Listen); err != nil {
+		return nil, err
+	}
+	if err = checkAddr("AUTHD_ADMIN_LISTEN", c.AdminListen); err != nil {
+		return nil, err
+	}
+	c.Issuer = or(v["AUTHD_ISSUER"], "http://"+c.Listen)
+	if err = checkIssuer(c.Issuer); err != nil {
+		return nil, err
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return nil, &Error{"AUTHD_DATABASE_URL", "must be empty (SQLite in AUTHD_DATA_DIR) or a postgres:// URL"}
+	}
+	if c.RedisURL != "" {
+		u, perr := url.Parse(c.RedisURL)
+		if perr != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel" && u.Scheme != "unix") {
+			return nil, &Error{"AUTHD_REDIS_URL", "must be a redis://, rediss://, redis-sentinel:// or unix:// URL"}
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 32 {
+		return nil, &Error{"AUTHD_ADMIN_TOKEN", "must be at least 32 characters"}
+	}
+	if mk := v["AUTHD_MASTER_KEY"]; mk != "" {
+		c.MasterKey, err = base64.StdEncoding.DecodeString(mk)
+		if err != nil {
+			c.MasterKey, err = base64.RawURLEncoding.DecodeString(mk)
+		}
+		if err != nil || len(c.MasterKey) != keys.MasterKeySize {
+			return nil, &Error{"AUTHD_MASTER_KEY", "must be base64 of exactly 32 bytes (e.g. openssl rand -base64 32)"}
+		}
+	} else if c.DatabaseURL != "" {
+		// Replicas sharing a database must share the key the signing keys are sealed
+		// under; a generated one would live on one machine only.
+		return nil, &Error{"AUTHD_MASTER_KEY", "is required with AUTHD_DATABASE_URL (every replica needs the same key; e.g. openssl rand -base64 32)"}
+	}
+	if err = c.LogLevel.UnmarshalText([]byte(or(v["AUTHD_LOG_LEVEL"], "info"))); err != nil {
+		return nil, &Error{"AUTHD_LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	if !keys.ValidAlgorithm(c.SigningAlg) {
+		return nil, &Error{"AUTHD_SIGNING_ALG", "must be one of " + strings.Join(keys.Algorithms, ", ")}
+	}
+	if c.AccessTokenTTL, err = duration(v, "AUTHD_ACCESS_TOKEN_TTL", c.AccessTokenTTL); err != nil {
+		return nil, err
+	}
+	if c.MaxTokenTTL, err = duration(v, "AUTHD_MAX_TOKEN_TTL", c.MaxTokenTTL); err != nil {
+		return nil, err
+	}
+	if c.AccessTokenTTL > c.MaxTokenTTL {
+		return nil, &Error{"AUTHD_ACCESS_TOKEN_TTL", "must not exceed AUTHD_MAX_TOKEN_TTL (" + c.MaxTokenTTL.String() + ")"}
+	}
+	// A replaced key must outlive every token it signed, with a margin for clock skew.
+	c.KeyRetain = c.MaxTokenTTL + 5*time.Minute
+	if c.DBStatementTimeout, err = duration(v, "AUTHD_DB_STATEMENT_TIMEOUT", c.DBStatementTimeout); err != nil {
+		return nil, err
+	}
+	if c.ShutdownTimeout, err = duration(v, "AUTHD_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
+		return nil, err
+	}
+	if s := v["AUTHD_MAX_BODY_BYTES"]; s != "" {
+		n, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || n < 1024 || n > 16<<20 {
+			return nil, &Error{"AUTHD_MAX_BODY_BYTES", "must be a whole number of bytes from 1024 to 16777216"}
+		}
+		c.MaxBodyBytes = n
+	}
+	if s := v["AUTHD_DB_MAX_CONNS"]; s != "" {
+		n, perr := strconv.ParseInt(s, 10, 32)
+		if perr != nil || n < 1 || n > 1000 {
+			return nil, &Error{"AUTHD_DB_MAX_CONNS", "must be a whole number from 1 to 1000"}
+		}
+		c.DBMaxConns = int32(n)
+	}
+	if s := v["AUTHD_AUTO_MIGRATE"]; s != "" {
+		b, perr := strconv.ParseBool(s)
+		if perr != nil {
+			return nil, &Error{"AUTHD_AUTO_MIGRATE", "must be true or false"}
+		}
+		c.AutoMigrate = b
+	}
+	return c, nil
+}
+
+// Embedded reports whether the store is SQLite in the data folder.
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func duration(v map[string]string, key string, def time.Duration) (time.Duration, error) {
+	s := v[key]
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		// Bare numbers are seconds, as in OAuth's expires_in.
+		n, nerr := strconv.ParseInt(s, 10, 64)
+		if nerr != nil {
+			return 0, &Error{key, "must be a duration like 90s, 15m or 1h"}
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d <= 0 {
+		return 0, &Error{key, "must be positive"}
+	}
+	return d, nil
+}
+
+func checkAddr(key, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &Error{key, "must be host:port, e.g. 127.0.0.1:8080"}
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return &Error{key, "port must be a number from 0 to 65535"}
+	}
+	_ = host
+	return nil
+}
+
+func checkIssuer(iss string) error {
+	u, err := url.Parse(iss)
+	// RFC 8414 §2: https, no query or fragment. http is allowed for loopback and
+	// local trials; production should set an https issuer.
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return &Error{"AUTHD_ISSUER", "must be an http(s) URL with no query or fragment"}
+	}
+	if strings.HasSuffix(iss, "/") {
+		return &Error{"AUTHD_ISSUER", "must not end with a slash"}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
+)
+
+// errTooLarge is answered with 413 by the handlers.
+var errTooLarge = &oauth.Error{Code: oauth.CodeInvalidRequest, Description: "request body too large", Status: http.StatusRequestEntityTooLarge}
+
+// readBody reads the (already capped) body, turning the cap into errTooLarge.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, oauth.InvalidRequest("could not read the request body")
+	}
+	return b, nil
+}
+
+// form is a parsed application/x-www-form-urlencoded body with every parameter
+// present at most once (RFC 6749 §3.1, §3.2).
+type form map[string]string
+
+// parseForm reads a POST form body. Query parameters are ignored: credentials
+// must never travel in URLs (RFC 6749 §2.3.1).
+func parseForm(r *http.Request) (form, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, oauth.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseFormBody(string(body))
+}
+
+// parseFormBody parses an urlencoded body; exported to the fuzz target.
+func parseFormBody(body string) (form, error) {
+	f := form{}
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return nil, oauth.InvalidRequest("malformed form body")
+		}
+		if _, dup := f[key]; dup {
+			return nil, oauth.InvalidRequest("parameter " + safeName(key) + " is repeated")
+		}
+		f[key] = val
+	}
+	return f, nil
+}
+
+// safeName bounds an untrusted parameter name for an error message.
+func safeName(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			b[i] = '?'
+		}
+	}
+	return `"` + string(b) + `"`
+}
+
+// clientCredentials extracts how the caller authenticates: HTTP Basic (with
+// the RFC 6749 §2.3.1 form-encoding of id and secret), client_secret in the
+// body, or a bare client_id for public clients. Using two methods at once is an
+// error (RFC 6749 §2.3).
+func clientCredentials(r *http.Request, f form) (token.Credentials, error) {
+	if authz := r.Header.Get("Authorization"); authz != "" {
+		id, secret, err := parseBasic(authz)
+		if err != nil {
+			e := oauth.InvalidClient("malformed Basic credentials")
+			e.BasicAuthTried = true
+			return token.Credentials{}, e
+		}
+		if _, ok := f["client_secret"]; ok {
+			return token.Credentials{}, oauth.InvalidRequest("use only one client authentication method")
+		}
+		if fid, ok := f["client_id"]; ok && fid != id {
+			return token.Credentials{}, oauth.InvalidRequest("client_id does not match the Authorization header")
+		}
+		return token.Credentials{ClientID: id, Secret: secret, Method: oauth.AuthMethodBasic}, nil
+	}
+	if secret, ok := f["client_secret"]; ok {
+		return token.Credentials{ClientID: f["client_id"], Secret: secret, Method: oauth.AuthMethodPost}, nil
+	}
+	return token.Credentials{ClientID: f["client_id"], Method: oauth.AuthMethodNone}, nil
+}
+
+// parseBasic decodes "Basic base64(urlencode(id):urlencode(secret))".
+func parseBasic(h string) (id, secret string, err error) {
+	const prefix = "basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", "", errMalformedBasic
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return "", "", errMalformedBasic
+	}
+	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errMalformedBasic
+	}
+	if id, err = url.QueryUnescape(rawID); err != nil {
+		return "", "", errMalformedBasic
+	}
+	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+		return "", "", errMalformedBasic
+	}
+	if id == "" {
+		return "", "", errMalformedBasic
+	}
+	return id, secret, nil
+}
+
+var errMalformedBasic = errors.New("malformed basic credentials")

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authd/authd/internal/oauth"
+)
+
+func TestParseFormBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		want    map[string]string
+		wantErr bool
+	}{
+		{"empty", "", map[string]string{}, false},
+		{"simple", "a=1&b=two", map[string]string{"a": "1", "b": "two"}, false},
+		{"encoded", "scope=read+write&x=%2F", map[string]string{"scope": "read write", "x": "/"}, false},
+		{"no value", "flag&a=", map[string]string{"flag": "", "a": ""}, false},
+		{"stray ampersands", "&&a=1&", map[string]string{"a": "1"}, false},
+		{"duplicate", "a=1&a=2", nil, true},
+		{"bad escape", "a=%zz", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseFormBody(tc.body)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				if e, ok := oauth.As(err); !ok || e.Code != oauth.CodeInvalidRequest {
+					t.Fatalf("err = %v, want invalid_request", err)
+				}
+				return
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func basic(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}
+
+func TestClientCredentials(t *testing.T) {
+	tests := []struct {
+		name       string
+		authz      string
+		form       form
+		wantID     string
+		wantSecret string
+		wantMethod string
+		wantCode   string
+		wantBasic  bool
+	}{
+		{name: "basic", authz: basic("app", "s3cret"), wantID: "app", wantSecret: "s3cret", wantMethod: oauth.AuthMethodBasic},
+		{name: "basic form-encoded (RFC 6749 2.3.1)", authz: basic("my%3Aapp", "a%2Bb%3Ac"), wantID: "my:app", wantSecret: "a+b:c", wantMethod: oauth.AuthMethodBasic},
+		{name: "basic lower-case scheme", authz: "basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), wantID: "a", wantSecret: "b", wantMethod: oauth.AuthMethodBasic},
+		{name: "post", form: form{"client_id": "app", "client_secret": "x"}, wantID: "app", wantSecret: "x", wantMethod: oauth.AuthMethodPost},
+		{name: "none", form: form{"client_id": "pub"}, wantID: "pub", wantMethod: oauth.AuthMethodNone},
+		{name: "both methods", authz: basic("app", "x"), form: form{"client_secret": "x"}, wantCode: oauth.CodeInvalidRequest},
+		{name: "id mismatch", authz: basic("app", "x"), form: form{"client_id": "other"}, wantCode: oauth.CodeInvalidRequest},
+		{name: "not base64", authz: "Basic !!!", wantCode: oauth.CodeInvalidClient, wantBasic: true},
+		{name: "no colon", authz: "Basic " + base64.StdEncoding.EncodeToString([]byte("nocolon")), wantCode: oauth.CodeInvalidClient, wantBasic: true},
+		{name: "bearer instead", authz: "Bearer abc", wantCode: oauth.CodeInvalidClient, wantBasic: true},
+		{name: "empty id", authz: basic("", "x"), wantCode: oauth.CodeInvalidClient, wantBasic: true},
+		{name: "bad escape", authz: basic("a%zz", "x"), wantCode: oauth.CodeInvalidClient, wantBasic: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/oauth2/token", nil)
+			if tc.authz != "" {
+				r.Header.Set("Authorization", tc.authz)
+			}
+			f := tc.form
+			if f == nil {
+				f = form{}
+			}
+			cr, err := clientCredentials(r, f)
+			if tc.wantCode != "" {
+				e, ok := oauth.As(err)
+				if !ok || e.Code != tc.wantCode || e.BasicAuthTried != tc.wantBasic {
+					t.Fatalf("err = %#v, want %s (basic %v)", err, tc.wantCode, tc.wantBasic)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cr.ClientID != tc.wantID || cr.Secret != tc.wantSecret || cr.Method != tc.wantMethod {
+				t.Fatalf("got %+v", cr)
+			}
+		})
+	}
+}
+
+func FuzzParseFormBody(f *testing.F) {
+	for _, s := range []string{"", "a=1&b=2", "grant_type=client_credentials&scope=a+b", "a=%zz", "a=1&a=2", "&&=&"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got, err := parseFormBody(body)
+		if err != nil {
+			if _, ok := oauth.As(err); !ok {
+				t.Fatalf("non-protocol error %v", err)
+			}
+			return
+		}
+		for k := range got {
+			if strings.Contains(body, k) == false && k != "" && !strings.Contains(body, "%") && !strings.Contains(body, "+") {
+				t.Fatalf("key %q not from body %q", k, body)
+			}
+		}
+	})
+}
+
+func FuzzParseBasic(f *testing.F) {
+	for _, s := range []string{basic("a", "b"), "Basic ", "basic Og==", "Bearer x", basic("a%3A", "%zz")} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		id, secret, err := parseBasic(h)
+		if err == nil && id == "" {
+			t.Fatalf("accepted empty id from %q", h)
+		}
+		_ = secret
+	})
+}

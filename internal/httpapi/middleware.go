@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// validRequestID accepts a caller's X-Request-Id only if it is short and plain,
+// so it cannot inject into logs or headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Middleware wraps h with what every authd listener needs: a request id, a body
+// cap, security headers and panic recovery. It is exported for the admin API.
+func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		hd := w.Header()
+		hd.Set("X-Request-Id", id)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.LogAttrs(r.Context(), slog.LevelError, "panic",
+					slog.String("request_id", id), slog.String("path", r.URL.Path),
+					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				writeJSON(w, http.StatusInternalServerError, errorBody{Error: "server_error"})
+			}
+			if log.Enabled(r.Context(), slog.LevelDebug) {
+				log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+					slog.String("request_id", id), slog.String("method", r.Method),
+					slog.String("path", r.URL.Path), slog.Duration("took", time.Since(start)))
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RequestIDFrom returns the request id Middleware put in ctx.
+func RequestIDFrom(ctx context.Context) string { return requestID(ctx) }

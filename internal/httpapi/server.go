@@ -1,0 +1,291 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
+)
+
+// TokenService is what the OAuth handlers need from token.Service.
+type TokenService interface {
+	Exchange(ctx context.Context, req *token.Request) (*token.Response, error)
+	AuthenticateClient(ctx context.Context, cr token.Credentials) (*oauth.Client, error)
+	AuthenticateConfidential(ctx context.Context, cr token.Credentials) (*oauth.Client, error)
+	Introspect(ctx context.Context, tok string) (*token.Info, error)
+	IntrospectBatch(ctx context.Context, toks []string) ([]*token.Info, error)
+	Revoke(ctx context.Context, client *oauth.Client, tok string) error
+}
+
+// KeySet publishes the signing keys.
+type KeySet interface {
+	JWKS() []byte
+	Algorithms() []string
+}
+
+// Check is one readiness probe (e.g. the store's Ping).
+type Check struct {
+	Name string
+	Fn   func(context.Context) error
+}
+
+// Options configures the public API.
+type Options struct {
+	Issuer       string
+	MaxBodyBytes int64
+	// Ready lists what /readyz checks.
+	Ready []Check
+	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
+	DiscoveryMaxAge int
+	JWKSMaxAge      int
+}
+
+// Server is the public API.
+type Server struct {
+	tokens    TokenService
+	keys      KeySet
+	log       *slog.Logger
+	opts      Options
+	discovery []byte
+	handler   http.Handler
+}
+
+// Paths of the public endpoints, relative to the issuer.
+const (
+	PathToken           = "/oauth2/token"
+	PathIntrospect      = "/oauth2/introspect"
+	PathIntrospectBatch = "/oauth2/introspect/batch"
+	PathRevoke          = "/oauth2/revoke"
+	PathJWKS            = "/oauth2/jwks"
+)
+
+// New builds the public API handler.
+func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Server {
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 64 << 10
+	}
+	if opts.DiscoveryMaxAge == 0 {
+		opts.DiscoveryMaxAge = 3600
+	}
+	if opts.JWKSMaxAge == 0 {
+		// Short, so a resource server picks up a new key soon after a rotation.
+		opts.JWKSMaxAge = 300
+	}
+	s := &Server{tokens: tokens, keys: keys, log: log, opts: opts}
+	s.discovery = s.discoveryDocument()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc("GET "+PathJWKS, s.handleJWKS)
+	mux.HandleFunc("POST "+PathToken, s.handleToken)
+	mux.HandleFunc("POST "+PathIntrospect, s.handleIntrospect)
+	mux.HandleFunc("POST "+PathIntrospectBatch, s.handleIntrospectBatch)
+	mux.HandleFunc("POST "+PathRevoke, s.handleRevoke)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
+	})
+	s.handler = Middleware(mux, log, opts.MaxBodyBytes)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	cr, err := clientCredentials(r, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	req := &token.Request{
+		GrantType:    f["grant_type"],
+		Credentials:  cr,
+		Scope:        f["scope"],
+		Code:         f["code"],
+		RedirectURI:  f["redirect_uri"],
+		CodeVerifier: f["code_verifier"],
+		RefreshToken: f["refresh_token"],
+		Username:     f["username"],
+		Password:     f["password"],
+		ClientIP:     clientIP(r),
+	}
+	resp, err := s.tokens.Exchange(r.Context(), req)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	cr, err := clientCredentials(r, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if _, err := s.tokens.AuthenticateConfidential(r.Context(), cr); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	tok, ok := f["token"]
+	if !ok {
+		writeError(w, r, s.log, oauth.InvalidRequest("token is required"))
+		return
+	}
+	info, err := s.tokens.Introspect(r.Context(), tok)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+type batchRequest struct {
+	Tokens       []string `json:"tokens"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+}
+
+type batchResponse struct {
+	Results []*token.Info `json:"results"`
+}
+
+func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeError(w, r, s.log, oauth.InvalidRequest("Content-Type must be application/json"))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req batchRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
+		writeError(w, r, s.log, oauth.InvalidRequest(`body must be {"tokens":["…", …]}`))
+		return
+	}
+	// Authenticate before looking at the size, so an anonymous caller learns
+	// nothing but invalid_client.
+	f := form{}
+	if req.ClientSecret != "" {
+		f["client_id"], f["client_secret"] = req.ClientID, req.ClientSecret
+	}
+	cr, err := clientCredentials(r, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if _, err := s.tokens.AuthenticateConfidential(r.Context(), cr); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if len(req.Tokens) > token.MaxBatch {
+		writeError(w, r, s.log, oauth.InvalidRequest("at most 100 tokens per batch"))
+		return
+	}
+	infos, err := s.tokens.IntrospectBatch(r.Context(), req.Tokens)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, batchResponse{Results: infos})
+}
+
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	cr, err := clientCredentials(r, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	client, err := s.tokens.AuthenticateClient(r.Context(), cr)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.tokens.Revoke(r.Context(), client, f["token"]); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	// RFC 7009 §2.2: 200 with an empty body.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	doc := s.keys.JWKS()
+	sum := sha256.Sum256(doc)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+	h := w.Header()
+	h.Set("Content-Type", "application/jwk-set+json")
+	h.Set("Cache-Control", "public, max-age="+itoa(s.opts.JWKSMaxAge))
+	h.Set("ETag", etag)
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(doc)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+type readyBody struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	body := readyBody{Status: "ok", Checks: map[string]string{}}
+	status := http.StatusOK
+	for _, c := range s.opts.Ready {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		err := c.Fn(ctx)
+		cancel()
+		if err != nil {
+			// The detail is logged, not shown: readyz is public.
+			s.log.Warn("readiness check failed", "check", c.Name, "error", err.Error())
+			body.Checks[c.Name] = "unavailable"
+			body.Status, status = "unavailable", http.StatusServiceUnavailable
+			continue
+		}
+		body.Checks[c.Name] = "ok"
+	}
+	writeJSON(w, status, body)
+}
+
+func isJSON(ct string) bool {
+	return ct == "application/json" || len(ct) > 16 && ct[:16] == "application/json" && (ct[16] == ';' || ct[16] == ' ')
+}

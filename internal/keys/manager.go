@@ -1,0 +1,302 @@
+package keys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/authd/authd/internal/store"
+)
+
+// Errors from Verify. They are deliberately coarse: a caller learns only that a
+// token is not good, never which check failed.
+var (
+	ErrMalformed  = errors.New("keys: malformed token")
+	ErrUnknownKey = errors.New("keys: unknown key")
+	ErrSignature  = errors.New("keys: bad signature")
+	ErrType       = errors.New("keys: wrong token type")
+	ErrNoKey      = errors.New("keys: no signing key for algorithm")
+)
+
+// KeyStore is the slice of the store the Manager needs.
+type KeyStore interface {
+	RotateKey(ctx context.Context, k *store.SigningKey, publishUntil time.Time) error
+	SigningKeys(ctx context.Context, now time.Time) ([]*store.SigningKey, error)
+}
+
+// Options configures a Manager.
+type Options struct {
+	// Algorithms to keep a current key for; the first is the default for Sign.
+	Algorithms []string
+	// Retain is how long a replaced key stays in the JWKS: at least the longest
+	// lifetime of anything it signed, so no token outlives its key.
+	Retain time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnRotate, if set, runs after this Manager rotated a key (to tell replicas).
+	OnRotate func(ctx context.Context)
+}
+
+// Manager signs with the current key of each algorithm and verifies with every
+// published key. Safe for concurrent use; Sign and Verify take no locks.
+type Manager struct {
+	st     KeyStore
+	sealer *Sealer
+	opts   Options
+
+	snap   atomic.Pointer[snapshot]
+	reload sync.Mutex
+	// lastMiss throttles reloads triggered by unknown kids, so a flood of forged
+	// kids cannot turn into a flood of store queries.
+	lastMiss atomic.Int64
+}
+
+type snapshot struct {
+	current map[string]*liveKey // by algorithm
+	byKID   map[string]*liveKey
+	signers sync.Map // signerKey -> jose.Signer, built on first use
+	jwks    []byte
+	loaded  time.Time
+}
+
+type signerKey struct{ kid, typ string }
+
+// NewManager returns a Manager; call Load before use.
+func NewManager(st KeyStore, sealer *Sealer, opts Options) (*Manager, error) {
+	if len(opts.Algorithms) == 0 {
+		opts.Algorithms = []string{ES256}
+	}
+	for _, a := range opts.Algorithms {
+		if !ValidAlgorithm(a) {
+			return nil, fmt.Errorf("keys: unsupported algorithm %q", a)
+		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Manager{st: st, sealer: sealer, opts: opts}, nil
+}
+
+// Load reads the live keys from the store, generating a first key for every
+// configured algorithm that has none. Replicas starting together may each
+// generate one; the newest wins and the others are retired like any rotation.
+func (m *Manager) Load(ctx context.Context) error {
+	if err := m.Reload(ctx); err != nil {
+		return err
+	}
+	for _, alg := range m.opts.Algorithms {
+		if m.snap.Load().current[alg] == nil {
+			if _, err := m.rotate(ctx, alg); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Reload replaces the snapshot with the store's current view.
+func (m *Manager) Reload(ctx context.Context) error {
+	m.reload.Lock()
+	defer m.reload.Unlock()
+	now := m.opts.Now()
+	recs, err := m.st.SigningKeys(ctx, now)
+	if err != nil {
+		return fmt.Errorf("keys: load signing keys: %w", err)
+	}
+	s := &snapshot{current: map[string]*liveKey{}, byKID: map[string]*liveKey{}, loaded: now}
+	pubs := make([]json.RawMessage, 0, len(recs))
+	// Newest first, so the first zero-PublishUntil key of an algorithm is current.
+	slices.SortStableFunc(recs, func(a, b *store.SigningKey) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	for _, r := range recs {
+		k, err := openKey(r, m.sealer)
+		if err != nil {
+			return err
+		}
+		s.byKID[k.id] = k
+		if r.PublishUntil.IsZero() && s.current[r.Algorithm] == nil {
+			s.current[r.Algorithm] = k
+		}
+		pubs = append(pubs, json.RawMessage(r.PublicJWK))
+	}
+	doc, err := json.Marshal(struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{pubs})
+	if err != nil {
+		return err
+	}
+	s.jwks = doc
+	m.snap.Store(s)
+	return nil
+}
+
+// Rotate makes a new key current for alg ("" means the default algorithm); the
+// replaced key stays published for Retain.
+func (m *Manager) Rotate(ctx context.Context, alg string) (*store.SigningKey, error) {
+	if alg == "" {
+		alg = m.opts.Algorithms[0]
+	}
+	if !ValidAlgorithm(alg) {
+		return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
+	}
+	k, err := m.rotate(ctx, alg)
+	if err != nil {
+		return nil, err
+	}
+	if m.opts.OnRotate != nil {
+		m.opts.OnRotate(ctx)
+	}
+	return k, nil
+}
+
+func (m *Manager) rotate(ctx context.Context, alg string) (*store.SigningKey, error) {
+	now := m.opts.Now()
+	k, err := NewSigningKey(alg, m.sealer, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.st.RotateKey(ctx, k, now.Add(m.opts.Retain)); err != nil {
+		return nil, fmt.Errorf("keys: store new key: %w", err)
+	}
+	return k, m.Reload(ctx)
+}
+
+// Run reloads the keys every interval until ctx ends, so a rotation on another
+// replica reaches this one within the interval even if no notice arrives.
+func (m *Manager) Run(ctx context.Context, interval time.Duration, onErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.Reload(ctx); err != nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}
+}
+
+// JWKS returns the JSON Web Key Set document of every published key. The slice
+// is shared: do not modify it.
+func (m *Manager) JWKS() []byte { return m.snap.Load().jwks }
+
+// CurrentKeyID returns the kid of the current key for alg ("" = default).
+func (m *Manager) CurrentKeyID(alg string) string {
+	if alg == "" {
+		alg = m.opts.Algorithms[0]
+	}
+	if k := m.snap.Load().current[alg]; k != nil {
+		return k.id
+	}
+	return ""
+}
+
+// DefaultAlgorithm is the algorithm Sign uses when given "".
+func (m *Manager) DefaultAlgorithm() string { return m.opts.Algorithms[0] }
+
+// Algorithms returns the algorithms this Manager keeps current keys for.
+func (m *Manager) Algorithms() []string { return slices.Clone(m.opts.Algorithms) }
+
+// Sign returns a compact JWS of payload signed with the current key of alg
+// ("" = default), with header typ (e.g. "at+jwt", RFC 9068 §2.1) and kid.
+func (m *Manager) Sign(alg, typ string, payload []byte) (string, error) {
+	if alg == "" {
+		alg = m.opts.Algorithms[0]
+	}
+	s := m.snap.Load()
+	k := s.current[alg]
+	if k == nil {
+		return "", fmt.Errorf("%w %s", ErrNoKey, alg)
+	}
+	sk := signerKey{k.id, typ}
+	v, ok := s.signers.Load(sk)
+	if !ok {
+		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+		signer, err := jose.NewSigner(jose.SigningKey{
+			Algorithm: k.alg,
+			Key:       jose.JSONWebKey{Key: k.priv, KeyID: k.id, Algorithm: string(k.alg)},
+		}, opts)
+		if err != nil {
+			return "", err
+		}
+		v, _ = s.signers.LoadOrStore(sk, signer)
+	}
+	jws, err := v.(jose.Signer).Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+// Verify checks a compact JWS against the published keys and its typ header
+// (compared case-insensitively, RFC 7515 §4.1.9; "" skips the check) and
+// returns the payload. It does not look at claims: that is the caller's job.
+func (m *Manager) Verify(ctx context.Context, token, typ string) ([]byte, error) {
+	obj, err := jose.ParseSignedCompact(token, allowedAlgs)
+	if err != nil || len(obj.Signatures) != 1 {
+		return nil, ErrMalformed
+	}
+	h := obj.Signatures[0].Header
+	if typ != "" {
+		got, _ := h.ExtraHeaders[jose.HeaderType].(string)
+		if !strings.EqualFold(got, typ) && !strings.EqualFold(got, "application/"+typ) {
+			return nil, ErrType
+		}
+	}
+	k := m.lookup(ctx, h.KeyID)
+	if k == nil {
+		return nil, ErrUnknownKey
+	}
+	if string(k.alg) != h.Algorithm {
+		return nil, ErrSignature
+	}
+	payload, err := obj.Verify(k.pub)
+	if err != nil {
+		return nil, ErrSignature
+	}
+	return payload, nil
+}
+
+// lookup finds a published key by kid, reloading at most once a second when the
+// kid is unknown (a key rotated on another replica a moment ago).
+func (m *Manager) lookup(ctx context.Context, kid string) *liveKey {
+	if k := m.snap.Load().byKID[kid]; k != nil {
+		return k
+	}
+	if kid == "" {
+		return nil
+	}
+	now := m.opts.Now().UnixNano()
+	last := m.lastMiss.Load()
+	if now-last < int64(time.Second) || !m.lastMiss.CompareAndSwap(last, now) {
+		return nil
+	}
+	if err := m.Reload(ctx); err != nil {
+		return nil
+	}
+	return m.snap.Load().byKID[kid]
+}
+
+// PublicKey returns the public key with that kid from the current snapshot, for tests
+// and tools that verify with a standard JOSE library.
+func (m *Manager) PublicKey(kid string) (any, bool) {
+	k := m.snap.Load().byKID[kid]
+	if k == nil {
+		return nil, false
+	}
+	return k.pub, true
+}

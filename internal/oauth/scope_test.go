@@ -1,0 +1,78 @@
+package oauth
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseScope(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{"a b  a c", []string{"a", "b", "c"}},
+		{"  spaced\tout ", []string{"spaced", "out"}},
+	}
+	for _, tc := range tests {
+		if got := ParseScope(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("ParseScope(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestValidScopeToken(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"read", true},
+		{"api:write", true},
+		{"https://api.example/x", true},
+		{"", false},
+		{`quo"te`, false},
+		{`back\slash`, false},
+		{"sp ace", false},
+		{"ünï", false},
+		{"\x7f", false},
+	}
+	for _, tc := range tests {
+		if got := ValidScopeToken(tc.in); got != tc.want {
+			t.Errorf("ValidScopeToken(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSubsetOf(t *testing.T) {
+	if !SubsetOf([]string{"a"}, []string{"a", "b"}) || !SubsetOf(nil, nil) {
+		t.Error("subset not recognised")
+	}
+	if SubsetOf([]string{"a", "c"}, []string{"a", "b"}) {
+		t.Error("non-subset accepted")
+	}
+}
+
+func TestErrorStatus(t *testing.T) {
+	tests := []struct {
+		err        *Error
+		code       string
+		wantStatus int
+	}{
+		{InvalidRequest("x"), CodeInvalidRequest, 400},
+		{InvalidClient("x"), CodeInvalidClient, 401},
+		{InvalidGrant("x"), CodeInvalidGrant, 400},
+		{UnauthorizedClient("x"), CodeUnauthorizedClient, 400},
+		{UnsupportedGrantType("x"), CodeUnsupportedGrantType, 400},
+		{InvalidScope("x"), CodeInvalidScope, 400},
+		{ServerError(), CodeServerError, 500},
+		{TemporarilyUnavailable("x", 1), CodeTemporarilyUnavailable, 503},
+		{TooManyRequests(2), CodeTemporarilyUnavailable, 429},
+		{InvalidToken("x"), CodeInvalidToken, 401},
+	}
+	for _, tc := range tests {
+		if tc.err.Code != tc.code || tc.err.Status != tc.wantStatus {
+			t.Errorf("%s: got %s/%d, want %s/%d", tc.err, tc.err.Code, tc.err.Status, tc.code, tc.wantStatus)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+// Package token is authd's token service: the token endpoint's grants (one file
+// each), introspection (single and batch) and revocation, over two access-token
+// formats: RFC 9068 JWTs, which need no write, and opaque tokens, of which only
+// the SHA-256 is stored.
+//
+// The one idea: every step all grants share (client authentication, grant and
+// scope checks, lifetime) lives in Exchange, which dispatches to a grant with a
+// plain switch, so no grant can skip them. Errors are *oauth.Error values; any
+// other error is a server fault the caller must not show.
+package token

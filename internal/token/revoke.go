@@ -1,0 +1,45 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// Revoke is RFC 7009 for an authenticated client. Invalid, unknown and expired
+// tokens are not an error (RFC 7009 §2.2). A token issued to another client is
+// refused with unauthorized_client (§2.1) and left alone.
+func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) error {
+	if tok == "" {
+		return oauth.InvalidRequest("token is required")
+	}
+	if len(tok) > MaxTokenLength {
+		return nil
+	}
+	if isJWT(tok) {
+		info := s.verifyJWT(ctx, tok)
+		if !info.Active {
+			return nil
+		}
+		if info.ClientID != client.ID {
+			return oauth.UnauthorizedClient("the token was not issued to this client")
+		}
+		// The entry must outlive the token; exp is when the token dies anyway.
+		return s.revoked.Revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
+	}
+	h := Hash(tok)
+	rec, err := s.tokens.AccessToken(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.ClientID != client.ID {
+		return oauth.UnauthorizedClient("the token was not issued to this client")
+	}
+	return s.tokens.DeleteAccessToken(ctx, h)
+}
