@@ -1,0 +1,244 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authd/authd/internal/cache"
+	"github.com/authd/authd/internal/cache/cachetest"
+	"github.com/authd/authd/internal/cache/memory"
+)
+
+func newCache(t *testing.T, opts memory.Options) *memory.Cache {
+	c := memory.New(opts)
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	cachetest.Run(t, func(t *testing.T) cache.Cache { return newCache(t, memory.Options{}) })
+}
+
+func TestConformanceByEntries(t *testing.T) {
+	cachetest.Run(t, func(t *testing.T) cache.Cache { return newCache(t, memory.Options{MaxEntries: 10_000}) })
+}
+
+// fakeClock is safe for concurrent use: otter reads it from its own goroutines.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (f *fakeClock) now() time.Time          { return time.Unix(0, f.ns.Load()) }
+func (f *fakeClock) advance(d time.Duration) { f.ns.Add(int64(d)) }
+
+func TestExpiryFollowsInjectedClock(t *testing.T) {
+	clk := &fakeClock{}
+	clk.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c := newCache(t, memory.Options{Now: clk.now})
+	cachetest.MustSet(t, c, "intro:a", []byte("a"), time.Minute)
+	cachetest.MustSet(t, c, "intro:b", []byte("b"), time.Hour)
+
+	clk.advance(time.Minute - time.Nanosecond)
+	cachetest.WantValue(t, c, "intro:a", []byte("a"))
+	// Reads do not extend an entry's life.
+	clk.advance(time.Nanosecond)
+	cachetest.WantMiss(t, c, "intro:a")
+	cachetest.WantValue(t, c, "intro:b", []byte("b"))
+
+	// An overwrite restarts the TTL from the write.
+	clk.advance(50 * time.Minute)
+	cachetest.MustSet(t, c, "intro:b", []byte("b2"), time.Minute)
+	clk.advance(30 * time.Second)
+	cachetest.WantValue(t, c, "intro:b", []byte("b2"))
+	clk.advance(30 * time.Second)
+	cachetest.WantMiss(t, c, "intro:b")
+}
+
+func TestSizeBound(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    memory.Options
+		maxLen  int
+		valSize int
+	}{
+		{"entries", memory.Options{MaxEntries: 100}, 100, 10},
+		// 1 KiB values, 64 KiB bound: at most 64 entries even before overhead.
+		{"bytes", memory.Options{MaxBytes: 64 << 10}, 64, 1 << 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewPedanticRegistry()
+			tc.opts.Registerer = reg
+			c := newCache(t, tc.opts)
+			v := make([]byte, tc.valSize)
+			for i := range 2000 {
+				cachetest.MustSet(t, c, fmt.Sprintf("intro:%d", i), v, time.Hour)
+			}
+			cachetest.Eventually(t, 5*time.Second, "cache did not shrink to its bound", func() bool {
+				return c.Len() <= tc.maxLen
+			})
+			evicted := cachetest.MetricValue(t, reg, "authd_cache_evictions_total", "tier", "memory", "kind", "intro")
+			if evicted < float64(2000-tc.maxLen) {
+				t.Fatalf("evictions = %v, want >= %d", evicted, 2000-tc.maxLen)
+			}
+		})
+	}
+}
+
+func TestClear(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	for i := range 10 {
+		cachetest.MustSet(t, c, fmt.Sprintf("intro:%d", i), []byte("v"), time.Hour)
+	}
+	c.Clear()
+	for i := range 10 {
+		cachetest.WantMiss(t, c, fmt.Sprintf("intro:%d", i))
+	}
+}
+
+func TestSetOwnedDoesNotCopy(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	v := []byte("mine")
+	c.SetOwned("intro:o", v, time.Hour)
+	got, _ := cachetest.MustGet(t, c, "intro:o")
+	if &got[0] != &v[0] {
+		t.Fatal("SetOwned copied the value")
+	}
+	c.SetOwned("intro:none", v, 0)
+	cachetest.WantMiss(t, c, "intro:none")
+}
+
+func TestMetricsPerKind(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	c := newCache(t, memory.Options{Registerer: reg})
+	// A second cache on the same registry shares the collectors.
+	_ = newCache(t, memory.Options{Registerer: reg, Tier: "l1"})
+	ctx := context.Background()
+	cachetest.MustSet(t, c, "intro:a", []byte("v"), time.Hour)
+	for range 3 {
+		_, _, _ = c.Get(ctx, "intro:a")
+	}
+	_, _, _ = c.Get(ctx, "intro:b")
+	_, _, _ = c.Get(ctx, "jwks:x")
+	_, _, _ = c.Get(ctx, "nokind")
+	_, _ = c.MGet(ctx, []string{"intro:a", "jwks:y"})
+	tests := []struct {
+		name, metric, kind string
+		want               float64
+	}{
+		{"intro hits", "authd_cache_hits_total", "intro", 4},
+		{"intro misses", "authd_cache_misses_total", "intro", 1},
+		{"jwks misses", "authd_cache_misses_total", "jwks", 2},
+		{"no kind", "authd_cache_misses_total", "other", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := cachetest.MetricValue(t, reg, tc.metric, "tier", "memory", "kind", tc.kind); got != tc.want {
+				t.Fatalf("%s{kind=%q} = %v, want %v", tc.metric, tc.kind, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoaderMergesConcurrentMisses(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	l := cache.NewLoader(c)
+	var calls atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context) ([]byte, time.Duration, error) {
+		calls.Add(1)
+		<-release
+		return []byte("v"), time.Hour, nil
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	started.Add(n)
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			v, err := l.Get(context.Background(), "intro:hot", load)
+			if err == nil && string(v) != "v" {
+				err = fmt.Errorf("got %q", v)
+			}
+			errs <- err
+		}()
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let the goroutines reach the flight
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("load ran %d times for %d concurrent misses, want 1", got, n)
+	}
+}
+
+func TestLoaderDoesNotCacheErrors(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	l := cache.NewLoader(c)
+	ctx := context.Background()
+	boom := fmt.Errorf("store down")
+	if _, err := l.Get(ctx, "intro:e", func(context.Context) ([]byte, time.Duration, error) {
+		return nil, time.Hour, boom
+	}); err != boom {
+		t.Fatalf("err = %v, want %v", err, boom)
+	}
+	cachetest.WantMiss(t, c, "intro:e")
+	v, err := l.Get(ctx, "intro:e", func(context.Context) ([]byte, time.Duration, error) {
+		return []byte("ok"), time.Hour, nil
+	})
+	if err != nil || string(v) != "ok" {
+		t.Fatalf("after an error, Get = %q, %v; want a fresh load", v, err)
+	}
+}
+
+func TestLoaderNonPositiveTTLNotCached(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	l := cache.NewLoader(c)
+	v, err := l.Get(context.Background(), "intro:z", func(context.Context) ([]byte, time.Duration, error) {
+		return []byte("expired already"), 0, nil
+	})
+	if err != nil || string(v) != "expired already" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	cachetest.WantMiss(t, c, "intro:z")
+}
+
+func TestLoaderCallerCancelDoesNotFailOthers(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	l := cache.NewLoader(c)
+	release := make(chan struct{})
+	load := func(ctx context.Context) ([]byte, time.Duration, error) {
+		<-release
+		return []byte("v"), time.Hour, ctx.Err()
+	}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { _, err := l.Get(ctx1, "intro:c", load); first <- err }()
+	time.Sleep(10 * time.Millisecond)
+	second := make(chan error, 1)
+	go func() { _, err := l.Get(context.Background(), "intro:c", load); second <- err }()
+	time.Sleep(10 * time.Millisecond)
+	cancel1()
+	if err := <-first; err != context.Canceled {
+		t.Fatalf("cancelled caller: err = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Fatalf("other caller: err = %v, want nil", err)
+	}
+	cachetest.WantValue(t, c, "intro:c", []byte("v"))
+}
