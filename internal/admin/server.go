@@ -80,7 +80,7 @@ func New(clients ClientStore, keys KeyRotator, log *slog.Logger, opts Options) *
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
-	s.handler = httpapi.Middleware(s.authenticate(mux), log, opts.MaxBodyBytes)
+	s.handler = httpapi.Middleware(s.authenticate(mux), log, httpapi.FixedLimit(opts.MaxBodyBytes))
 	return s
 }
 

@@ -41,8 +41,9 @@ func newRequestID() string {
 }
 
 // Middleware wraps h with what every authd listener needs: a request id, a body
-// cap, security headers and panic recovery. It is exported for the admin API.
-func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
+// cap (bodyLimit says how many bytes a request may send), security headers and
+// panic recovery. It is exported for the admin API.
+func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -56,7 +57,7 @@ func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
 		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		start := time.Now()
 		defer func() {
@@ -77,6 +78,11 @@ func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// FixedLimit is a bodyLimit for Middleware that allows n bytes everywhere.
+func FixedLimit(n int64) func(*http.Request) int64 {
+	return func(*http.Request) int64 { return n }
 }
 
 // RequestIDFrom returns the request id Middleware put in ctx.

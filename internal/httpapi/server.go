@@ -39,6 +39,8 @@ type Check struct {
 type Options struct {
 	Issuer       string
 	MaxBodyBytes int64
+	// MaxBatchBodyBytes caps batch introspection, which carries up to 100 tokens.
+	MaxBatchBodyBytes int64
 	// Ready lists what /readyz checks.
 	Ready []Check
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
@@ -70,6 +72,9 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
+	if opts.MaxBatchBodyBytes == 0 {
+		opts.MaxBatchBodyBytes = token.MaxBatch*token.MaxTokenLength + 4096
+	}
 	if opts.DiscoveryMaxAge == 0 {
 		opts.DiscoveryMaxAge = 3600
 	}
@@ -92,7 +97,12 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
 	})
-	s.handler = Middleware(mux, log, opts.MaxBodyBytes)
+	s.handler = Middleware(mux, log, func(r *http.Request) int64 {
+		if r.URL.Path == PathIntrospectBatch {
+			return opts.MaxBatchBodyBytes
+		}
+		return opts.MaxBodyBytes
+	})
 	return s
 }
 

@@ -1,0 +1,222 @@
+package admin_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store/sqlite"
+)
+
+const adminToken = "test-admin-token-0123456789abcdef0123456789"
+
+type harness struct {
+	t       *testing.T
+	db      *sqlite.DB
+	keys    *keys.Manager
+	srv     *admin.Server
+	changed []string
+}
+
+func newHarness(t *testing.T) *harness {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := keys.NewSealer(make([]byte, 32))
+	km, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := km.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, db: db, keys: km}
+	h.srv = admin.New(db, km, slog.New(slog.NewTextHandler(io.Discard, nil)), admin.Options{
+		Token:          adminToken,
+		MaxTokenTTL:    24 * time.Hour,
+		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+		OnClientChange: func(_ context.Context, id string) { h.changed = append(h.changed, id) },
+	})
+	return h
+}
+
+func (h *harness) do(method, path, body string, token string) (*httptest.ResponseRecorder, map[string]any) {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	var m map[string]any
+	if w.Body.Len() > 0 {
+		if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+			h.t.Fatalf("body %q: %v", w.Body, err)
+		}
+	}
+	return w, m
+}
+
+func TestAuth(t *testing.T) {
+	h := newHarness(t)
+	for _, tok := range []string{"", "wrong", adminToken + "x"} {
+		w, m := h.do("GET", "/admin/clients", "", tok)
+		if w.Code != 401 || w.Header().Get("Content-Type") != "application/problem+json" || m["status"] != float64(401) {
+			t.Fatalf("token %q: %d %v", tok, w.Code, m)
+		}
+	}
+	if w, _ := h.do("GET", "/admin/clients", "", adminToken); w.Code != 200 {
+		t.Fatalf("valid token: %d", w.Code)
+	}
+}
+
+func TestClientLifecycle(t *testing.T) {
+	h := newHarness(t)
+	w, m := h.do("POST", "/admin/clients", `{"client_name":"Demo","scope":"read write","access_token_format":"opaque","access_token_ttl":600}`, adminToken)
+	if w.Code != 201 {
+		t.Fatalf("create: %d %v", w.Code, m)
+	}
+	id, _ := m["client_id"].(string)
+	secret, _ := m["client_secret"].(string)
+	if id == "" || len(secret) != 43 || w.Header().Get("Location") != "/admin/clients/"+id {
+		t.Fatalf("create response %v, Location %q", m, w.Header().Get("Location"))
+	}
+	if gt := m["grant_types"].([]any); len(gt) != 1 || gt[0] != "client_credentials" {
+		t.Errorf("default grant types = %v", gt)
+	}
+	stored, err := h.db.Client(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(secret))
+	if string(stored.SecretHash) != string(sum[:]) || stored.AccessTokenFormat != "opaque" || stored.AccessTokenTTL != 10*time.Minute {
+		t.Fatalf("stored = %+v", stored)
+	}
+	// The secret is never shown again.
+	w, m = h.do("GET", "/admin/clients/"+id, "", adminToken)
+	if w.Code != 200 || m["client_secret"] != nil || m["client_name"] != "Demo" {
+		t.Fatalf("get: %d %v", w.Code, m)
+	}
+	w, m = h.do("GET", "/admin/clients", "", adminToken)
+	if w.Code != 200 || len(m["clients"].([]any)) != 1 || strings.Contains(w.Body.String(), secret) {
+		t.Fatalf("list: %d %v", w.Code, m)
+	}
+	w, m = h.do("POST", "/admin/clients/"+id+"/secret", "", adminToken)
+	newSecret, _ := m["client_secret"].(string)
+	if w.Code != 200 || len(newSecret) != 43 || newSecret == secret {
+		t.Fatalf("rotate secret: %d %v", w.Code, m)
+	}
+	w, _ = h.do("DELETE", "/admin/clients/"+id, "", adminToken)
+	if w.Code != 204 {
+		t.Fatalf("delete: %d", w.Code)
+	}
+	if w, _ = h.do("GET", "/admin/clients/"+id, "", adminToken); w.Code != 404 {
+		t.Fatalf("get after delete: %d", w.Code)
+	}
+	if w, _ = h.do("DELETE", "/admin/clients/"+id, "", adminToken); w.Code != 404 {
+		t.Fatalf("delete twice: %d", w.Code)
+	}
+	if len(h.changed) != 3 {
+		t.Errorf("OnClientChange calls = %v, want create, rotate, delete", h.changed)
+	}
+}
+
+func TestCreateClientErrors(t *testing.T) {
+	h := newHarness(t)
+	if w, _ := h.do("POST", "/admin/clients", `{"client_id":"taken"}`, adminToken); w.Code != 201 {
+		t.Fatal(w.Body)
+	}
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantField  string
+	}{
+		{"duplicate id", `{"client_id":"taken"}`, 409, ""},
+		{"bad id", `{"client_id":"has space"}`, 400, "client_id"},
+		{"not json", `{`, 400, ""},
+		{"wrong type", `{"scope":42}`, 400, "scope"},
+		{"two objects", `{}{}`, 400, ""},
+		{"unknown grant", `{"grant_types":["implicit"]}`, 400, "grant_types"},
+		{"password not served", `{"grant_types":["password"]}`, 400, "grant_types"},
+		{"code without redirect", `{"grant_types":["authorization_code"]}`, 400, "redirect_uris"},
+		{"http redirect", `{"redirect_uris":["http://app.example/cb"]}`, 400, "redirect_uris"},
+		{"fragment redirect", `{"redirect_uris":["https://app.example/cb#x"]}`, 400, "redirect_uris"},
+		{"relative redirect", `{"redirect_uris":["/cb"]}`, 400, "redirect_uris"},
+		{"javascript redirect", `{"redirect_uris":["javascript:alert(1)"]}`, 400, "redirect_uris"},
+		{"bad auth method", `{"token_endpoint_auth_method":"private_key_jwt"}`, 400, "token_endpoint_auth_method"},
+		{"public client_credentials", `{"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`, 400, "grant_types"},
+		{"bad format", `{"access_token_format":"paseto"}`, 400, "access_token_format"},
+		{"ttl too long", `{"access_token_ttl":999999}`, 400, "access_token_ttl"},
+		{"ttl negative", `{"access_token_ttl":-1}`, 400, "access_token_ttl"},
+		{"bad scope", `{"scope":"a\"b"}`, 400, "scope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, m := h.do("POST", "/admin/clients", tc.body, adminToken)
+			if w.Code != tc.wantStatus || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("got %d %v", w.Code, m)
+			}
+			if m["title"] != http.StatusText(tc.wantStatus) || m["detail"] == "" {
+				t.Errorf("problem = %v", m)
+			}
+			if tc.wantField != "" && m["field"] != tc.wantField {
+				t.Errorf("field = %v, want %s", m["field"], tc.wantField)
+			}
+		})
+	}
+	// Loopback http and private-use schemes are fine (RFC 8252).
+	for _, uri := range []string{"http://127.0.0.1:9000/cb", "http://localhost/cb", "com.example.app:/cb", "https://app.example/cb?x=1"} {
+		w, m := h.do("POST", "/admin/clients", `{"redirect_uris":["`+uri+`"],"token_endpoint_auth_method":"none"}`, adminToken)
+		if w.Code != 201 {
+			t.Errorf("%s: %d %v", uri, w.Code, m)
+		}
+	}
+	// A public client gets no secret.
+	_, m := h.do("POST", "/admin/clients", `{"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"none"}`, adminToken)
+	if _, ok := m["client_secret"]; ok {
+		t.Error("public client got a secret")
+	}
+	if w, _ := h.do("POST", "/admin/clients/"+m["client_id"].(string)+"/secret", "", adminToken); w.Code != 409 {
+		t.Errorf("rotate secret of public client: %d", w.Code)
+	}
+}
+
+func TestRotateKey(t *testing.T) {
+	h := newHarness(t)
+	before := h.keys.CurrentKeyID("")
+	w, m := h.do("POST", "/admin/keys/rotate", "", adminToken)
+	if w.Code != 200 || m["kid"] == before || m["kid"] != h.keys.CurrentKeyID("") {
+		t.Fatalf("rotate: %d %v (before %s)", w.Code, m, before)
+	}
+	// The old key stays published so tokens it signed still verify.
+	if !strings.Contains(string(h.keys.JWKS()), before) {
+		t.Fatal("old key left the JWKS at once")
+	}
+	w, m = h.do("POST", "/admin/keys/rotate", `{"algorithm":"EdDSA"}`, adminToken)
+	if w.Code != 200 || m["algorithm"] != "EdDSA" {
+		t.Fatalf("rotate EdDSA: %d %v", w.Code, m)
+	}
+	if w, _ = h.do("POST", "/admin/keys/rotate", `{"algorithm":"HS256"}`, adminToken); w.Code != 400 {
+		t.Fatalf("rotate HS256: %d", w.Code)
+	}
+}

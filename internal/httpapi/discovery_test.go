@@ -1,0 +1,133 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/authd/authd/internal/httpapi"
+)
+
+func TestDiscovery(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		t.Run(path, func(t *testing.T) {
+			w := h.do(http.MethodGet, path, "", "")
+			if w.Code != 200 {
+				t.Fatalf("%d", w.Code)
+			}
+			if cc := w.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "public, max-age=") {
+				t.Errorf("Cache-Control = %q, want public", cc)
+			}
+			golden(t, "discovery.json", w.Body.Bytes())
+			var m map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+			// RFC 8414 §3.3: the issuer must be the one the document is for.
+			if m["issuer"] != issuer {
+				t.Errorf("issuer = %v", m["issuer"])
+			}
+		})
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	h := newHarness(t)
+	w := h.do(http.MethodGet, httpapi.PathJWKS, "", "")
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	if !strings.HasPrefix(w.Header().Get("Cache-Control"), "public, max-age=") {
+		t.Errorf("Cache-Control = %q", w.Header().Get("Cache-Control"))
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("jwks = %s (%v)", w.Body, err)
+	}
+	k := set.Keys[0]
+	if k["kty"] != "EC" || k["alg"] != "ES256" || k["use"] != "sig" || k["kid"] == "" || k["d"] != nil {
+		t.Fatalf("key = %v", k)
+	}
+	// A conditional request with the ETag is answered 304.
+	etag := w.Header().Get("ETag")
+	if w2 := h.do(http.MethodGet, httpapi.PathJWKS, "", "", withHeader("If-None-Match", etag)); w2.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", w2.Code)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	h := newHarness(t)
+	hex := regexp.MustCompile(`^[0-9a-f]{24}$`)
+	tests := []struct {
+		name string
+		sent string
+		want func(string) bool
+	}{
+		{"generated", "", hex.MatchString},
+		{"echoed", "abc-123_x.y:z", func(s string) bool { return s == "abc-123_x.y:z" }},
+		{"unsafe replaced", "bad\"id<script>", hex.MatchString},
+		{"too long replaced", strings.Repeat("a", 200), hex.MatchString},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []reqOpt
+			if tc.sent != "" {
+				opts = append(opts, withHeader("X-Request-Id", tc.sent))
+			}
+			for _, path := range []string{"/healthz", "/nope", httpapi.PathToken} {
+				w := h.do(http.MethodGet, path, "", "", opts...)
+				if got := w.Header().Get("X-Request-Id"); !tc.want(got) {
+					t.Fatalf("%s: X-Request-Id = %q", path, got)
+				}
+				if w.Header().Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("%s: security headers missing", path)
+				}
+			}
+		})
+	}
+}
+
+func TestHealth(t *testing.T) {
+	h := newHarness(t)
+	if w := h.do(http.MethodGet, "/healthz", "", ""); w.Code != 200 {
+		t.Fatalf("healthz %d", w.Code)
+	}
+	w := h.do(http.MethodGet, "/readyz", "", "")
+	if w.Code != 200 || decodeJSON(t, w.Body.Bytes())["checks"].(map[string]any)["store"] != "ok" {
+		t.Fatalf("readyz %d %s", w.Code, w.Body)
+	}
+	h.db.Close()
+	w = h.do(http.MethodGet, "/readyz", "", "")
+	body := w.Body.String()
+	if w.Code != 503 || !strings.Contains(body, `"store":"unavailable"`) {
+		t.Fatalf("readyz with store closed: %d %s", w.Code, body)
+	}
+	if strings.Contains(strings.ToLower(body), "sql") || strings.Contains(body, "closed") {
+		t.Fatalf("readyz leaks detail: %s", body)
+	}
+}
+
+func TestServerErrorHidesDetail(t *testing.T) {
+	h := newHarness(t)
+	h.addClient("svc", "svc-secret", nil)
+	h.db.Close() // every store call now fails
+	w := h.do(http.MethodPost, httpapi.PathToken, "application/x-www-form-urlencoded", "grant_type=client_credentials", withBasic("svc", "svc-secret"))
+	if w.Code != 500 && w.Code != 503 {
+		t.Fatalf("status %d %s", w.Code, w.Body)
+	}
+	m := decodeJSON(t, w.Body.Bytes())
+	if m["error"] != "server_error" && m["error"] != "temporarily_unavailable" {
+		t.Fatalf("error = %v", m)
+	}
+	if _, ok := m["error_description"]; ok {
+		t.Fatalf("server error shows detail: %s", w.Body)
+	}
+	if !strings.Contains(h.logBuf.String(), w.Header().Get("X-Request-Id")) {
+		t.Error("server error not logged with its request id")
+	}
+}

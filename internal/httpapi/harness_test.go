@@ -1,0 +1,213 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store/sqlite"
+	"github.com/authd/authd/internal/token"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const issuer = "https://auth.example"
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type harness struct {
+	t      testing.TB
+	db     *sqlite.DB
+	keys   *keys.Manager
+	svc    *token.Service
+	srv    *httpapi.Server
+	clock  *clock
+	logBuf *strings.Builder
+}
+
+// newHarness wires the real embedded store, key manager and token service
+// behind the public handler.
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+	sealer, err := keys.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	km, err := keys.NewManager(db, sealer, keys.Options{Algorithms: []string{keys.ES256}, Retain: 25 * time.Hour, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := km.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := token.New(db, db, db, km, token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now})
+	logBuf := &strings.Builder{}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil))
+	srv := httpapi.New(svc, km, log, httpapi.Options{
+		Issuer:       issuer,
+		MaxBodyBytes: 16 << 10,
+		Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
+	})
+	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// addClient registers a confidential client with a known secret.
+func (h *harness) addClient(id, secret string, mod func(*oauth.Client)) *oauth.Client {
+	h.t.Helper()
+	sum := sha256.Sum256([]byte(secret))
+	c := &oauth.Client{
+		ID:                      id,
+		SecretHash:              sum[:],
+		Name:                    id,
+		GrantTypes:              []string{oauth.GrantClientCredentials},
+		Scopes:                  []string{"read", "write"},
+		TokenEndpointAuthMethod: oauth.AuthMethodBasic,
+		AccessTokenFormat:       oauth.FormatJWT,
+		CreatedAt:               h.clock.Now(),
+		UpdatedAt:               h.clock.Now(),
+	}
+	if mod != nil {
+		mod(c)
+	}
+	if c.Public() {
+		c.SecretHash = nil
+	}
+	if err := h.db.CreateClient(context.Background(), c); err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+type reqOpt func(*http.Request)
+
+func withBasic(id, secret string) reqOpt {
+	return func(r *http.Request) { r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) }
+}
+
+func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
+
+// postForm sends an urlencoded body to path.
+func (h *harness) postForm(path string, form url.Values, opts ...reqOpt) *httptest.ResponseRecorder {
+	return h.do(http.MethodPost, path, "application/x-www-form-urlencoded", form.Encode(), opts...)
+}
+
+func (h *harness) do(method, path, contentType, body string, opts ...reqOpt) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	return w
+}
+
+// token gets an access token for client id/secret.
+func (h *harness) token(id, secret string, extra url.Values) string {
+	h.t.Helper()
+	f := url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range extra {
+		f[k] = v
+	}
+	w := h.postForm(httpapi.PathToken, f, withBasic(id, secret))
+	if w.Code != http.StatusOK {
+		h.t.Fatalf("token: %d %s", w.Code, w.Body)
+	}
+	var resp token.Response
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.AccessToken
+}
+
+func (h *harness) introspect(id, secret, tok string) map[string]any {
+	h.t.Helper()
+	w := h.postForm(httpapi.PathIntrospect, url.Values{"token": {tok}}, withBasic(id, secret))
+	if w.Code != http.StatusOK {
+		h.t.Fatalf("introspect: %d %s", w.Code, w.Body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+func decodeJSON(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("body %q: %v", b, err)
+	}
+	return m
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
+	}
+}

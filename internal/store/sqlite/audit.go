@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/authd/authd/internal/store"
+)
+
+// AppendAudit inserts events in one transaction.
+func (d *DB) AppendAudit(ctx context.Context, events []*store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		for _, e := range events {
+			if _, err := stmts[0].ExecContext(ctx, micros(e.Time), e.Type, e.ClientID, e.Subject, e.IP, e.Detail); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, `INSERT INTO audit_events (occurred_at, type, client_id, subject, ip, detail) VALUES (?, ?, ?, ?, ?, ?)`)
+	return d.fail(ctx, "append audit", err)
+}
+
+// AuditEvents returns up to limit events, newest first; events with the same time
+// come latest-appended first. A limit below 1 returns none.
+func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	rows, err := d.query(ctx, `SELECT occurred_at, type, client_id, subject, ip, detail FROM audit_events
+		ORDER BY occurred_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, d.fail(ctx, "audit events", err)
+	}
+	defer rows.Close()
+	var out []*store.AuditEvent
+	for rows.Next() {
+		var (
+			e  store.AuditEvent
+			at sql.NullInt64
+		)
+		if err := rows.Scan(&at, &e.Type, &e.ClientID, &e.Subject, &e.IP, &e.Detail); err != nil {
+			return nil, d.fail(ctx, "audit events", err)
+		}
+		e.Time = fromMicros(at)
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail(ctx, "audit events", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,41 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+)
+
+// PurgeExpired deletes up to limit expired rows of each kind, oldest first, each
+// kind in its own short transaction so the single writer is never held long.
+func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit < 1 {
+		return 0, nil
+	}
+	queries := []string{
+		`DELETE FROM access_tokens WHERE hash IN
+			(SELECT hash FROM access_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM revocations WHERE id IN
+			(SELECT id FROM revocations WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM auth_codes WHERE hash IN
+			(SELECT hash FROM auth_codes WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM refresh_tokens WHERE hash IN
+			(SELECT hash FROM refresh_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM sessions WHERE hash IN
+			(SELECT hash FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM signing_keys WHERE id IN
+			(SELECT id FROM signing_keys WHERE publish_until < ? ORDER BY publish_until LIMIT ?)`,
+	}
+	total := 0
+	for _, q := range queries {
+		res, err := d.exec(ctx, q, now.UnixMicro(), limit)
+		if err != nil {
+			return total, d.fail(ctx, "purge expired", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, d.fail(ctx, "purge expired", err)
+		}
+		total += int(n)
+	}
+	return total, nil
+}

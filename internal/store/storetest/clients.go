@@ -1,0 +1,95 @@
+package storetest
+
+import (
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+func clientCases() []testCase {
+	return []testCase{
+		{"RoundTrip", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			public := &oauth.Client{
+				ID:                      "public",
+				Name:                    "SPA",
+				RedirectURIs:            []string{"https://spa.example/cb"},
+				TokenEndpointAuthMethod: oauth.AuthMethodNone,
+				AccessTokenFormat:       oauth.FormatJWT,
+				CreatedAt:               t0(),
+			}
+			for _, c := range []*oauth.Client{client("confidential"), public} {
+				wantErr(t, "CreateClient "+c.ID, s.CreateClient(ctx, c), nil)
+				got, err := s.Client(ctx, c.ID)
+				wantErr(t, "Client "+c.ID, err, nil)
+				mustEqual(t, "client "+c.ID, gotClient(got), wantClient(c))
+			}
+		}},
+		{"CreateDuplicateConflicts", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "CreateClient", s.CreateClient(ctx, client("c1")), nil)
+			dup := client("c1")
+			dup.Name = "other"
+			wantErr(t, "CreateClient duplicate", s.CreateClient(ctx, dup), store.ErrConflict)
+			got, err := s.Client(ctx, "c1")
+			wantErr(t, "Client", err, nil)
+			mustEqual(t, "client after conflict", gotClient(got), wantClient(client("c1")))
+		}},
+		{"MissingNotFound", func(t *testing.T, s store.Store) {
+			_, err := s.Client(t.Context(), "nope")
+			wantErr(t, "Client", err, store.ErrNotFound)
+		}},
+		{"ListOrderedByID", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			got, err := s.ListClients(ctx)
+			wantErr(t, "ListClients empty", err, nil)
+			if len(got) != 0 {
+				t.Fatalf("ListClients on empty store: %d clients", len(got))
+			}
+			// Mixed case and punctuation: byte order differs from most locales'.
+			ids := []string{"b", "B", "a-1", "a", "_z", "A", "a_1", "Z9"}
+			for _, id := range ids {
+				wantErr(t, "CreateClient "+id, s.CreateClient(ctx, client(id)), nil)
+			}
+			got, err = s.ListClients(ctx)
+			wantErr(t, "ListClients", err, nil)
+			want := append([]string(nil), ids...)
+			sort.Strings(want)
+			if len(got) != len(want) {
+				t.Fatalf("ListClients returned %d clients, want %d", len(got), len(want))
+			}
+			for i, c := range got {
+				if c.ID != want[i] {
+					t.Fatalf("ListClients[%d] = %q, want %q (order %v)", i, c.ID, want[i], want)
+				}
+				mustEqual(t, "listed client "+c.ID, gotClient(c), wantClient(client(c.ID)))
+			}
+		}},
+		{"Delete", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "CreateClient c1", s.CreateClient(ctx, client("c1")), nil)
+			wantErr(t, "CreateClient c2", s.CreateClient(ctx, client("c2")), nil)
+			wantErr(t, "DeleteClient", s.DeleteClient(ctx, "c1"), nil)
+			_, err := s.Client(ctx, "c1")
+			wantErr(t, "Client after delete", err, store.ErrNotFound)
+			wantErr(t, "DeleteClient again", s.DeleteClient(ctx, "c1"), store.ErrNotFound)
+			_, err = s.Client(ctx, "c2")
+			wantErr(t, "other client after delete", err, nil)
+		}},
+		{"SetClientSecret", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "CreateClient", s.CreateClient(ctx, client("c1")), nil)
+			now := t0().Add(48*time.Hour + 999*time.Nanosecond)
+			wantErr(t, "SetClientSecret", s.SetClientSecret(ctx, "c1", sum("new secret"), now), nil)
+			got, err := s.Client(ctx, "c1")
+			wantErr(t, "Client", err, nil)
+			want := client("c1")
+			want.SecretHash, want.UpdatedAt = sum("new secret"), now
+			mustEqual(t, "client after SetClientSecret", gotClient(got), wantClient(want))
+			wantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "nope", sum("x"), now), store.ErrNotFound)
+		}},
+	}
+}

@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// Fixtures fill every field with a distinct value, so a column swapped or dropped
+// by a backend shows up as a mismatch.
+
+func client(id string) *oauth.Client {
+	return &oauth.Client{
+		ID:                      id,
+		SecretHash:              sum("secret-" + id),
+		Name:                    "Client " + id + " ✓",
+		GrantTypes:              []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+		RedirectURIs:            []string{"https://app.example/cb?x=1", "http://127.0.0.1:8080/callback"},
+		Scopes:                  []string{"openid", "profile", "email"},
+		TokenEndpointAuthMethod: oauth.AuthMethodBasic,
+		AccessTokenFormat:       oauth.FormatOpaque,
+		AccessTokenTTL:          90*time.Second + 123*time.Nanosecond,
+		FirstParty:              true,
+		CreatedAt:               t0(),
+		UpdatedAt:               t0().Add(time.Minute),
+	}
+}
+
+func accessToken(i int, grantID string) *store.AccessToken {
+	return &store.AccessToken{
+		Hash:      sum(fmt.Sprintf("access-%d-%s", i, grantID)),
+		ClientID:  fmt.Sprintf("client-%d", i%7),
+		Subject:   fmt.Sprintf("subject-%d", i),
+		Scope:     "openid profile",
+		Audience:  []string{"https://api.example", fmt.Sprintf("aud-%d", i)},
+		GrantID:   grantID,
+		IssuedAt:  t0().Add(time.Duration(i) * time.Second),
+		ExpiresAt: t0().Add(time.Hour + time.Duration(i)*time.Second),
+	}
+}
+
+// signingKey is created at t0()+offset so tests control the newest-first order.
+func signingKey(id string, offset time.Duration) *store.SigningKey {
+	return &store.SigningKey{
+		ID:         id,
+		Algorithm:  "ES256",
+		PrivateKey: append([]byte{0, 1, 2, 0xff}, sum("private-"+id)...),
+		PublicJWK:  []byte(`{"kty":"EC","crv":"P-256","kid":"` + id + `","x":"x","y":"y"}`),
+		CreatedAt:  t0().Add(offset),
+	}
+}
+
+func user(id, username string) *store.User {
+	return &store.User{
+		ID:           id,
+		Username:     username,
+		Email:        username + "@example.com",
+		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA-" + id,
+		Disabled:     false,
+		CreatedAt:    t0(),
+		UpdatedAt:    t0().Add(time.Second),
+	}
+}
+
+func authCode(name string) *store.AuthCode {
+	return &store.AuthCode{
+		Hash:          sum("code-" + name),
+		ClientID:      "client-" + name,
+		RedirectURI:   "https://app.example/cb",
+		Subject:       "subject-" + name,
+		Scope:         "openid email",
+		Nonce:         "nonce-" + name,
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		AuthTime:      t0().Add(-time.Minute),
+		GrantID:       "grant-" + name,
+		ExpiresAt:     t0().Add(time.Minute),
+	}
+}
+
+func refreshToken(name, grantID string) *store.RefreshToken {
+	return &store.RefreshToken{
+		Hash:      sum("refresh-" + name),
+		GrantID:   grantID,
+		ClientID:  "client-" + grantID,
+		Subject:   "subject-" + grantID,
+		Scope:     "openid offline_access",
+		AuthTime:  t0().Add(-time.Hour),
+		IssuedAt:  t0(),
+		ExpiresAt: t0().Add(30 * 24 * time.Hour),
+	}
+}
+
+func session(name string) *store.Session {
+	return &store.Session{
+		Hash:      sum("session-" + name),
+		Subject:   "subject-" + name,
+		AuthTime:  t0().Add(-time.Second),
+		ExpiresAt: t0().Add(8 * time.Hour),
+	}
+}

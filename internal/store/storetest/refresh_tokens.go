@@ -1,0 +1,188 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/store"
+)
+
+// usable fails unless RefreshToken(r.Hash) returns r.
+func usable(t *testing.T, s store.Store, what string, r *store.RefreshToken) {
+	t.Helper()
+	got, err := s.RefreshToken(t.Context(), r.Hash)
+	wantErr(t, "RefreshToken "+what, err, nil)
+	mustEqual(t, "refresh token "+what, got, wantRefreshToken(r))
+}
+
+// unusable fails unless RefreshToken(hash) is ErrNotFound.
+func unusable(t *testing.T, s store.Store, what string, hash []byte) {
+	t.Helper()
+	_, err := s.RefreshToken(t.Context(), hash)
+	wantErr(t, "RefreshToken "+what, err, store.ErrNotFound)
+}
+
+func refreshTokenCases() []testCase {
+	return []testCase{
+		{"RoundTrip", func(t *testing.T, s store.Store) {
+			r := refreshToken("r1", "g1")
+			wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), r), nil)
+			usable(t, s, "r1", r)
+		}},
+		{"MissingNotFound", func(t *testing.T, s store.Store) {
+			unusable(t, s, "missing", sum("nope"))
+		}},
+		{"CreateDuplicateConflicts", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, refreshToken("r1", "g1")), nil)
+			wantErr(t, "CreateRefreshToken duplicate", s.CreateRefreshToken(ctx, refreshToken("r1", "g2")), store.ErrConflict)
+			usable(t, s, "r1 after conflict", refreshToken("r1", "g1"))
+		}},
+		{"RotateChain", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r1, r2, r3 := refreshToken("r1", "g"), refreshToken("r2", "g"), refreshToken("r3", "g")
+			r2.IssuedAt, r3.IssuedAt = t0().Add(time.Hour), t0().Add(2*time.Hour)
+			wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, r1), nil)
+
+			old, err := s.RotateRefreshToken(ctx, r1.Hash, r2, t0().Add(time.Hour))
+			wantErr(t, "RotateRefreshToken r1", err, nil)
+			mustEqual(t, "rotated-out token", old, wantRefreshToken(r1))
+			unusable(t, s, "r1 after rotation", r1.Hash)
+			usable(t, s, "r2", r2)
+
+			// Reuse of r1: the old record comes back and nothing is inserted.
+			again := refreshToken("again", "g")
+			old, err = s.RotateRefreshToken(ctx, r1.Hash, again, t0().Add(2*time.Hour))
+			wantErr(t, "RotateRefreshToken r1 again", err, store.ErrAlreadyUsed)
+			mustEqual(t, "token returned with ErrAlreadyUsed", old, wantRefreshToken(r1))
+			unusable(t, s, "next of a reused token", again.Hash)
+
+			old, err = s.RotateRefreshToken(ctx, r2.Hash, r3, t0().Add(2*time.Hour))
+			wantErr(t, "RotateRefreshToken r2", err, nil)
+			mustEqual(t, "rotated-out r2", old, wantRefreshToken(r2))
+			usable(t, s, "r3", r3)
+		}},
+		{"RotateExpiredIsCallersCheck", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r1, r2 := refreshToken("r1", "g"), refreshToken("r2", "g")
+			wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, r1), nil)
+			_, err := s.RotateRefreshToken(ctx, r1.Hash, r2, r1.ExpiresAt.Add(time.Hour))
+			wantErr(t, "RotateRefreshToken after expiry", err, nil)
+			usable(t, s, "r2", r2)
+		}},
+		{"RotateMissingNotFound", func(t *testing.T, s store.Store) {
+			next := refreshToken("next", "g")
+			_, err := s.RotateRefreshToken(t.Context(), sum("nope"), next, t0())
+			wantErr(t, "RotateRefreshToken", err, store.ErrNotFound)
+			unusable(t, s, "next of a missing token", next.Hash)
+		}},
+		{"RotateConflictIsAtomic", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r1, other := refreshToken("r1", "g"), refreshToken("other", "h")
+			wantErr(t, "CreateRefreshToken r1", s.CreateRefreshToken(ctx, r1), nil)
+			wantErr(t, "CreateRefreshToken other", s.CreateRefreshToken(ctx, other), nil)
+			clash := refreshToken("other", "g") // same hash as other
+			_, err := s.RotateRefreshToken(ctx, r1.Hash, clash, t0())
+			wantErr(t, "RotateRefreshToken onto an existing hash", err, store.ErrConflict)
+			// The failed rotation must not have used up r1 nor touched other.
+			usable(t, s, "r1 after failed rotation", r1)
+			usable(t, s, "other after failed rotation", other)
+			r2 := refreshToken("r2", "g")
+			_, err = s.RotateRefreshToken(ctx, r1.Hash, r2, t0())
+			wantErr(t, "RotateRefreshToken after failed rotation", err, nil)
+			usable(t, s, "r2", r2)
+		}},
+		{"RevokeGrant", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r1, r2, h1 := refreshToken("r1", "G"), refreshToken("r2", "G"), refreshToken("h1", "H")
+			wantErr(t, "CreateRefreshToken r1", s.CreateRefreshToken(ctx, r1), nil)
+			wantErr(t, "CreateRefreshToken h1", s.CreateRefreshToken(ctx, h1), nil)
+			_, err := s.RotateRefreshToken(ctx, r1.Hash, r2, t0())
+			wantErr(t, "RotateRefreshToken", err, nil)
+			aG1, aG2, aH, aCC := accessToken(1, "G"), accessToken(2, "G"), accessToken(3, "H"), accessToken(4, "")
+			wantErr(t, "CreateAccessTokens", s.CreateAccessTokens(ctx, []*store.AccessToken{aG1, aG2, aH, aCC}), nil)
+
+			wantErr(t, "RevokeGrant G", s.RevokeGrant(ctx, "G"), nil)
+
+			unusable(t, s, "r2 of revoked family", r2.Hash)
+			for i, r := range []*store.RefreshToken{r1, r2} {
+				next := refreshToken(fmt.Sprintf("next-%d", i), "G")
+				old, err := s.RotateRefreshToken(ctx, r.Hash, next, t0().Add(time.Hour))
+				wantErr(t, "RotateRefreshToken in revoked family", err, store.ErrAlreadyUsed)
+				mustEqual(t, "revoked token returned with ErrAlreadyUsed", old, wantRefreshToken(r))
+				unusable(t, s, "next of a revoked token", next.Hash)
+			}
+			for _, a := range []*store.AccessToken{aG1, aG2} {
+				_, err := s.AccessToken(ctx, a.Hash)
+				wantErr(t, "AccessToken of revoked grant", err, store.ErrNotFound)
+			}
+
+			// Other families and grant-less tokens are untouched, also by revoking
+			// an unknown grant or the empty grant id client_credentials tokens carry.
+			wantErr(t, "RevokeGrant unknown", s.RevokeGrant(ctx, "unknown"), nil)
+			wantErr(t, "RevokeGrant empty", s.RevokeGrant(ctx, ""), nil)
+			usable(t, s, "h1 of another family", h1)
+			for _, a := range []*store.AccessToken{aH, aCC} {
+				got, err := s.AccessToken(ctx, a.Hash)
+				wantErr(t, "AccessToken of another grant", err, nil)
+				mustEqual(t, "access token of another grant", gotAccessToken(got), wantAccessToken(a))
+			}
+		}},
+		{"Delete", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r1, r2 := refreshToken("r1", "g"), refreshToken("r2", "g")
+			wantErr(t, "CreateRefreshToken r1", s.CreateRefreshToken(ctx, r1), nil)
+			wantErr(t, "CreateRefreshToken r2", s.CreateRefreshToken(ctx, r2), nil)
+			wantErr(t, "DeleteRefreshToken", s.DeleteRefreshToken(ctx, r1.Hash), nil)
+			unusable(t, s, "r1 after delete", r1.Hash)
+			wantErr(t, "DeleteRefreshToken again", s.DeleteRefreshToken(ctx, r1.Hash), nil)
+			wantErr(t, "DeleteRefreshToken absent", s.DeleteRefreshToken(ctx, sum("never")), nil)
+			usable(t, s, "r2 after deleting r1", r2)
+		}},
+		{"ConcurrentRotateExactlyOneWins", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			r := refreshToken("raced", "g")
+			wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, r), nil)
+			nexts := make([]*store.RefreshToken, racers)
+			olds := make([]*store.RefreshToken, racers)
+			for i := range nexts {
+				nexts[i] = refreshToken(fmt.Sprintf("next-%d", i), "g")
+			}
+			errs := race(func(i int) error {
+				var err error
+				olds[i], err = s.RotateRefreshToken(ctx, r.Hash, nexts[i], t0())
+				return err
+			})
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					if winner >= 0 {
+						t.Fatalf("rotations %d and %d both succeeded", winner, i)
+					}
+					winner = i
+				case !errors.Is(err, store.ErrAlreadyUsed):
+					t.Errorf("rotation %d: %v, want success or ErrAlreadyUsed", i, err)
+					continue
+				}
+				mustEqual(t, "raced old token", olds[i], wantRefreshToken(r))
+			}
+			if winner < 0 {
+				t.Fatalf("none of %d concurrent rotations succeeded", racers)
+			}
+			// Exactly one successor exists, and it is the winner's.
+			for i, next := range nexts {
+				_, err := s.RefreshToken(ctx, next.Hash)
+				switch {
+				case i == winner && err != nil:
+					t.Errorf("winner's successor: %v", err)
+				case i != winner && !errors.Is(err, store.ErrNotFound):
+					t.Errorf("loser %d's successor was inserted (RefreshToken = %v)", i, err)
+				}
+			}
+			unusable(t, s, "raced token", r.Hash)
+		}},
+	}
+}

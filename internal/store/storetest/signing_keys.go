@@ -1,0 +1,104 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/store"
+)
+
+// keysAt returns the ids SigningKeys(now) lists, failing the test on error.
+func keysAt(t *testing.T, s store.Store, now time.Time) []*store.SigningKey {
+	t.Helper()
+	keys, err := s.SigningKeys(t.Context(), now)
+	wantErr(t, "SigningKeys", err, nil)
+	return keys
+}
+
+func keyIDs(keys []*store.SigningKey) []string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return ids
+}
+
+func mustKeyIDs(t *testing.T, what string, keys []*store.SigningKey, want ...string) {
+	t.Helper()
+	got := keyIDs(keys)
+	if len(got) != len(want) {
+		t.Fatalf("%s: keys %q, want %q", what, got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s: keys %q, want %q", what, got, want)
+		}
+	}
+}
+
+func signingKeyCases() []testCase {
+	return []testCase{
+		{"FirstKeyRoundTrip", func(t *testing.T, s store.Store) {
+			k1 := signingKey("k1", 0)
+			wantErr(t, "RotateKey", s.RotateKey(t.Context(), k1, t0().Add(time.Hour)), nil)
+			keys := keysAt(t, s, t0())
+			mustKeyIDs(t, "after first rotation", keys, "k1")
+			mustEqual(t, "key k1", gotKey(keys[0]), wantKey(k1))
+		}},
+		{"RotateRetiresOnlyCurrentKeys", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			pu1 := t0().Add(25*time.Hour + 789*time.Nanosecond)
+			pu2 := t0().Add(50 * time.Hour)
+			k1, k2, k3 := signingKey("k1", 0), signingKey("k2", time.Hour), signingKey("k3", 2*time.Hour)
+			wantErr(t, "RotateKey k1", s.RotateKey(ctx, k1, t0()), nil)
+			wantErr(t, "RotateKey k2", s.RotateKey(ctx, k2, pu1), nil)
+
+			keys := keysAt(t, s, t0().Add(time.Hour))
+			mustKeyIDs(t, "after k2", keys, "k2", "k1")
+			mustEqual(t, "current key k2", gotKey(keys[0]), wantKey(k2))
+			retired := *k1
+			retired.PublishUntil = pu1
+			mustEqual(t, "retired key k1", gotKey(keys[1]), wantKey(&retired))
+
+			// k1 already has a PublishUntil; rotating again must not extend it.
+			wantErr(t, "RotateKey k3", s.RotateKey(ctx, k3, pu2), nil)
+			keys = keysAt(t, s, t0().Add(2*time.Hour))
+			mustKeyIDs(t, "after k3", keys, "k3", "k2", "k1")
+			if !keys[0].PublishUntil.IsZero() {
+				t.Fatalf("current key k3 has PublishUntil %v, want zero", keys[0].PublishUntil)
+			}
+			if got, want := keys[1].PublishUntil, wantTime(pu2); !got.Equal(want) {
+				t.Fatalf("k2 PublishUntil = %v, want %v", got, want)
+			}
+			if got, want := keys[2].PublishUntil, wantTime(pu1); !got.Equal(want) {
+				t.Fatalf("k1 PublishUntil = %v, want %v (unchanged)", got, want)
+			}
+
+			// "After now" is strict: at PublishUntil the key is gone.
+			mustKeyIDs(t, "just before k1's PublishUntil", keysAt(t, s, wantTime(pu1).Add(-time.Microsecond)), "k3", "k2", "k1")
+			mustKeyIDs(t, "at k1's PublishUntil", keysAt(t, s, wantTime(pu1)), "k3", "k2")
+			mustKeyIDs(t, "past both PublishUntil", keysAt(t, s, pu2.Add(time.Hour)), "k3")
+		}},
+		{"RotateDuplicateConflictsAtomically", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "RotateKey k1", s.RotateKey(ctx, signingKey("k1", 0), t0()), nil)
+			wantErr(t, "RotateKey k2", s.RotateKey(ctx, signingKey("k2", time.Hour), t0().Add(24*time.Hour)), nil)
+			dup := signingKey("k1", 2*time.Hour)
+			wantErr(t, "RotateKey duplicate id", s.RotateKey(ctx, dup, t0().Add(48*time.Hour)), store.ErrConflict)
+			// The failed rotation must not have retired k2.
+			keys := keysAt(t, s, t0().Add(30*time.Hour))
+			mustKeyIDs(t, "after failed rotation", keys, "k2")
+			mustEqual(t, "k2 after failed rotation", gotKey(keys[0]), wantKey(signingKey("k2", time.Hour)))
+		}},
+		{"NewestFirstByCreatedAtThenID", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			// Inserted out of creation order; "b" and "a" share a CreatedAt.
+			for _, k := range []*store.SigningKey{
+				signingKey("c", 2*time.Hour), signingKey("a", time.Hour), signingKey("old", 0), signingKey("b", time.Hour),
+			} {
+				wantErr(t, "RotateKey "+k.ID, s.RotateKey(ctx, k, t0().Add(72*time.Hour)), nil)
+			}
+			mustKeyIDs(t, "order", keysAt(t, s, t0()), "c", "b", "a", "old")
+		}},
+	}
+}
