@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,6 +129,61 @@ func refreshTokenCases() []testCase {
 				got, err := s.AccessToken(ctx, a.Hash)
 				wantErr(t, "AccessToken of another grant", err, nil)
 				mustEqual(t, "access token of another grant", gotAccessToken(got), wantAccessToken(a))
+			}
+		}},
+		{"RevokeGrantDuringRotations", func(t *testing.T, s store.Store) {
+			// A client rotating as fast as it can while its grant is revoked: once
+			// both are done, no token of the family may still be usable, however
+			// the rotation and the revocation interleaved.
+			ctx := t.Context()
+			const families = 8
+			var wg sync.WaitGroup
+			issued := make([][][]byte, families)
+			final := make([]error, families)
+			for f := range families {
+				grant := fmt.Sprintf("G%d", f)
+				cur := refreshToken(grant+"-0", grant)
+				wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, cur), nil)
+				issued[f] = [][]byte{cur.Hash}
+				rotated := make(chan struct{})
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for i := 1; ; i++ {
+						next := refreshToken(fmt.Sprintf("%s-%d", grant, i), grant)
+						_, err := s.RotateRefreshToken(ctx, cur.Hash, next, t0())
+						if i == 3 {
+							close(rotated)
+						}
+						if err != nil {
+							final[f] = err
+							if i <= 3 {
+								t.Errorf("family %d: rotation %d before revocation: %v", f, i, err)
+							}
+							return
+						}
+						issued[f] = append(issued[f], next.Hash)
+						cur = next
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					<-rotated
+					if err := s.RevokeGrant(ctx, grant); err != nil {
+						t.Errorf("RevokeGrant %s: %v", grant, err)
+					}
+				}()
+			}
+			wg.Wait()
+			for f := range families {
+				if !errors.Is(final[f], store.ErrAlreadyUsed) {
+					t.Errorf("family %d: rotation ended with %v, want ErrAlreadyUsed", f, final[f])
+				}
+				for i, h := range issued[f] {
+					if _, err := s.RefreshToken(ctx, h); !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("family %d: token %d of %d usable after RevokeGrant (RefreshToken = %v)", f, i, len(issued[f]), err)
+					}
+				}
 			}
 		}},
 		{"Delete", func(t *testing.T, s store.Store) {

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/authd/authd/internal/testenv"
+)
+
+// server is a running `authd serve` started through run, as main would.
+type server struct {
+	public, admin string
+	env           map[string]string
+	done          chan error
+	cancel        context.CancelFunc
+	logs          *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *server) getenv(k string) string { return s.env[k] }
+
+// startServer runs serve on port 0 and waits for its "listening" log line.
+func startServer(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	base := map[string]string{
+		"AUTHD_LISTEN":       "127.0.0.1:0",
+		"AUTHD_ADMIN_LISTEN": "127.0.0.1:0",
+		"AUTHD_DATA_DIR":     t.TempDir(),
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	s := &server{env: base, done: make(chan error, 1), logs: &syncBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	pr, pw := io.Pipe()
+	go func() {
+		s.done <- run(ctx, []string{"serve"}, s.getenv, strings.NewReader(""), io.Discard, pw)
+		pw.Close()
+	}()
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			_, _ = s.logs.Write(append(line, '\n'))
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
+				s.public, s.admin = m["public"].(string), m["admin"].(string)
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case err := <-s.done:
+		t.Fatalf("serve exited early: %v\n%s", err, s.logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start\n%s", s.logs.String())
+	}
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+func (s *server) stop(t *testing.T) {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("serve did not stop")
+	}
+}
+
+// cli runs "authd cmd sub [flags]" against s's admin API and returns its stdout.
+func (s *server) cli(t *testing.T, cmd, sub string, rest ...string) []byte {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args := append([]string{cmd, sub, "--admin-url", s.admin}, rest...)
+	if err := run(context.Background(), args, s.getenv, strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatalf("authd %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes()
+}
+
+func postForm(t *testing.T, u, id, secret string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	return resp.StatusCode, m
+}
+
+func TestEndToEnd(t *testing.T) {
+	s := startServer(t, nil)
+
+	// The admin token was generated into the data folder, 0600; its value is never logged.
+	tokPath := filepath.Join(s.env["AUTHD_DATA_DIR"], "admin-token")
+	fi, err := os.Stat(tokPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin token file: %v %v", fi, err)
+	}
+	adminTok, _ := os.ReadFile(tokPath)
+	if strings.Contains(s.logs.String(), strings.TrimSpace(string(adminTok))) {
+		t.Fatal("the admin token was logged")
+	}
+
+	for _, format := range []string{"jwt", "opaque"} {
+		t.Run(format, func(t *testing.T) {
+			var created map[string]any
+			if err := json.Unmarshal(s.cli(t, "client", "create", "--name", "e2e", "--scope", "read write", "--format", format), &created); err != nil {
+				t.Fatal(err)
+			}
+			id, secret := created["client_id"].(string), created["client_secret"].(string)
+
+			code, tok := postForm(t, s.public+"/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+			if code != 200 {
+				t.Fatalf("token: %d %v", code, tok)
+			}
+			access := tok["access_token"].(string)
+			if format == "jwt" {
+				verifyAgainstJWKS(t, s.public, access)
+			}
+			code, info := postForm(t, s.public+"/oauth2/introspect", id, secret, url.Values{"token": {access}})
+			if code != 200 || info["active"] != true || info["scope"] != "read" || info["client_id"] != id {
+				t.Fatalf("introspect: %d %v", code, info)
+			}
+			if code, _ := postForm(t, s.public+"/oauth2/revoke", id, secret, url.Values{"token": {access}}); code != 200 {
+				t.Fatalf("revoke: %d", code)
+			}
+			code, info = postForm(t, s.public+"/oauth2/introspect", id, secret, url.Values{"token": {access}})
+			if code != 200 || info["active"] != false {
+				t.Fatalf("introspect after revoke: %d %v", code, info)
+			}
+		})
+	}
+
+	list := string(s.cli(t, "client", "list"))
+	if strings.Count(list, "e2e") != 2 {
+		t.Fatalf("client list:\n%s", list)
+	}
+	var rotated map[string]any
+	if err := json.Unmarshal(s.cli(t, "keys", "rotate"), &rotated); err != nil || rotated["kid"] == "" {
+		t.Fatalf("keys rotate: %v %v", rotated, err)
+	}
+}
+
+// verifyAgainstJWKS does what a resource server does with a standard JOSE
+// library: fetch the JWKS over HTTP and verify the token's signature.
+func verifyAgainstJWKS(t *testing.T, base, tok string) {
+	t.Helper()
+	resp, err := http.Get(base + "/oauth2/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(ks) != 1 {
+		t.Fatal("kid not in JWKS")
+	}
+	if _, err := jws.Verify(ks[0]); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+}
+
+func TestServeOnPostgres(t *testing.T) {
+	pg := testenv.PostgresURL(t)
+	s := startServer(t, map[string]string{
+		"AUTHD_DATABASE_URL": pg,
+		"AUTHD_MASTER_KEY":   "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+	})
+	var created map[string]any
+	if err := json.Unmarshal(s.cli(t, "client", "create", "--format", "opaque"), &created); err != nil {
+		t.Fatal(err)
+	}
+	code, tok := postForm(t, s.public+"/oauth2/token", created["client_id"].(string), created["client_secret"].(string), url.Values{"grant_type": {"client_credentials"}})
+	if code != 200 || tok["access_token"] == nil {
+		t.Fatalf("token: %d %v", code, tok)
+	}
+}
+
+func TestConfigErrorStopsStartup(t *testing.T) {
+	var errOut bytes.Buffer
+	env := map[string]string{"AUTHD_LISTEN": "nonsense", "AUTHD_DATA_DIR": t.TempDir()}
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "AUTHD_LISTEN") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/store/postgres"
+	"github.com/authd/authd/internal/store/sqlite"
+	"github.com/authd/authd/internal/token"
+)
+
+// appStore is a backend with its migrations.
+type appStore interface {
+	store.Store
+	Migrate(ctx context.Context) error
+}
+
+// SQLiteFile is the database file inside the data folder.
+const SQLiteFile = "authd.db"
+
+func openStore(ctx context.Context, cfg *config.Config) (appStore, error) {
+	if cfg.Embedded() {
+		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, SQLiteFile))
+	}
+	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
+		MaxConns:         cfg.DBMaxConns,
+		StatementTimeout: cfg.DBStatementTimeout,
+	})
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*config.Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML or TOML file with AUTHD_* settings (the environment wins)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(*path, getenv)
+	return cfg, fs, err
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("migrate", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.EnsureSecrets(); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var noMigrate bool
+	cfg, _, err := loadConfig("serve", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&noMigrate, "no-migrate", false, "do not apply schema migrations on start")
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	generated, err := cfg.EnsureSecrets()
+	if err != nil {
+		return err
+	}
+	for _, p := range generated {
+		// Where, never what.
+		log.Info("secret file in use", "path", p)
+	}
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if cfg.AutoMigrate && !noMigrate {
+		if err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+
+	pubLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("AUTHD_LISTEN: %w", err)
+	}
+	defer pubLn.Close()
+	admLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		return fmt.Errorf("AUTHD_ADMIN_LISTEN: %w", err)
+	}
+	defer admLn.Close()
+	if cfg.Issuer == "http://"+cfg.Listen {
+		// The default issuer names the address actually bound (port 0 in tests).
+		cfg.Issuer = "http://" + pubLn.Addr().String()
+	}
+
+	sealKey, err := keys.DeriveKey(cfg.MasterKey, "signing keys")
+	if err != nil {
+		return err
+	}
+	sealer, err := keys.NewSealer(sealKey)
+	if err != nil {
+		return err
+	}
+	km, err := keys.NewManager(st, sealer, keys.Options{Algorithms: []string{cfg.SigningAlg}, Retain: cfg.KeyRetain})
+	if err != nil {
+		return err
+	}
+	if err := km.Load(ctx); err != nil {
+		return err
+	}
+
+	tokens := token.New(st, st, st, km, token.Options{
+		Issuer:     cfg.Issuer,
+		DefaultTTL: cfg.AccessTokenTTL,
+		MaxTTL:     cfg.MaxTokenTTL,
+		Leeway:     5 * time.Second,
+	})
+	pub := httpapi.New(tokens, km, log, httpapi.Options{
+		Issuer:       cfg.Issuer,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Ready:        []httpapi.Check{{Name: "store", Fn: st.Ping}},
+	})
+	adm := admin.New(st, km, log, admin.Options{
+		Token:        cfg.AdminToken,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxTokenTTL:  cfg.MaxTokenTTL,
+		Grants:       []string{oauth.GrantClientCredentials},
+	})
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload signing keys", "error", err.Error()) })
+
+	servers := []*http.Server{newHTTPServer(pub, log), newHTTPServer(adm, log)}
+	errc := make(chan error, 2)
+	for i, ln := range []net.Listener{pubLn, admLn} {
+		go func() { errc <- servers[i].Serve(ln) }()
+	}
+	log.Info("listening",
+		"public", "http://"+pubLn.Addr().String(),
+		"admin", "http://"+admLn.Addr().String(),
+		"issuer", cfg.Issuer,
+		"store", storeKind(cfg))
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server failed", "error", err.Error())
+		}
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer scancel()
+	var firstErr error
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("shutdown: %w", err)
+		}
+	}
+	cancel()
+	log.Info("stopped")
+	return firstErr
+}
+
+func storeKind(cfg *config.Config) string {
+	if cfg.Embedded() {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+// newHTTPServer sets the timeouts a server facing the internet needs: without
+// them a slow client holds a connection (and a goroutine) forever.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
