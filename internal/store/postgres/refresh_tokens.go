@@ -84,7 +84,7 @@ func (d *DB) RevokeGrant(ctx context.Context, grantID string) error {
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() >= 0 {
+			if tag.RowsAffected() == 0 {
 				break
 			}
 		}

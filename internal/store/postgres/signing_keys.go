@@ -12,7 +12,7 @@ import (
 
 const signingKeyColumns = `id, algorithm, private_key, public_jwk, created_at, publish_until`
 
-// RotateKey inserts k and retires every other current key at publishUntil, in
+// RotateKey inserts k and retires every other current key of its algorithm at publishUntil, in
 // one transaction; ErrConflict if k.ID exists.
 func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil time.Time) error {
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
@@ -25,8 +25,8 @@ func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil ti
 			k.ID, k.Algorithm, k.PrivateKey, k.PublicJWK, nullTime(k.CreatedAt), nullTime(k.PublishUntil)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE signing_keys SET publish_until = $2 WHERE publish_until IS NULL AND id <> $1`,
-			k.ID, nullTime(publishUntil))
+		_, err := tx.Exec(ctx, `UPDATE signing_keys SET publish_until = $2 WHERE publish_until IS NULL AND id <> $1 AND algorithm = $3`,
+			k.ID, nullTime(publishUntil), k.Algorithm)
 		return err
 	})
 	return d.fail(ctx, "rotate key", err)

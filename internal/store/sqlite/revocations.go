@@ -36,5 +36,8 @@ func (d *DB) Revoked(ctx context.Context, ids []string) ([]string, error) {
 		}
 		out = append(out, id)
 	}
-	return out, d.fail(ctx, "revoked", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, d.fail(ctx, "revoked", err)
+	}
+	return out, nil
 }

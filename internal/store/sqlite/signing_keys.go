@@ -10,8 +10,8 @@ import (
 
 const signingKeyColumns = `id, algorithm, private_key, public_jwk, created_at, publish_until`
 
-// RotateKey inserts k and retires every other current key at publishUntil, in
-// one transaction; ErrConflict if k.ID exists.
+// RotateKey inserts k and retires every other current key of its algorithm at
+// publishUntil, in one transaction; ErrConflict if k.ID exists.
 func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil time.Time) error {
 	err := d.tx(ctx, func(tx *sql.Tx, _ []*sql.Stmt) error {
 		// Insert first: a duplicate id must fail before any key is retired.
@@ -19,8 +19,8 @@ func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil ti
 			k.ID, k.Algorithm, k.PrivateKey, k.PublicJWK, micros(k.CreatedAt), micros(k.PublishUntil)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET publish_until = ? WHERE publish_until IS NULL AND id <> ?`,
-			micros(publishUntil), k.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET publish_until = ? WHERE publish_until IS NULL AND id <> ? AND algorithm = ?`,
+			micros(publishUntil), k.ID, k.Algorithm)
 		return err
 	})
 	return d.fail(ctx, "rotate key", err)

@@ -48,7 +48,7 @@ func consentCases() []testCase {
 					wantErr(t, "Consent", err, nil)
 					got = slices.Clone(got)
 					slices.Sort(got)
-					if !slices.Equal(strs(got), tc.want) {
+					if !slices.Equal(stringsOrNil(got), tc.want) {
 						t.Fatalf("Consent(%s, %s) = %q, want %q", tc.subject, tc.client, got, tc.want)
 					}
 				})

@@ -136,7 +136,9 @@ func refreshTokenCases() []testCase {
 			// both are done, no token of the family may still be usable, however
 			// the rotation and the revocation interleaved.
 			ctx := t.Context()
-			const families = 8
+			// A family that escapes revocation would rotate forever; stop it well
+			// after the revocation had to take effect.
+			const families, maxRotations = 8, 1000
 			var wg sync.WaitGroup
 			issued := make([][][]byte, families)
 			final := make([]error, families)
@@ -146,14 +148,21 @@ func refreshTokenCases() []testCase {
 				wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, cur), nil)
 				issued[f] = [][]byte{cur.Hash}
 				rotated := make(chan struct{})
+				// Also on an early return, so the revoker never waits forever.
+				signal := sync.OnceFunc(func() { close(rotated) })
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
+					defer signal()
 					for i := 1; ; i++ {
+						if i > maxRotations {
+							final[f] = fmt.Errorf("still rotating after %d rotations", maxRotations)
+							return
+						}
 						next := refreshToken(fmt.Sprintf("%s-%d", grant, i), grant)
 						_, err := s.RotateRefreshToken(ctx, cur.Hash, next, t0())
 						if i == 3 {
-							close(rotated)
+							signal()
 						}
 						if err != nil {
 							final[f] = err

@@ -31,7 +31,7 @@ func revocationCases() []testCase {
 					wantErr(t, "Revoked", err, nil)
 					got = slices.Clone(got)
 					slices.Sort(got)
-					if !slices.Equal(strs(got), tc.want) {
+					if !slices.Equal(stringsOrNil(got), tc.want) {
 						t.Fatalf("Revoked(%q) = %q, want %q", tc.ids, got, tc.want)
 					}
 				})

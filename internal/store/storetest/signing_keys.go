@@ -45,6 +45,28 @@ func signingKeyCases() []testCase {
 			mustKeyIDs(t, "after first rotation", keys, "k1")
 			mustEqual(t, "key k1", gotKey(keys[0]), wantKey(k1))
 		}},
+		{"RotateKeepsOtherAlgorithmsCurrent", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			es, rs, es2 := signingKey("es", 0), signingKey("rs", time.Minute), signingKey("es2", 2*time.Minute)
+			rs.Algorithm = "RS256"
+			until := t0().Add(time.Hour)
+			wantErr(t, "RotateKey es", s.RotateKey(ctx, es, until), nil)
+			wantErr(t, "RotateKey rs", s.RotateKey(ctx, rs, until), nil)
+			wantErr(t, "RotateKey es2", s.RotateKey(ctx, es2, until), nil)
+			byID := map[string]*store.SigningKey{}
+			for _, k := range keysAt(t, s, t0().Add(3*time.Minute)) {
+				byID[k.ID] = k
+			}
+			if len(byID) != 3 {
+				t.Fatalf("keys = %v, want es, rs, es2", byID)
+			}
+			if !byID["rs"].PublishUntil.IsZero() || !byID["es2"].PublishUntil.IsZero() {
+				t.Fatalf("rotating ES256 retired another algorithm's key or the new one: rs=%v es2=%v", byID["rs"].PublishUntil, byID["es2"].PublishUntil)
+			}
+			if !byID["es"].PublishUntil.Equal(until.Truncate(time.Microsecond)) {
+				t.Fatalf("old ES256 key PublishUntil = %v, want %v", byID["es"].PublishUntil, until)
+			}
+		}},
 		{"RotateRetiresOnlyCurrentKeys", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			pu1 := t0().Add(25*time.Hour + 789*time.Nanosecond)

@@ -132,14 +132,14 @@ func wantTime(t time.Time) time.Time {
 	return t.Truncate(time.Microsecond).UTC()
 }
 
-func strs(s []string) []string {
+func stringsOrNil(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
 	return s
 }
 
-func bytes(b []byte) []byte {
+func bytesOrNil(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
@@ -161,8 +161,8 @@ func gotClient(c *oauth.Client) *oauth.Client {
 		return nil
 	}
 	x := *c
-	x.SecretHash = bytes(c.SecretHash)
-	x.GrantTypes, x.RedirectURIs, x.Scopes = strs(c.GrantTypes), strs(c.RedirectURIs), strs(c.Scopes)
+	x.SecretHash = bytesOrNil(c.SecretHash)
+	x.GrantTypes, x.RedirectURIs, x.Scopes = stringsOrNil(c.GrantTypes), stringsOrNil(c.RedirectURIs), stringsOrNil(c.Scopes)
 	return &x
 }
 
@@ -177,7 +177,7 @@ func gotAccessToken(a *store.AccessToken) *store.AccessToken {
 		return nil
 	}
 	x := *a
-	x.Audience = strs(a.Audience)
+	x.Audience = stringsOrNil(a.Audience)
 	return &x
 }
 
@@ -192,7 +192,7 @@ func gotKey(k *store.SigningKey) *store.SigningKey {
 		return nil
 	}
 	x := *k
-	x.PrivateKey, x.PublicJWK = bytes(k.PrivateKey), bytes(k.PublicJWK)
+	x.PrivateKey, x.PublicJWK = bytesOrNil(k.PrivateKey), bytesOrNil(k.PublicJWK)
 	return &x
 }
 

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openMigrated(t *testing.T, path string) *DB {
+	t.Helper()
+	d, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return d
+}
+
+// pragma reads one pragma on a connection of its own, so several calls can
+// hold several pooled connections at once.
+func pragma(t *testing.T, c *sql.Conn, name string) string {
+	t.Helper()
+	var v string
+	if err := c.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestPragmasOnEveryConnection(t *testing.T) {
+	d := openMigrated(t, filepath.Join(t.TempDir(), "authd.db"))
+	ctx := t.Context()
+
+	w, err := d.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for name, want := range map[string]string{
+		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000", "query_only": "0",
+	} {
+		if got := pragma(t, w, name); got != want {
+			t.Errorf("writer: %s = %q, want %q", name, got, want)
+		}
+	}
+
+	// Hold several readers at once so the pool must open new connections.
+	for i := range 3 {
+		r, err := d.r.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for name, want := range map[string]string{
+			"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000", "query_only": "1",
+		} {
+			if got := pragma(t, r, name); got != want {
+				t.Errorf("reader %d: %s = %q, want %q", i, name, got, want)
+			}
+		}
+		if _, err := r.ExecContext(ctx, `DELETE FROM clients`); err == nil {
+			t.Errorf("reader %d accepted a write", i)
+		}
+	}
+}
+
+func TestMigrateTwiceAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authd.db")
+	d := openMigrated(t, path)
+	if err := d.Migrate(t.Context()); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if err := d.Revoke(t.Context(), "jti", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	// Reopened without Migrate, as "authd serve --no-migrate" does.
+	d2, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer d2.Close()
+	got, err := d2.Revoked(t.Context(), []string{"jti"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("after reopen Revoked = %q, %v; want the committed row", got, err)
+	}
+}
+
+func TestOpenRejectsMemory(t *testing.T) {
+	for _, path := range []string{"", ":memory:"} {
+		if d, err := Open(t.Context(), path); err == nil {
+			d.Close()
+			t.Errorf("Open(%q) succeeded; the reader pool cannot share an in-memory database", path)
+		}
+	}
+}
