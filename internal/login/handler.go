@@ -1,0 +1,197 @@
+package login
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// Paths the handler serves. They are absolute: the handler is mounted at the
+// root of the public listener.
+const (
+	PathAuthorize = "/oauth2/authorize"
+	PathLogin     = "/login"
+	PathConsent   = "/consent"
+	PathLogout    = "/logout"
+	PathCSS       = "/assets/login.css"
+)
+
+// Clients looks up registered clients.
+type Clients interface {
+	// Client returns the client, or an error matching store.ErrNotFound.
+	Client(ctx context.Context, id string) (*oauth.Client, error)
+}
+
+// Accounts authenticates people; *account.Service implements it.
+type Accounts interface {
+	// Authenticate returns the user, or account.ErrInvalidCredentials,
+	// password.ErrBusy, or an error from the brute-force Guard (an
+	// *oauth.Error with a status and Retry-After).
+	Authenticate(ctx context.Context, username, pw string) (*store.User, error)
+	// User returns the user, or an error matching store.ErrNotFound.
+	User(ctx context.Context, id string) (*store.User, error)
+}
+
+var _ Accounts = (*account.Service)(nil)
+
+// Codes stores authorization codes.
+type Codes interface {
+	CreateAuthCode(ctx context.Context, c *store.AuthCode) error
+}
+
+// Deps are the handler's collaborators; all are required.
+type Deps struct {
+	Clients  Clients
+	Accounts Accounts
+	Sessions store.Sessions
+	Consents store.Consents
+	Codes    Codes
+}
+
+// Options configure the handler. Issuer and CSRFKey are required; zero
+// values of the others take the defaults.
+type Options struct {
+	// Issuer is the issuer identifier, sent as iss with every response to
+	// the redirect URI (RFC 9207). Cookies are Secure when it is https.
+	Issuer string
+	// CSRFKey is the 32-byte HMAC key for CSRF tokens; derive it from the
+	// master key so every replica accepts every other's forms.
+	CSRFKey []byte
+	// SessionTTL is how long a login lasts; default 12h.
+	SessionTTL time.Duration
+	// CodeTTL is an authorization code's lifetime; default 60s (RFC 6749
+	// §4.1.2 recommends at most 10 minutes).
+	CodeTTL time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Random fills b with cryptographically random bytes; default crypto/rand.
+	Random func(b []byte)
+	// Logger receives server faults; default slog.Default(). Passwords,
+	// codes and cookie values are never logged.
+	Logger *slog.Logger
+	// ClientIP returns the address a login attempt is attributed to (for
+	// the account Guard); default the host of r.RemoteAddr. Set it when
+	// authd runs behind a proxy you trust to set a forwarding header.
+	ClientIP func(r *http.Request) string
+}
+
+// Handler serves the browser side of the authorization code flow. It is safe
+// for concurrent use.
+type Handler struct {
+	clients  Clients
+	accounts Accounts
+	sessions store.Sessions
+	consents store.Consents
+	codes    Codes
+
+	issuer     string
+	secure     bool // cookies carry Secure: the issuer is https
+	csrfKey    []byte
+	sessionTTL time.Duration
+	codeTTL    time.Duration
+	now        func() time.Time
+	random     func([]byte)
+	log        *slog.Logger
+	clientIP   func(*http.Request) string
+
+	pages map[string]*template.Template
+	css   asset
+}
+
+// New builds the handler, parsing its templates.
+func New(d Deps, opts Options) (*Handler, error) {
+	if d.Clients == nil || d.Accounts == nil || d.Sessions == nil || d.Consents == nil || d.Codes == nil {
+		return nil, errors.New("login: every dependency is required")
+	}
+	iss, err := url.Parse(opts.Issuer)
+	if err != nil || (iss.Scheme != "https" && iss.Scheme != "http") || iss.Host == "" {
+		return nil, errors.New("login: Issuer must be an absolute http or https URL")
+	}
+	if len(opts.CSRFKey) != 32 {
+		return nil, errors.New("login: CSRFKey must be 32 bytes")
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.CodeTTL <= 0 {
+		opts.CodeTTL = 60 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Random == nil {
+		opts.Random = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand never fails; it crashes instead
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ClientIP == nil {
+		opts.ClientIP = remoteIP
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	css, err := loadCSS()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		clients:    d.Clients,
+		accounts:   d.Accounts,
+		sessions:   d.Sessions,
+		consents:   d.Consents,
+		codes:      d.Codes,
+		issuer:     opts.Issuer,
+		secure:     iss.Scheme == "https",
+		csrfKey:    append([]byte(nil), opts.CSRFKey...),
+		sessionTTL: opts.SessionTTL,
+		codeTTL:    opts.CodeTTL,
+		now:        opts.Now,
+		random:     opts.Random,
+		log:        opts.Logger,
+		clientIP:   opts.ClientIP,
+		pages:      pages,
+		css:        css,
+	}, nil
+}
+
+// Register adds the handler's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+PathAuthorize, h.handleAuthorize)
+	// OpenID Connect Core §3.1.2.1: the request may also be form-POSTed.
+	mux.HandleFunc("POST "+PathAuthorize, h.handleAuthorizePost)
+	mux.HandleFunc("GET "+PathLogin, h.handleLoginPage)
+	mux.HandleFunc("POST "+PathLogin, h.handleLogin)
+	mux.HandleFunc("POST "+PathConsent, h.handleConsent)
+	mux.HandleFunc("GET "+PathLogout, h.handleLogoutPage)
+	mux.HandleFunc("POST "+PathLogout, h.handleLogout)
+	mux.HandleFunc("GET "+PathCSS, h.handleCSS)
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// fault logs an unexpected error with the request id the shared middleware
+// put on the response, and says nothing of it to the browser.
+func (h *Handler) fault(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, "login: "+msg,
+		slog.String("request_id", w.Header().Get("X-Request-Id")),
+		slog.String("path", r.URL.Path),
+		slog.String("error", err.Error()))
+}

@@ -1,0 +1,139 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/password"
+)
+
+// Messages shown on the login form. One message for every credential
+// failure, so the page does not say which accounts exist.
+const (
+	msgInvalidCredentials = "Invalid username or password."
+	msgBusy               = "The server is busy. Please wait a moment and try again."
+	msgTooManyAttempts    = "Too many sign-in attempts. Please try again later."
+)
+
+// renderLogin draws the login form, carrying req (nil for a sign-in that is
+// not part of an authorization) in hidden fields. The password is never
+// echoed; the username is, when it is short and printable.
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, username, errMsg string) {
+	if len(username) > 256 || !printable(username) {
+		username = ""
+	}
+	d := &pageData{
+		Title:    "Sign in",
+		Username: username,
+		Error:    errMsg,
+		CSRF:     h.csrfToken(h.csrfCookieValue(w, r), purposeLogin, "", h.now()),
+	}
+	if req != nil {
+		d.ClientName = clientName(req.Client)
+		d.Hidden = hiddenFields(req.params)
+		if d.Username == "" {
+			d.Username = req.LoginHint
+		}
+	}
+	h.render(w, r, status, "login", d)
+}
+
+func clientName(c *oauth.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+// handleLoginPage shows the login form, for an authorization request in the
+// query or on its own.
+func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	v, err := readParams(w, r)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	var req *authRequest
+	if _, present := v[pClientID]; present {
+		var ok bool
+		if req, ok = h.validate(w, r, v); !ok {
+			return
+		}
+	}
+	h.renderLogin(w, r, http.StatusOK, req, "", "")
+}
+
+// handleLogin checks the form's CSRF token before anything else (no password
+// is verified for a forged form), re-validates the authorization request it
+// carries, authenticates, starts a session and continues the authorization.
+func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
+	v, err := readParams(w, r)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	f, err := formFields(v, csrfField, "username", "password")
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	token, username, pw := f[0], f[1], f[2]
+	if !h.checkCSRF(r, token, purposeLogin, "", 0) {
+		h.renderForbidden(w, r)
+		return
+	}
+	var req *authRequest
+	if _, present := v[pClientID]; present {
+		var ok bool
+		if req, ok = h.validate(w, r, v); !ok {
+			return
+		}
+	}
+	ctx := account.WithClientIP(r.Context(), h.clientIP(r))
+	u, err := h.accounts.Authenticate(ctx, username, pw)
+	if err != nil {
+		var oe *oauth.Error
+		switch {
+		case errors.Is(err, account.ErrInvalidCredentials):
+			h.renderLogin(w, r, http.StatusUnauthorized, req, username, msgInvalidCredentials)
+		case errors.Is(err, password.ErrBusy):
+			// Not the user's fault, and retrying soon may work: 503, and the
+			// form again so they need not start over.
+			w.Header().Set("Retry-After", "1")
+			h.renderLogin(w, r, http.StatusServiceUnavailable, req, username, msgBusy)
+		case errors.As(err, &oe):
+			// A brute-force defence refused the attempt (account.Guard).
+			status := oe.Status
+			if status < 400 {
+				status = http.StatusTooManyRequests
+			}
+			if oe.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
+			}
+			h.renderLogin(w, r, status, req, username, msgTooManyAttempts)
+		default:
+			h.renderError(w, r, err)
+		}
+		return
+	}
+	sess, err := h.startSession(r.Context(), w, r, u)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	if req == nil {
+		h.renderMessage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Username+".")
+		return
+	}
+	h.proceed(w, r, req, sess, true)
+}
+
+// renderForbidden answers a form whose CSRF token is missing, wrong or
+// expired. Nothing was done.
+func (h *Handler) renderForbidden(w http.ResponseWriter, r *http.Request) {
+	h.renderMessage(w, r, http.StatusForbidden, "Form expired",
+		"This form has expired or was not sent from this site. Go back to the application and try again.")
+}

@@ -1,0 +1,130 @@
+package login
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/login.css
+var cssFile []byte
+
+// pageNames are the templates, each parsed with the shared layout.
+func pageNames() []string { return []string{"login", "consent", "logout", "message"} }
+
+func parseTemplates() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames() {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("login: parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// htmlCSP allows our own stylesheet and nothing else: no script, no inline
+// style, no framing (clickjacking on the login and consent forms), no <base>.
+// There is deliberately no form-action: Chrome applies it to the redirect
+// that follows a form POST, which would block sending the code to the client.
+const htmlCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pageData is what every template receives; each uses the fields it needs.
+type pageData struct {
+	Title      string
+	Message    string
+	Error      string
+	ClientName string
+	Username   string
+	CSRF       string
+	Hidden     []hiddenField
+	Scopes     []string
+	CSS        string
+}
+
+type hiddenField struct{ Name, Value string }
+
+// noStore marks a response that must not be cached or framed: every page
+// here and every redirect carrying a code.
+func noStore(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Pragma", "no-cache")
+	hd.Set("Referrer-Policy", "no-referrer")
+}
+
+// render writes a page. The template runs into a buffer first so a template
+// failure becomes a clean 500, not half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) {
+	d.CSS = PathCSS
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		h.fault(w, r, "render "+name, err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", htmlCSP)
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	noStore(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderMessage shows a page with a title and a sentence.
+func (h *Handler) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	h.render(w, r, status, "message", &pageData{Title: title, Message: msg})
+}
+
+func (h *Handler) renderPageError(w http.ResponseWriter, r *http.Request, e *pageError) {
+	h.renderMessage(w, r, e.status, e.title, e.message)
+}
+
+func (h *Handler) renderServerError(w http.ResponseWriter, r *http.Request) {
+	h.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The server could not complete your request. Please try again later.")
+}
+
+// renderBusy is the answer to password.ErrBusy and a store that is down:
+// nothing is wrong with the request, so the browser may simply retry.
+func (h *Handler) renderBusy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	h.renderMessage(w, r, http.StatusServiceUnavailable, "Server busy",
+		"The server is busy. Please wait a moment and try again.")
+}
+
+// asset is an embedded file served with a validator, so a browser revalidates
+// cheaply after max-age.
+type asset struct {
+	body []byte
+	etag string
+}
+
+func loadCSS() (asset, error) {
+	if len(cssFile) == 0 {
+		return asset{}, fmt.Errorf("login: embedded stylesheet is empty")
+	}
+	sum := sha256.Sum256(cssFile)
+	return asset{body: cssFile, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+func (h *Handler) handleCSS(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/css; charset=utf-8")
+	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(24*time.Hour/time.Second)))
+	hd.Set("ETag", h.css.etag)
+	http.ServeContent(w, r, "login.css", time.Time{}, bytes.NewReader(h.css.body))
+}
