@@ -4,6 +4,7 @@
 //	authd migrate   apply schema migrations and exit
 //	authd client    create|list|get|delete|rotate-secret clients through the admin API
 //	authd keys      rotate the signing key through the admin API
+//	authd user      create|list|delete|set-password|disable|enable users
 package main
 
 import (
@@ -32,6 +33,8 @@ commands:
   migrate   apply schema migrations and exit (flags: --config FILE)
   client    manage clients: create, list, get, delete, rotate-secret
   keys      manage signing keys: rotate
+  user      manage users: create, list, delete, set-password, disable, enable
+            (passwords are read from standard input or a prompt, never from arguments)
   help      show this help
 
 Configuration comes from AUTHD_* environment variables and an optional
@@ -53,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return clientCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
-	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/login"
+	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -132,7 +134,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	km, err := keys.NewManager(st, sealer, keys.Options{Algorithms: []string{cfg.SigningAlg}, Retain: cfg.KeyRetain})
+	// Access tokens use AUTHD_SIGNING_ALG; id_tokens AUTHD_ID_TOKEN_SIGNING_ALG
+	// (RS256 by default, as OpenID Connect requires). Each has a current key.
+	algs := []string{cfg.SigningAlg}
+	if cfg.IDTokenAlg != cfg.SigningAlg {
+		algs = append(algs, cfg.IDTokenAlg)
+	}
+	km, err := keys.NewManager(st, sealer, keys.Options{Algorithms: algs, Retain: cfg.KeyRetain})
 	if err != nil {
 		return err
 	}
@@ -140,22 +148,54 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	tokens := token.New(st, st, st, km, token.Options{
+	hasher := password.New(password.Params{
+		Memory: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads, SaltLen: 16, KeyLen: 32,
+	}, password.Limits{MaxConcurrent: cfg.HashConcurrency, MaxQueue: cfg.HashQueue})
+	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength}, account.Options{Logger: log})
+
+	tokens := token.New(token.Deps{
+		Clients:     st,
+		Tokens:      st,
+		Revocations: st,
+		Signer:      km,
+		Codes:       st,
+		Refresh:     st,
+		Accounts:    accounts,
+	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
 		MaxTTL:     cfg.MaxTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		IDTokenAlg: cfg.IDTokenAlg,
 		Leeway:     5 * time.Second,
 	})
+	csrfKey, err := keys.DeriveKey(cfg.MasterKey, "csrf")
+	if err != nil {
+		return err
+	}
+	browser, err := login.New(login.Deps{
+		Clients:  st,
+		Accounts: accounts,
+		Sessions: st,
+		Consents: st,
+		Codes:    st,
+	}, login.Options{Issuer: cfg.Issuer, CSRFKey: csrfKey, SessionTTL: cfg.SessionTTL, Logger: log})
+	if err != nil {
+		return err
+	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		Issuer:       cfg.Issuer,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready:        []httpapi.Check{{Name: "store", Fn: st.Ping}},
+		Mount:        browser.Register,
+		OIDC:         true,
+		IDTokenAlg:   cfg.IDTokenAlg,
 	})
-	adm := admin.New(st, km, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: st, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxTokenTTL:  cfg.MaxTokenTTL,
-		Grants:       []string{oauth.GrantClientCredentials},
+		Grants:       tokens.Grants(),
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)

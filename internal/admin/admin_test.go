@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store/sqlite"
 )
 
@@ -48,7 +50,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, db: db, keys: km}
-	h.srv = admin.New(db, km, slog.New(slog.NewTextHandler(io.Discard, nil)), admin.Options{
+	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
+	acct := account.New(db, hasher, password.Policy{}, account.Options{})
+	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, slog.New(slog.NewTextHandler(io.Discard, nil)), admin.Options{
 		Token:          adminToken,
 		MaxTokenTTL:    24 * time.Hour,
 		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
@@ -218,5 +222,65 @@ func TestRotateKey(t *testing.T) {
 	}
 	if w, _ = h.do("POST", "/admin/keys/rotate", `{"algorithm":"HS256"}`, adminToken); w.Code != 400 {
 		t.Fatalf("rotate HS256: %d", w.Code)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	h := newHarness(t)
+	w, m := h.do("POST", "/admin/users", `{"username":"Alice","password":"correct horse battery staple","email":"alice@example.com"}`, adminToken)
+	if w.Code != 201 || m["username"] != "alice" || m["id"] == "" {
+		t.Fatalf("create: %d %v", w.Code, m)
+	}
+	id := m["id"].(string)
+	if strings.Contains(w.Body.String(), "argon2") || strings.Contains(w.Body.String(), "horse") {
+		t.Fatalf("response leaks the password or its hash: %s", w.Body)
+	}
+	stored, err := h.db.User(context.Background(), id)
+	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+	tests := []struct {
+		name       string
+		method     string
+		path, body string
+		wantStatus int
+		wantField  string
+	}{
+		{"duplicate (case-folded)", "POST", "/admin/users", `{"username":"ALICE","password":"another good passphrase"}`, 409, "username"},
+		{"common password", "POST", "/admin/users", `{"username":"bob","password":"password1"}`, 400, "password"},
+		{"short password", "POST", "/admin/users", `{"username":"bob","password":"short"}`, 400, "password"},
+		{"missing password", "POST", "/admin/users", `{"username":"bob"}`, 400, "password"},
+		{"bad username", "POST", "/admin/users", `{"username":"a b","password":"a fine long passphrase"}`, 400, "username"},
+		{"bad email", "POST", "/admin/users", `{"username":"bob","password":"a fine long passphrase","email":"nope"}`, 400, "email"},
+		{"set password: common", "POST", "/admin/users/" + id + "/password", `{"password":"qwerty123"}`, 400, "password"},
+		{"set password: unknown user", "POST", "/admin/users/nobody/password", `{"password":"a fine long passphrase"}`, 404, ""},
+		{"patch nothing", "PATCH", "/admin/users/" + id, `{}`, 400, "disabled"},
+		{"get unknown", "GET", "/admin/users/nobody", "", 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, m := h.do(tc.method, tc.path, tc.body, adminToken)
+			if w.Code != tc.wantStatus || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("got %d %v", w.Code, m)
+			}
+			if tc.wantField != "" && m["field"] != tc.wantField {
+				t.Errorf("field = %v, want %s", m["field"], tc.wantField)
+			}
+		})
+	}
+	if w, _ := h.do("POST", "/admin/users/"+id+"/password", `{"password":"a brand new passphrase"}`, adminToken); w.Code != 204 {
+		t.Fatalf("set password: %d", w.Code)
+	}
+	if w, m := h.do("PATCH", "/admin/users/"+id, `{"disabled":true}`, adminToken); w.Code != 200 || m["disabled"] != true {
+		t.Fatalf("disable: %d %v", w.Code, m)
+	}
+	if w, m := h.do("GET", "/admin/users", "", adminToken); w.Code != 200 || len(m["users"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", w.Code, m)
+	}
+	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 204 {
+		t.Fatalf("delete: %d", w.Code)
+	}
+	if w, _ := h.do("GET", "/admin/users/"+id, "", adminToken); w.Code != 404 {
+		t.Fatalf("get after delete: %d", w.Code)
 	}
 }

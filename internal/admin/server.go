@@ -42,18 +42,29 @@ type Options struct {
 	OnClientChange func(ctx context.Context, clientID string)
 }
 
+// Deps are the admin API's collaborators. Users and Accounts may be nil: the
+// user endpoints then answer 404.
+type Deps struct {
+	Clients  ClientStore
+	Keys     KeyRotator
+	Users    UserStore
+	Accounts Accounts
+}
+
 // Server is the admin API.
 type Server struct {
-	clients ClientStore
-	keys    KeyRotator
-	log     *slog.Logger
-	opts    Options
-	token   [32]byte
-	handler http.Handler
+	clients  ClientStore
+	keys     KeyRotator
+	users    UserStore
+	accounts Accounts
+	log      *slog.Logger
+	opts     Options
+	token    [32]byte
+	handler  http.Handler
 }
 
 // New builds the admin API handler.
-func New(clients ClientStore, keys KeyRotator, log *slog.Logger, opts Options) *Server {
+func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -69,7 +80,7 @@ func New(clients ClientStore, keys KeyRotator, log *slog.Logger, opts Options) *
 	if opts.OnClientChange == nil {
 		opts.OnClientChange = func(context.Context, string) {}
 	}
-	s := &Server{clients: clients, keys: keys, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/clients", s.createClient)
 	mux.HandleFunc("GET /admin/clients", s.listClients)
@@ -77,6 +88,14 @@ func New(clients ClientStore, keys KeyRotator, log *slog.Logger, opts Options) *
 	mux.HandleFunc("DELETE /admin/clients/{id}", s.deleteClient)
 	mux.HandleFunc("POST /admin/clients/{id}/secret", s.rotateSecret)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotateKey)
+	if s.users != nil && s.accounts != nil {
+		mux.HandleFunc("POST /admin/users", s.createUser)
+		mux.HandleFunc("GET /admin/users", s.listUsers)
+		mux.HandleFunc("GET /admin/users/{id}", s.getUser)
+		mux.HandleFunc("DELETE /admin/users/{id}", s.deleteUser)
+		mux.HandleFunc("PATCH /admin/users/{id}", s.patchUser)
+		mux.HandleFunc("POST /admin/users/{id}/password", s.setPassword)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})

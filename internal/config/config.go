@@ -38,6 +38,17 @@ type Config struct {
 	MaxBodyBytes   int64         // AUTHD_MAX_BODY_BYTES
 	AutoMigrate    bool          // AUTHD_AUTO_MIGRATE: serve applies migrations on start
 
+	IDTokenAlg      string        // AUTHD_ID_TOKEN_SIGNING_ALG: default RS256 (OpenID Connect Core §15.1)
+	RefreshTokenTTL time.Duration // AUTHD_REFRESH_TOKEN_TTL: sliding lifetime of a refresh token
+	SessionTTL      time.Duration // AUTHD_SESSION_TTL: browser login session lifetime
+
+	PasswordMinLength int    // AUTHD_PASSWORD_MIN_LENGTH
+	Argon2MemoryKiB   uint32 // AUTHD_ARGON2_MEMORY_KIB
+	Argon2Time        uint32 // AUTHD_ARGON2_TIME
+	Argon2Threads     uint8  // AUTHD_ARGON2_THREADS
+	HashConcurrency   int    // AUTHD_HASH_CONCURRENCY: password hashes at once (default: cores)
+	HashQueue         int    // AUTHD_HASH_QUEUE: logins that may wait for a slot
+
 	DBMaxConns         int32         // AUTHD_DB_MAX_CONNS (PostgreSQL)
 	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
@@ -59,6 +70,9 @@ var keyNames = []string{
 	"AUTHD_LOG_LEVEL", "AUTHD_SIGNING_ALG", "AUTHD_ACCESS_TOKEN_TTL", "AUTHD_MAX_TOKEN_TTL",
 	"AUTHD_MAX_BODY_BYTES", "AUTHD_AUTO_MIGRATE", "AUTHD_DB_MAX_CONNS",
 	"AUTHD_DB_STATEMENT_TIMEOUT", "AUTHD_SHUTDOWN_TIMEOUT",
+	"AUTHD_ID_TOKEN_SIGNING_ALG", "AUTHD_REFRESH_TOKEN_TTL", "AUTHD_SESSION_TTL",
+	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
+	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -140,6 +154,15 @@ func parse(v map[string]string) (*Config, error) {
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
 		DBStatementTimeout: 5 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
+		IDTokenAlg:         or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
+		RefreshTokenTTL:    30 * 24 * time.Hour,
+		SessionTTL:         12 * time.Hour,
+		// OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1.
+		PasswordMinLength: 8,
+		Argon2MemoryKiB:   19456,
+		Argon2Time:        2,
+		Argon2Threads:     1,
+		HashConcurrency:   runtime.NumCPU(),
 	}
 	var err error
 	if err = checkAddr("AUTHD_LISTEN", c.Listen); err != nil {
@@ -183,6 +206,41 @@ func parse(v map[string]string) (*Config, error) {
 	if !keys.ValidAlgorithm(c.SigningAlg) {
 		return nil, &Error{"AUTHD_SIGNING_ALG", "must be one of " + strings.Join(keys.Algorithms, ", ")}
 	}
+	if !keys.ValidAlgorithm(c.IDTokenAlg) {
+		return nil, &Error{"AUTHD_ID_TOKEN_SIGNING_ALG", "must be one of " + strings.Join(keys.Algorithms, ", ")}
+	}
+	if c.RefreshTokenTTL, err = duration(v, "AUTHD_REFRESH_TOKEN_TTL", c.RefreshTokenTTL); err != nil {
+		return nil, err
+	}
+	if c.SessionTTL, err = duration(v, "AUTHD_SESSION_TTL", c.SessionTTL); err != nil {
+		return nil, err
+	}
+	ints := []struct {
+		key      string
+		min, max int64
+		set      func(int64)
+	}{
+		{"AUTHD_PASSWORD_MIN_LENGTH", 8, 64, func(n int64) { c.PasswordMinLength = int(n) }},
+		{"AUTHD_ARGON2_MEMORY_KIB", 8 * 1024, 1 << 20, func(n int64) { c.Argon2MemoryKiB = uint32(n) }},
+		{"AUTHD_ARGON2_TIME", 1, 10, func(n int64) { c.Argon2Time = uint32(n) }},
+		{"AUTHD_ARGON2_THREADS", 1, 16, func(n int64) { c.Argon2Threads = uint8(n) }},
+		{"AUTHD_HASH_CONCURRENCY", 1, 1024, func(n int64) { c.HashConcurrency = int(n) }},
+		{"AUTHD_HASH_QUEUE", 0, 100000, func(n int64) { c.HashQueue = int(n) }},
+	}
+	for _, it := range ints {
+		s := v[it.key]
+		if s == "" {
+			continue
+		}
+		n, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || n < it.min || n > it.max {
+			return nil, &Error{it.key, fmt.Sprintf("must be a whole number from %d to %d", it.min, it.max)}
+		}
+		it.set(n)
+	}
+	if c.HashQueue == 0 {
+		c.HashQueue = 4 * c.HashConcurrency
+	}
 	if c.AccessTokenTTL, err = duration(v, "AUTHD_ACCESS_TOKEN_TTL", c.AccessTokenTTL); err != nil {
 		return nil, err
 	}
@@ -193,7 +251,7 @@ func parse(v map[string]string) (*Config, error) {
 		return nil, &Error{"AUTHD_ACCESS_TOKEN_TTL", "must not exceed AUTHD_MAX_TOKEN_TTL (" + c.MaxTokenTTL.String() + ")"}
 	}
 	// A replaced key must outlive every token it signed, with a margin for clock skew.
-	c.KeyRetain = c.MaxTokenTTL + 5*time.Minute
+	c.KeyRetain = max(c.MaxTokenTTL, time.Hour) + 5*time.Minute
 	if c.DBStatementTimeout, err = duration(v, "AUTHD_DB_STATEMENT_TIMEOUT", c.DBStatementTimeout); err != nil {
 		return nil, err
 	}
@@ -255,14 +313,13 @@ func duration(v map[string]string, key string, def time.Duration) (time.Duration
 }
 
 func checkAddr(key, addr string) error {
-	host, port, err := net.SplitHostPort(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return &Error{key, "must be host:port, e.g. 127.0.0.1:8080"}
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return &Error{key, "port must be a number from 0 to 65535"}
 	}
-	_ = host
 	return nil
 }
 

@@ -17,19 +17,27 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // OpenID Provider metadata (OpenID Connect Discovery 1.0 §3).
 type metadata struct {
 	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserInfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	BatchIntrospectionEndpoint        string   `json:"batch_introspection_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValues           []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	TokenEndpointAuthMethods          []string `json:"token_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
 	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
 	AccessTokenSigningAlgValues       []string `json:"access_token_signing_alg_values_supported"`
+	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported             []string `json:"prompt_values_supported,omitempty"`
 	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
-	ServiceDocumentation              string   `json:"service_documentation,omitempty"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -43,11 +51,26 @@ func (s *Server) discoveryDocument() []byte {
 		BatchIntrospectionEndpoint:       iss + PathIntrospectBatch,
 		RevocationEndpoint:               iss + PathRevoke,
 		ResponseTypesSupported:           []string{},
-		GrantTypesSupported:              []string{oauth.GrantClientCredentials},
+		GrantTypesSupported:              s.tokens.Grants(),
 		TokenEndpointAuthMethods:         secretMethods,
 		IntrospectionEndpointAuthMethods: secretMethods,
 		RevocationEndpointAuthMethods:    secretMethods,
 		AccessTokenSigningAlgValues:      s.keys.Algorithms(),
+	}
+	if s.opts.OIDC {
+		m.AuthorizationEndpoint = iss + PathAuthorize
+		m.UserInfoEndpoint = iss + PathUserInfo
+		m.ScopesSupported = []string{"openid", "profile", "email"}
+		m.ResponseTypesSupported = []string{"code"}
+		m.ResponseModesSupported = []string{"query"}
+		m.SubjectTypesSupported = []string{"public"}
+		m.IDTokenSigningAlgValues = []string{s.opts.IDTokenAlg}
+		// Public clients (PKCE, no secret) authenticate with "none".
+		m.TokenEndpointAuthMethods = []string{oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone}
+		m.CodeChallengeMethodsSupported = []string{oauth.PKCEMethodS256}
+		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "email", "email_verified"}
+		m.PromptValuesSupported = []string{"none", "login", "consent"}
+		m.AuthorizationResponseIssParameter = true
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -17,9 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store/sqlite"
 	"github.com/authd/authd/internal/token"
 )
@@ -42,13 +44,14 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type harness struct {
-	t      testing.TB
-	db     *sqlite.DB
-	keys   *keys.Manager
-	svc    *token.Service
-	srv    *httpapi.Server
-	clock  *clock
-	logBuf *strings.Builder
+	t        testing.TB
+	db       *sqlite.DB
+	keys     *keys.Manager
+	svc      *token.Service
+	srv      *httpapi.Server
+	clock    *clock
+	logBuf   *strings.Builder
+	accounts *account.Service
 }
 
 // newHarness wires the real embedded store, key manager and token service
@@ -76,7 +79,10 @@ func newHarness(t testing.TB) *harness {
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := token.New(db, db, db, km, token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now})
+	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
+	acct := account.New(db, hasher, password.Policy{}, account.Options{Now: clk.Now})
+	svc := token.New(token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Accounts: acct},
+		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
 	logBuf := &strings.Builder{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil))
 	srv := httpapi.New(svc, km, log, httpapi.Options{
@@ -84,7 +90,7 @@ func newHarness(t testing.TB) *harness {
 		MaxBodyBytes: 16 << 10,
 		Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
 	})
-	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf}
+	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf, accounts: acct}
 }
 
 type lockedWriter struct {

@@ -21,6 +21,8 @@ type TokenService interface {
 	Introspect(ctx context.Context, tok string) (*token.Info, error)
 	IntrospectBatch(ctx context.Context, toks []string) ([]*token.Info, error)
 	Revoke(ctx context.Context, client *oauth.Client, tok string) error
+	UserInfo(ctx context.Context, accessToken string) (*token.UserInfo, error)
+	Grants() []string
 }
 
 // KeySet publishes the signing keys.
@@ -43,6 +45,13 @@ type Options struct {
 	MaxBatchBodyBytes int64
 	// Ready lists what /readyz checks.
 	Ready []Check
+	// Mount adds routes served by other packages (the browser login flow).
+	Mount func(mux *http.ServeMux)
+	// OIDC advertises the authorization and userinfo endpoints and OpenID
+	// Connect metadata; set it when the login flow is mounted.
+	OIDC bool
+	// IDTokenAlg is the id_token signing algorithm advertised with OIDC.
+	IDTokenAlg string
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
@@ -65,6 +74,8 @@ const (
 	PathIntrospectBatch = "/oauth2/introspect/batch"
 	PathRevoke          = "/oauth2/revoke"
 	PathJWKS            = "/oauth2/jwks"
+	PathUserInfo        = "/oauth2/userinfo"
+	PathAuthorize       = "/oauth2/authorize"
 )
 
 // New builds the public API handler.
@@ -92,8 +103,13 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	mux.HandleFunc("POST "+PathIntrospect, s.handleIntrospect)
 	mux.HandleFunc("POST "+PathIntrospectBatch, s.handleIntrospectBatch)
 	mux.HandleFunc("POST "+PathRevoke, s.handleRevoke)
+	mux.HandleFunc("GET "+PathUserInfo, s.handleUserInfo)
+	mux.HandleFunc("POST "+PathUserInfo, s.handleUserInfo)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	if opts.Mount != nil {
+		opts.Mount(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
 	})

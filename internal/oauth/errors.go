@@ -114,3 +114,9 @@ func TooManyRequests(retryAfterSeconds int) *Error {
 	e.RetryAfter = retryAfterSeconds
 	return e
 }
+
+// InsufficientScope is the RFC 6750 §3.1 error for a token without the scope
+// the resource needs.
+func InsufficientScope(desc string) *Error {
+	return newErr(CodeInsufficientScope, http.StatusForbidden, desc)
+}

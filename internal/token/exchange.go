@@ -2,9 +2,11 @@ package token
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
 )
 
 // Request is a parsed token request (RFC 6749 §4). Fields a grant does not use
@@ -42,23 +44,37 @@ type Response struct {
 type grant struct {
 	client   *oauth.Client
 	subject  string
-	scopes   []string
-	grantID  string
+	scopes   []string // the access token's scope
+	grantID  string   // "" for client_credentials
 	authTime time.Time
+	nonce    string
+	// user is the person the tokens are for; nil for client_credentials.
+	user *store.User
+	// familyScope is the scope of the refresh-token family (what was granted),
+	// which a refresh may narrow for one access token but never widen.
+	familyScope []string
+	// refreshToken is set when the grant already minted the next refresh token
+	// (rotation); otherwise issue mints one for users when the client may refresh.
+	refreshToken string
+	ip           string
 }
 
 // Exchange runs the token endpoint: authenticate the client, check it may use
-// the grant, run the grant, issue the access token.
+// the grant, run the grant, issue the tokens.
 func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error) {
 	switch req.GrantType {
 	case "":
 		return nil, oauth.InvalidRequest("grant_type is required")
-	case oauth.GrantClientCredentials:
+	case oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantPassword:
+		if !slices.Contains(s.Grants(), req.GrantType) {
+			return nil, oauth.UnsupportedGrantType("grant_type " + quote(req.GrantType) + " is not supported")
+		}
 	default:
 		return nil, oauth.UnsupportedGrantType("grant_type " + quote(req.GrantType) + " is not supported")
 	}
 	client, err := s.AuthenticateClient(ctx, req.Credentials)
 	if err != nil {
+		s.events.Emit(Event{Type: "client.auth_failed", ClientID: boundedID(req.Credentials.ClientID), IP: req.ClientIP})
 		return nil, err
 	}
 	if !client.AllowsGrant(req.GrantType) {
@@ -68,11 +84,32 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	switch req.GrantType {
 	case oauth.GrantClientCredentials:
 		g, err = s.clientCredentials(client, req)
+	case oauth.GrantAuthorizationCode:
+		g, err = s.authorizationCode(ctx, client, req)
+	case oauth.GrantRefreshToken:
+		g, err = s.refreshGrant(ctx, client, req)
+	case oauth.GrantPassword:
+		g, err = s.passwordGrant(ctx, client, req)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, g)
+	g.ip = req.ClientIP
+	resp, err := s.issue(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	s.events.Emit(Event{Type: "token.issued", ClientID: client.ID, Subject: g.subject, IP: req.ClientIP,
+		Detail: map[string]string{"grant_type": req.GrantType}})
+	return resp, nil
+}
+
+// boundedID keeps an unauthenticated client_id short enough to record.
+func boundedID(id string) string {
+	if len(id) > 128 {
+		return id[:128]
+	}
+	return id
 }
 
 // resolveScope applies RFC 6749 §3.3: an absent scope means the client's

@@ -51,13 +51,60 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*[]string)(a))
 }
 
-// issue mints the access token for a decided grant in the client's format.
+// issue mints the tokens for a decided grant: the access token in the client's
+// format, for people a refresh token when the client may refresh, and an
+// id_token when openid was granted.
 func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	now := s.opts.Now()
 	ttl := s.ttlFor(g.client)
+	resp := &Response{TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: oauth.JoinScope(g.scopes)}
+	var err error
+	if resp.AccessToken, err = s.accessToken(ctx, g, now, ttl); err != nil {
+		return nil, err
+	}
+	if g.user == nil {
+		return resp, nil
+	}
+	resp.RefreshToken = g.refreshToken
+	if resp.RefreshToken == "" && g.client.AllowsGrant(oauth.GrantRefreshToken) {
+		resp.RefreshToken = s.randomToken()
+		err := s.refresh.CreateRefreshToken(ctx, &store.RefreshToken{
+			Hash:      Hash(resp.RefreshToken),
+			GrantID:   g.grantID,
+			ClientID:  g.client.ID,
+			Subject:   g.subject,
+			Scope:     oauth.JoinScope(g.familyScope),
+			AuthTime:  g.authTime,
+			IssuedAt:  now,
+			ExpiresAt: now.Add(s.opts.RefreshTTL),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if oauth.HasScope(g.scopes, "openid") {
+		if resp.IDToken, err = s.idToken(g, resp.AccessToken, now); err != nil {
+			return nil, err
+		}
+	}
+	// The tokens are written; if the grant was revoked meanwhile (a replayed
+	// code, a reused refresh token), they must not be handed out.
+	revoked, err := s.revoked.Revoked(ctx, []string{GrantRevocationID(g.grantID)})
+	if err != nil {
+		return nil, err
+	}
+	if len(revoked) > 0 {
+		if err := s.refresh.RevokeGrant(ctx, g.grantID); err != nil {
+			return nil, err
+		}
+		return nil, oauth.InvalidGrant("the grant has been revoked")
+	}
+	return resp, nil
+}
+
+func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl time.Duration) (string, error) {
 	exp := now.Add(ttl)
 	scope := oauth.JoinScope(g.scopes)
-	resp := &Response{TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}
 	if g.client.AccessTokenFormat == oauth.FormatOpaque {
 		tok := s.randomToken()
 		rec := &store.AccessToken{
@@ -71,10 +118,9 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 			ExpiresAt: exp,
 		}
 		if err := s.tokens.CreateAccessTokens(ctx, []*store.AccessToken{rec}); err != nil {
-			return nil, err
+			return "", err
 		}
-		resp.AccessToken = tok
-		return resp, nil
+		return tok, nil
 	}
 	claims := accessClaims{
 		Iss:      s.opts.Issuer,
@@ -93,12 +139,7 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	}
 	payload, err := json.Marshal(&claims)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	tok, err := s.signer.Sign(s.opts.SigningAlg, TypeAccessTokenJWT, payload)
-	if err != nil {
-		return nil, err
-	}
-	resp.AccessToken = tok
-	return resp, nil
+	return s.signer.Sign(s.opts.SigningAlg, TypeAccessTokenJWT, payload)
 }

@@ -33,7 +33,7 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 	h := Hash(tok)
 	rec, err := s.tokens.AccessToken(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return s.revokeRefresh(ctx, client, h)
 	}
 	if err != nil {
 		return err
@@ -42,4 +42,24 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 		return oauth.UnauthorizedClient("the token was not issued to this client")
 	}
 	return s.tokens.DeleteAccessToken(ctx, h)
+}
+
+// revokeRefresh revokes a refresh token and, as RFC 7009 §2.1 suggests, every
+// token of its grant.
+func (s *Service) revokeRefresh(ctx context.Context, client *oauth.Client, h []byte) error {
+	if s.refresh == nil {
+		return nil
+	}
+	rt, err := s.refresh.RefreshToken(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rt.ClientID != client.ID {
+		return oauth.UnauthorizedClient("the token was not issued to this client")
+	}
+	s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: rt.Subject, Detail: map[string]string{"kind": "refresh_token"}})
+	return s.revokeGrant(ctx, rt.GrantID)
 }

@@ -36,6 +36,57 @@ type Signer interface {
 	Verify(ctx context.Context, token, typ string) ([]byte, error)
 }
 
+// CodeStore redeems authorization codes.
+type CodeStore interface {
+	RedeemAuthCode(ctx context.Context, hash []byte, now time.Time) (*store.AuthCode, error)
+}
+
+// RefreshStore keeps refresh-token families.
+type RefreshStore interface {
+	CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error
+	RotateRefreshToken(ctx context.Context, oldHash []byte, next *store.RefreshToken, now time.Time) (*store.RefreshToken, error)
+	RefreshToken(ctx context.Context, hash []byte) (*store.RefreshToken, error)
+	RevokeGrant(ctx context.Context, grantID string) error
+}
+
+// Accounts authenticates people and reads their profile (account.Service).
+type Accounts interface {
+	Authenticate(ctx context.Context, username, pw string) (*store.User, error)
+	User(ctx context.Context, id string) (*store.User, error)
+}
+
+// Deps are the Service's collaborators. Clients, Tokens, Revocations and
+// Signer are required; the rest enable the grants that need them.
+type Deps struct {
+	Clients     ClientGetter
+	Tokens      TokenStore
+	Revocations RevocationStore
+	Signer      Signer
+	Codes       CodeStore
+	Refresh     RefreshStore
+	Accounts    Accounts
+	// Events receives security events; nil discards them.
+	Events Events
+}
+
+// Event is a security event the service reports (see secevent).
+type Event struct {
+	Type     string
+	ClientID string
+	Subject  string
+	IP       string
+	Detail   map[string]string
+}
+
+// Events receives security events; Emit must not block.
+type Events interface {
+	Emit(e Event)
+}
+
+type discard struct{}
+
+func (discard) Emit(Event) {}
+
 // Options configures a Service.
 type Options struct {
 	Issuer string
@@ -43,7 +94,10 @@ type Options struct {
 	Audience   []string
 	DefaultTTL time.Duration // for clients without their own lifetime
 	MaxTTL     time.Duration // no access token lives longer
-	SigningAlg string        // "" = the signer's default
+	RefreshTTL time.Duration // sliding lifetime of a refresh token; default 30 days
+	IDTokenTTL time.Duration // default 1 hour
+	SigningAlg string        // access tokens; "" = the signer's default
+	IDTokenAlg string        // id_tokens; "" = RS256 (OpenID Connect Core §15.1)
 	Now        func() time.Time
 	Random     func([]byte) // fills b with random bytes; nil = crypto/rand
 	Leeway     time.Duration
@@ -51,15 +105,19 @@ type Options struct {
 
 // Service issues, introspects and revokes tokens.
 type Service struct {
-	clients ClientGetter
-	tokens  TokenStore
-	revoked RevocationStore
-	signer  Signer
-	opts    Options
+	clients  ClientGetter
+	tokens   TokenStore
+	revoked  RevocationStore
+	signer   Signer
+	codes    CodeStore
+	refresh  RefreshStore
+	accounts Accounts
+	events   Events
+	opts     Options
 }
 
 // New returns a Service.
-func New(clients ClientGetter, tokens TokenStore, revoked RevocationStore, signer Signer, opts Options) *Service {
+func New(d Deps, opts Options) *Service {
 	if len(opts.Audience) == 0 {
 		opts.Audience = []string{opts.Issuer}
 	}
@@ -69,13 +127,40 @@ func New(clients ClientGetter, tokens TokenStore, revoked RevocationStore, signe
 	if opts.MaxTTL == 0 {
 		opts.MaxTTL = 24 * time.Hour
 	}
+	if opts.RefreshTTL == 0 {
+		opts.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if opts.IDTokenTTL == 0 {
+		opts.IDTokenTTL = time.Hour
+	}
+	if opts.IDTokenAlg == "" {
+		opts.IDTokenAlg = "RS256"
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Random == nil {
 		opts.Random = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails (Go 1.24+)
 	}
-	return &Service{clients: clients, tokens: tokens, revoked: revoked, signer: signer, opts: opts}
+	if d.Events == nil {
+		d.Events = discard{}
+	}
+	return &Service{
+		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
+		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
+	}
+}
+
+// Grants lists the grant types this Service can serve with its dependencies.
+func (s *Service) Grants() []string {
+	g := []string{oauth.GrantClientCredentials}
+	if s.codes != nil && s.refresh != nil && s.accounts != nil {
+		g = append(g, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken)
+	}
+	if s.accounts != nil && s.refresh != nil {
+		g = append(g, oauth.GrantPassword)
+	}
+	return g
 }
 
 // Issuer returns the issuer identifier tokens carry.

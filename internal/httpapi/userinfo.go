@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authd/authd/internal/oauth"
+)
+
+// handleUserInfo is OpenID Connect Core §5.3: GET or POST with a bearer token.
+func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	tok, err := bearerToken(r)
+	if err != nil {
+		s.writeBearerError(w, r, err)
+		return
+	}
+	info, err := s.tokens.UserInfo(r.Context(), tok)
+	if err != nil {
+		s.writeBearerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// bearerToken reads an RFC 6750 bearer token from the Authorization header or,
+// for a form POST, the access_token parameter (§2.2). Query parameters are not
+// accepted (§2.3 is discouraged: URLs end up in logs).
+func bearerToken(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	var fromForm string
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		f, err := parseForm(r)
+		if err != nil {
+			return "", err
+		}
+		fromForm = f["access_token"]
+	}
+	switch {
+	case h != "" && fromForm != "":
+		return "", oauth.InvalidRequest("send the access token only once")
+	case fromForm != "":
+		return fromForm, nil
+	case h == "":
+		// RFC 6750 §3.1: no error code when no credentials were sent.
+		return "", &oauth.Error{Status: http.StatusUnauthorized}
+	}
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", oauth.InvalidToken("the Authorization header must be a Bearer token")
+	}
+	return strings.TrimSpace(h[len(prefix):]), nil
+}
+
+// writeBearerError answers a protected-resource request per RFC 6750 §3, with
+// WWW-Authenticate carrying the error.
+func (s *Server) writeBearerError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := oauth.As(err)
+	if ok && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
+		v := `Bearer realm="authd"`
+		if e.Code != "" {
+			v += `, error="` + e.Code + `"`
+		}
+		w.Header().Set("WWW-Authenticate", v)
+		if e.Code == "" {
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+	}
+	writeError(w, r, s.log, err)
+}

@@ -1,0 +1,81 @@
+package token
+
+import (
+	"context"
+	"errors"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// refreshGrant is RFC 6749 §6 with rotation: every use returns a new refresh
+// token, and presenting a rotated one again revokes the whole family (RFC 9700
+// §4.14.2). The rotation is one atomic store operation, so of N concurrent uses
+// exactly one succeeds.
+func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Request) (*grant, error) {
+	if req.RefreshToken == "" {
+		return nil, oauth.InvalidRequest("refresh_token is required")
+	}
+	now := s.opts.Now()
+	h := Hash(req.RefreshToken)
+	// Read first, to copy the family into the next token and to check the
+	// client before spending the token. The rotation alone decides who wins.
+	cur, err := s.refresh.RefreshToken(ctx, h)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && cur.ClientID != c.ID {
+		// A refresh token presented by another client was stolen: the family dies.
+		if rerr := s.revokeGrant(ctx, cur.GrantID); rerr != nil {
+			return nil, rerr
+		}
+		return nil, oauth.InvalidGrant("the refresh token was issued to another client")
+	}
+	if err == nil && !cur.ExpiresAt.After(now) {
+		return nil, oauth.InvalidGrant("the refresh token has expired")
+	}
+	var scopes []string
+	if cur != nil {
+		// RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+		// Checked before the rotation so a refused request does not spend the token.
+		if scopes, err = resolveScope(req.Scope, oauth.ParseScope(cur.Scope)); err != nil {
+			return nil, err
+		}
+	}
+	nextValue := s.randomToken()
+	next := &store.RefreshToken{Hash: Hash(nextValue), ClientID: c.ID, IssuedAt: now, ExpiresAt: now.Add(s.opts.RefreshTTL)}
+	if cur != nil {
+		next.GrantID, next.Subject, next.Scope, next.AuthTime = cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime
+	}
+	old, err := s.refresh.RotateRefreshToken(ctx, h, next, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, oauth.InvalidGrant("the refresh token is invalid")
+	case errors.Is(err, store.ErrAlreadyUsed):
+		if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
+			return nil, rerr
+		}
+		s.events.Emit(Event{Type: "refresh.reused", ClientID: c.ID, Subject: old.Subject, IP: req.ClientIP})
+		return nil, oauth.InvalidGrant("the refresh token was already used; its grant is revoked")
+	case err != nil:
+		return nil, err
+	}
+	family := oauth.ParseScope(old.Scope)
+	user, err := s.activeUser(ctx, old.Subject)
+	if err != nil {
+		if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	return &grant{
+		client:       c,
+		subject:      old.Subject,
+		scopes:       scopes,
+		familyScope:  family,
+		grantID:      old.GrantID,
+		authTime:     old.AuthTime,
+		user:         user,
+		refreshToken: nextValue,
+	}, nil
+}

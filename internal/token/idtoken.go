@@ -1,0 +1,82 @@
+package token
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"hash"
+	"time"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// idClaims is an OpenID Connect Core §2 ID Token, with the standard profile and
+// email claims (§5.1) the granted scopes allow.
+type idClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	AuthTime int64  `json:"auth_time,omitempty"`
+	Nonce    string `json:"nonce,omitempty"`
+	AtHash   string `json:"at_hash,omitempty"`
+	userClaims
+}
+
+// userClaims are the claims userinfo and the id_token share.
+type userClaims struct {
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	Email             string `json:"email,omitempty"`
+	// EmailVerified is false: authd records an address but does not verify it.
+	EmailVerified *bool `json:"email_verified,omitempty"`
+}
+
+func claimsFor(u *store.User, scopes []string) userClaims {
+	var c userClaims
+	if oauth.HasScope(scopes, "profile") {
+		c.PreferredUsername = u.Username
+	}
+	if oauth.HasScope(scopes, "email") && u.Email != "" {
+		f := false
+		c.Email, c.EmailVerified = u.Email, &f
+	}
+	return c
+}
+
+func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, error) {
+	c := idClaims{
+		Iss:        s.opts.Issuer,
+		Sub:        g.subject,
+		Aud:        g.client.ID,
+		Exp:        now.Add(s.opts.IDTokenTTL).Unix(),
+		Iat:        now.Unix(),
+		Nonce:      g.nonce,
+		AtHash:     atHash(s.opts.IDTokenAlg, accessToken),
+		userClaims: claimsFor(g.user, g.scopes),
+	}
+	if !g.authTime.IsZero() {
+		c.AuthTime = g.authTime.Unix()
+	}
+	payload, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	return s.signer.Sign(s.opts.IDTokenAlg, "JWT", payload)
+}
+
+// atHash is OpenID Connect Core §3.1.3.6: the left half of the hash of the
+// access token, with the hash of the id_token's algorithm (SHA-512 for Ed25519).
+func atHash(alg, accessToken string) string {
+	var h hash.Hash
+	if alg == "EdDSA" {
+		h = sha512.New()
+	} else {
+		h = sha256.New()
+	}
+	h.Write([]byte(accessToken))
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
