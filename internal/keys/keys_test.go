@@ -1,0 +1,203 @@
+package keys_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/store/sqlite"
+)
+
+func TestSealer(t *testing.T) {
+	s, err := keys.NewSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := s.Seal([]byte("private"), []byte("kid-1"))
+	if bytes.Contains(ct, []byte("private")) {
+		t.Fatal("plaintext visible in ciphertext")
+	}
+	if pt, err := s.Open(ct, []byte("kid-1")); err != nil || string(pt) != "private" {
+		t.Fatalf("Open = %q, %v", pt, err)
+	}
+	other, _ := keys.NewSealer(bytes.Repeat([]byte{8}, 32))
+	tampered := bytes.Clone(ct)
+	tampered[len(tampered)-1] ^= 1
+	tests := []struct {
+		name string
+		s    *keys.Sealer
+		ct   []byte
+		aad  string
+	}{
+		{"wrong aad (moved to another record)", s, ct, "kid-2"},
+		{"wrong key", other, ct, "kid-1"},
+		{"tampered", s, tampered, "kid-1"},
+		{"truncated", s, ct[:10], "kid-1"},
+	}
+	for _, tc := range tests {
+		if _, err := tc.s.Open(tc.ct, []byte(tc.aad)); err != keys.ErrDecrypt {
+			t.Errorf("%s: err = %v, want ErrDecrypt", tc.name, err)
+		}
+	}
+	if _, err := keys.NewSealer(make([]byte, 16)); err == nil {
+		t.Error("16-byte key accepted")
+	}
+	a, _ := keys.DeriveKey(make([]byte, 32), "signing keys")
+	b, _ := keys.DeriveKey(make([]byte, 32), "csrf")
+	if len(a) != 32 || bytes.Equal(a, b) {
+		t.Error("derived keys must be 32 bytes and differ per label")
+	}
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newManager(t *testing.T, db *sqlite.DB, clk *clock, master byte, algs ...string) *keys.Manager {
+	t.Helper()
+	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{master}, 32))
+	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: algs, Retain: time.Hour, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func openDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestRotationAndRetention(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	m := newManager(t, db, clk, 1, keys.ES256, keys.RS256)
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	es1, rs1 := m.CurrentKeyID(keys.ES256), m.CurrentKeyID(keys.RS256)
+	if es1 == "" || rs1 == "" || es1 == rs1 {
+		t.Fatalf("current keys %q %q", es1, rs1)
+	}
+	old, err := m.Sign("", "at+jwt", []byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Minute)
+	if _, err := m.Rotate(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m.CurrentKeyID(keys.ES256) == es1 || m.CurrentKeyID(keys.RS256) != rs1 {
+		t.Fatal("rotating ES256 must replace only the ES256 key")
+	}
+	// Tokens signed by the replaced key verify until it leaves the JWKS.
+	if _, err := m.Verify(ctx, old, "at+jwt"); err != nil {
+		t.Fatalf("old token after rotation: %v", err)
+	}
+	if !strings.Contains(string(m.JWKS()), es1) {
+		t.Fatal("replaced key left the JWKS at once")
+	}
+	clk.add(time.Hour + time.Second)
+	if err := m.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(m.JWKS()), es1) {
+		t.Fatal("replaced key still published after Retain")
+	}
+	if _, err := m.Verify(ctx, old, "at+jwt"); err == nil {
+		t.Fatal("token of a retired key still verifies")
+	}
+	// Private material never reaches the JWKS.
+	if strings.Contains(string(m.JWKS()), `"d"`) {
+		t.Fatal("JWKS contains a private key")
+	}
+}
+
+func TestReplicaSeesRotation(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	a, b := newManager(t, db, clk, 1, keys.ES256), newManager(t, db, clk, 1, keys.ES256)
+	if err := a.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Rotate(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Sign("", "at+jwt", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b has never seen the new kid: it reloads once on the miss.
+	if _, err := b.Verify(ctx, tok, "at+jwt"); err != nil {
+		t.Fatalf("replica did not pick up the rotated key: %v", err)
+	}
+}
+
+func TestWrongMasterKey(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	if err := newManager(t, db, clk, 1, keys.ES256).Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := newManager(t, db, clk, 2, keys.ES256).Load(ctx)
+	if err == nil || !strings.Contains(err.Error(), "AUTHD_MASTER_KEY") {
+		t.Fatalf("loading with another master key: %v", err)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	m := newManager(t, db, clk, 1, keys.ES256, keys.EdDSA)
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := m.Sign(keys.ES256, "at+jwt", []byte(`{"x":1}`))
+	idt, _ := m.Sign(keys.EdDSA, "JWT", []byte(`{"x":1}`))
+	parts := strings.Split(good, ".")
+	tests := []struct {
+		name, tok, typ string
+		want           error
+	}{
+		{"wrong typ", idt, "at+jwt", keys.ErrType},
+		{"garbage", "abc", "at+jwt", keys.ErrMalformed},
+		{"alg none", "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + ".", "at+jwt", keys.ErrMalformed},
+		{"bad signature", parts[0] + "." + parts[1] + "." + parts[2][:10] + strings.Repeat("A", len(parts[2])-10), "at+jwt", keys.ErrSignature},
+	}
+	for _, tc := range tests {
+		if _, err := m.Verify(ctx, tc.tok, tc.typ); err != tc.want {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := m.Verify(ctx, idt, "JWT"); err != nil {
+		t.Errorf("EdDSA id_token: %v", err)
+	}
+}
