@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
@@ -81,7 +82,9 @@ func newHarness(t testing.TB) *harness {
 	}
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
 	acct := account.New(db, hasher, password.Policy{}, account.Options{Now: clk.Now})
-	svc := token.New(token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Accounts: acct},
+	mem := memory.New(memory.Options{})
+	t.Cleanup(mem.Close)
+	svc := token.New(token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Accounts: acct, Cache: mem},
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
 	logBuf := &strings.Builder{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil))

@@ -226,3 +226,33 @@ func TestRevokeErrors(t *testing.T) {
 		})
 	}
 }
+
+// With the store down, what the cache holds keeps working (ARCHITECTURE.md,
+// failure model): JWT issuance for a cached client, and introspection of
+// tokens already seen.
+func TestCacheServesWhileStoreDown(t *testing.T) {
+	h := newHarness(t)
+	h.addClient("svc", "svc-secret", nil)
+	h.addClient("opq", "opq-secret", func(c *oauth.Client) { c.AccessTokenFormat = oauth.FormatOpaque })
+	jwt := h.token("svc", "svc-secret", nil)
+	opaque := h.token("opq", "opq-secret", nil)
+	for _, tok := range []string{jwt, opaque} {
+		if h.introspect("svc", "svc-secret", tok)["active"] != true {
+			t.Fatal("fresh token inactive")
+		}
+	}
+	h.db.Close()
+	for _, tok := range []string{jwt, opaque} {
+		if got := h.introspect("svc", "svc-secret", tok); got["active"] != true {
+			t.Fatalf("cached introspection with the store down = %v", got)
+		}
+	}
+	if tok := h.token("svc", "svc-secret", nil); tok == "" {
+		t.Fatal("no JWT for a cached client with the store down")
+	}
+	// Anything needing a durable write fails cleanly.
+	w := h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"}}, withBasic("opq", "opq-secret"))
+	if w.Code < 500 || decodeJSON(t, w.Body.Bytes())["error_description"] != nil {
+		t.Fatalf("opaque issuance with the store down: %d %s", w.Code, w.Body)
+	}
+}

@@ -33,7 +33,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 	if cr.ClientID == "" {
 		return nil, fail
 	}
-	c, err := s.clients.Client(ctx, cr.ClientID)
+	c, err := s.client(ctx, cr.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])

@@ -86,7 +86,7 @@ func (s *Service) revokeGrant(ctx context.Context, grantID string) error {
 		return nil
 	}
 	until := s.opts.Now().Add(max(s.opts.RefreshTTL, s.opts.MaxTTL))
-	if err := s.revoked.Revoke(ctx, GrantRevocationID(grantID), until); err != nil {
+	if err := s.revoke(ctx, GrantRevocationID(grantID), until); err != nil {
 		return err
 	}
 	return s.refresh.RevokeGrant(ctx, grantID)

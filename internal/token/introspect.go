@@ -50,31 +50,54 @@ func isJWT(tok string) bool { return strings.Count(tok, ".") == 2 }
 // revoked tokens are inactive, not errors; an error means the answer could not be
 // determined (the store failed) and must not be taken for inactive or active.
 func (s *Service) Introspect(ctx context.Context, tok string) (*Info, error) {
-	if tok == "" || len(tok) > MaxTokenLength {
-		return inactive, nil
+	info, err := s.lookup(ctx, tok)
+	if err != nil || !info.Active {
+		return info, err
 	}
-	if isJWT(tok) {
-		info := s.verifyJWT(ctx, tok)
-		if !info.Active {
-			return inactive, nil
-		}
-		revoked, err := s.revoked.Revoked(ctx, revocationIDs(info))
-		if err != nil {
-			return nil, err
-		}
-		if len(revoked) > 0 {
-			return inactive, nil
-		}
+	ids := revocationIDs(info, isJWT(tok))
+	if len(ids) == 0 {
 		return info, nil
 	}
-	return s.introspectOpaque(ctx, tok)
+	revoked, err := s.revokedAmong(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if len(revoked) > 0 {
+		return inactive, nil
+	}
+	return info, nil
 }
 
-func revocationIDs(info *Info) []string {
-	if info.grantID != "" {
-		return []string{info.Jti, GrantRevocationID(info.grantID)}
+// lookup answers for one token without the revocation check.
+func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
+	switch {
+	case tok == "" || len(tok) > MaxTokenLength:
+		return inactive, nil
+	case isJWT(tok):
+		return s.jwtInfo(ctx, tok)
 	}
-	return []string{info.Jti}
+	info, err := s.opaqueInfo(ctx, Hash(tok))
+	if err != nil || !info.Active {
+		return info, err
+	}
+	if info.Exp <= s.opts.Now().Unix() {
+		return inactive, nil
+	}
+	return info, nil
+}
+
+// revocationIDs are the Revocations entries that would make info inactive: a
+// JWT's jti, and the grant of tokens issued to people. (A revoked opaque token
+// is deleted, so it needs no entry of its own.)
+func revocationIDs(info *Info, jwt bool) []string {
+	var ids []string
+	if jwt {
+		ids = append(ids, info.Jti)
+	}
+	if info.grantID != "" {
+		ids = append(ids, GrantRevocationID(info.grantID))
+	}
+	return ids
 }
 
 // GrantRevocationID is the Revocations id that revokes every JWT of a grant.
@@ -112,8 +135,8 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 	}
 }
 
-func (s *Service) introspectOpaque(ctx context.Context, tok string) (*Info, error) {
-	rec, err := s.tokens.AccessToken(ctx, Hash(tok))
+func (s *Service) opaqueFromStore(ctx context.Context, h []byte) (*Info, error) {
+	rec, err := s.tokens.AccessToken(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return inactive, nil
 	}
@@ -138,8 +161,8 @@ func (s *Service) introspectOpaque(ctx context.Context, tok string) (*Info, erro
 	}, nil
 }
 
-// IntrospectBatch answers for up to MaxBatch tokens, in order. JWT revocation is
-// checked with one store call for the whole batch.
+// IntrospectBatch answers for up to MaxBatch tokens, in order. Revocation is
+// checked with one cache round trip (and at most one store call) for the batch.
 func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, error) {
 	if len(toks) > MaxBatch {
 		return nil, oauth.InvalidRequest("at most 100 tokens per batch")
@@ -147,42 +170,31 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 	out := make([]*Info, len(toks))
 	var ids []string
 	for i, tok := range toks {
-		switch {
-		case tok == "" || len(tok) > MaxTokenLength:
-			out[i] = inactive
-		case isJWT(tok):
-			out[i] = s.verifyJWT(ctx, tok)
-			if out[i].Active {
-				ids = append(ids, revocationIDs(out[i])...)
-			}
-		default:
-			info, err := s.introspectOpaque(ctx, tok)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = info
+		info, err := s.lookup(ctx, tok)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = info
+		if info.Active {
+			ids = append(ids, revocationIDs(info, isJWT(tok))...)
 		}
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	revoked, err := s.revoked.Revoked(ctx, ids)
+	revoked, err := s.revokedAmong(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	if len(revoked) == 0 {
 		return out, nil
 	}
-	set := make(map[string]struct{}, len(revoked))
-	for _, id := range revoked {
-		set[id] = struct{}{}
-	}
 	for i, info := range out {
-		if !info.Active || !isJWT(toks[i]) {
+		if !info.Active {
 			continue
 		}
-		for _, id := range revocationIDs(info) {
-			if _, ok := set[id]; ok {
+		for _, id := range revocationIDs(info, isJWT(toks[i])) {
+			if revoked[id] {
 				out[i] = inactive
 				break
 			}

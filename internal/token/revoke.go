@@ -28,7 +28,8 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 			return oauth.UnauthorizedClient("the token was not issued to this client")
 		}
 		// The entry must outlive the token; exp is when the token dies anyway.
-		return s.revoked.Revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
+		s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "jwt"}})
+		return s.revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
 	}
 	h := Hash(tok)
 	rec, err := s.tokens.AccessToken(ctx, h)
@@ -41,7 +42,11 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 	if rec.ClientID != client.ID {
 		return oauth.UnauthorizedClient("the token was not issued to this client")
 	}
-	return s.tokens.DeleteAccessToken(ctx, h)
+	if err := s.tokens.DeleteAccessToken(ctx, h); err != nil {
+		return err
+	}
+	s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: rec.Subject, Detail: map[string]string{"kind": "opaque"}})
+	return s.invalidate(ctx, hashKey(kindAT, h))
 }
 
 // revokeRefresh revokes a refresh token and, as RFC 7009 §2.1 suggests, every

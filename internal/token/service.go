@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"time"
 
+	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -65,6 +66,9 @@ type Deps struct {
 	Codes       CodeStore
 	Refresh     RefreshStore
 	Accounts    Accounts
+	// Cache, if set, holds clients, introspection answers and revocation state
+	// (cache.Cache: in-process, Redis, or both tiers).
+	Cache cache.Cache
 	// Events receives security events; nil discards them.
 	Events Events
 }
@@ -113,6 +117,8 @@ type Service struct {
 	refresh  RefreshStore
 	accounts Accounts
 	events   Events
+	cache    cache.Cache
+	loader   *cache.Loader
 	opts     Options
 }
 
@@ -145,10 +151,15 @@ func New(d Deps, opts Options) *Service {
 	if d.Events == nil {
 		d.Events = discard{}
 	}
-	return &Service{
+	s := &Service{
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
+		cache: d.Cache,
 	}
+	if d.Cache != nil {
+		s.loader = cache.NewLoader(d.Cache)
+	}
+	return s
 }
 
 // Grants lists the grant types this Service can serve with its dependencies.

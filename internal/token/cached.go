@@ -1,0 +1,267 @@
+package token
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/authd/authd/internal/cache"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
+)
+
+// Cache keys. Every key is a kind prefix and a hash or id, never a raw token.
+const (
+	kindClient = "client:" // client by id
+	kindAT     = "at:"     // opaque access token by SHA-256: introspection answer
+	kindJWT    = "jwt:"    // JWT by SHA-256: verified claims (immutable until exp)
+	kindRev    = "rev:"    // revocation state of a jti or grant id: "1" or "0"
+)
+
+// negative marks a cached "no such thing".
+var negative = []byte{'-'}
+
+const (
+	// mutableTTL bounds how long shared state that revocation changes (token
+	// records, revocation flags) lives in a cache tier; every change also
+	// deletes the entry, this bounds the damage when a delete cannot reach a tier.
+	mutableTTL = time.Minute
+	// negativeTTL keeps a flood of one junk token off the store.
+	negativeTTL = 5 * time.Second
+	// loadBudget: a load slower than this is not cached. With the delayed
+	// second delete below, it bounds how long a load that raced a revocation
+	// can keep a stale answer in the cache.
+	loadBudget = 500 * time.Millisecond
+	// redeleteAfter is when a revocation deletes its cache entries again.
+	redeleteAfter = 2 * loadBudget
+)
+
+func hashKey(kind string, h []byte) string {
+	return kind + base64.RawURLEncoding.EncodeToString(h)
+}
+
+// load reads key through the cache. load returns the value to cache (nil: a
+// negative entry) and its TTL; loads slower than loadBudget are not cached.
+func (s *Service) load(ctx context.Context, key string, load func(ctx context.Context) ([]byte, time.Duration, error)) ([]byte, error) {
+	return s.loader.Get(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+		start := time.Now()
+		v, ttl, err := load(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		if v == nil {
+			v = negative
+		}
+		if time.Since(start) > loadBudget {
+			ttl = 0
+		}
+		return v, ttl, nil
+	})
+}
+
+// invalidate deletes keys from every tier now and once more after
+// redeleteAfter, to catch a load that read the store before the change and
+// wrote the cache after the first delete.
+func (s *Service) invalidate(ctx context.Context, keys ...string) error {
+	if s.cache == nil {
+		return nil
+	}
+	err := s.cache.Delete(ctx, keys...)
+	time.AfterFunc(redeleteAfter, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = s.cache.Delete(ctx, keys...)
+	})
+	return err
+}
+
+// InvalidateClient drops a client from the caches after an admin change.
+func (s *Service) InvalidateClient(ctx context.Context, id string) error {
+	return s.invalidate(ctx, kindClient+id)
+}
+
+// client returns a client through the cache; unknown ids are cached briefly so
+// a flood of made-up client ids cannot reach the store.
+func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
+	if s.cache == nil {
+		return s.clients.Client(ctx, id)
+	}
+	v, err := s.load(ctx, kindClient+id, func(ctx context.Context) ([]byte, time.Duration, error) {
+		c, err := s.clients.Client(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, negativeTTL, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		b, err := json.Marshal(c)
+		return b, mutableTTL, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if isNegative(v) {
+		return nil, store.ErrNotFound
+	}
+	var c oauth.Client
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func isNegative(v []byte) bool { return len(v) == 1 && v[0] == '-' }
+
+// cachedInfo is an introspection answer as cached: the RFC 7662 fields and the
+// grant it belongs to, for the revocation check.
+type cachedInfo struct {
+	Info
+	Gid string `json:"gid,omitempty"`
+}
+
+func encodeInfo(info *Info) ([]byte, error) {
+	return json.Marshal(cachedInfo{Info: *info, Gid: info.grantID})
+}
+
+func decodeInfo(v []byte) (*Info, error) {
+	var ci cachedInfo
+	if err := json.Unmarshal(v, &ci); err != nil {
+		return nil, err
+	}
+	info := ci.Info
+	info.grantID = ci.Gid
+	return &info, nil
+}
+
+// ttlUntil is how long an answer about a token expiring at exp may be cached.
+func (s *Service) ttlUntil(exp int64, limit time.Duration) time.Duration {
+	return min(time.Until(time.Unix(exp, 0)), limit)
+}
+
+// opaqueInfo introspects an opaque token through the cache. The answer says
+// nothing of grant revocation; the caller checks that.
+func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
+	if s.cache == nil {
+		return s.opaqueFromStore(ctx, h)
+	}
+	v, err := s.load(ctx, hashKey(kindAT, h), func(ctx context.Context) ([]byte, time.Duration, error) {
+		info, err := s.opaqueFromStore(ctx, h)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !info.Active {
+			return nil, negativeTTL, nil
+		}
+		b, err := encodeInfo(info)
+		return b, s.ttlUntil(info.Exp, mutableTTL), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if isNegative(v) {
+		return inactive, nil
+	}
+	return decodeInfo(v)
+}
+
+// jwtInfo verifies a JWT, remembering the result by the token's hash until it
+// expires: a signature check is the expensive part of introspection, and its
+// result cannot change. Revocation is checked separately.
+func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
+	if s.cache == nil {
+		return s.verifyJWT(ctx, tok), nil
+	}
+	sum := sha256.Sum256([]byte(tok))
+	v, err := s.load(ctx, hashKey(kindJWT, sum[:]), func(ctx context.Context) ([]byte, time.Duration, error) {
+		info := s.verifyJWT(ctx, tok)
+		if !info.Active {
+			return nil, negativeTTL, nil
+		}
+		b, err := encodeInfo(info)
+		return b, s.ttlUntil(info.Exp, s.opts.MaxTTL), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if isNegative(v) {
+		return inactive, nil
+	}
+	info, err := decodeInfo(v)
+	if err != nil {
+		return nil, err
+	}
+	// The cache may hold it a moment past exp; time is checked on every answer.
+	if info.Exp <= s.opts.Now().Unix() {
+		return inactive, nil
+	}
+	return info, nil
+}
+
+// revokedAmong returns which of ids are revoked, through the cache.
+func (s *Service) revokedAmong(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if s.cache == nil {
+		rs, err := s.revoked.Revoked(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range rs {
+			out[id] = true
+		}
+		return out, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = kindRev + id
+	}
+	vals, err := cache.GetMany(ctx, s.cache, keys)
+	if err != nil {
+		vals = make([][]byte, len(keys)) // a cache failure is a miss
+	}
+	var missing []string
+	for i, v := range vals {
+		switch {
+		case v == nil:
+			missing = append(missing, ids[i])
+		case len(v) == 1 && v[0] == '1':
+			out[ids[i]] = true
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	start := time.Now()
+	rs, err := s.revoked.Revoked(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(rs))
+	for _, id := range rs {
+		set[id] = true
+		out[id] = true
+	}
+	if time.Since(start) <= loadBudget {
+		for _, id := range missing {
+			v := []byte{'0'}
+			if set[id] {
+				v[0] = '1'
+			}
+			_ = s.cache.Set(ctx, kindRev+id, v, mutableTTL)
+		}
+	}
+	return out, nil
+}
+
+// revoke records a revocation in the store, then drops its cached state.
+func (s *Service) revoke(ctx context.Context, id string, until time.Time) error {
+	if err := s.revoked.Revoke(ctx, id, until); err != nil {
+		return err
+	}
+	return s.invalidate(ctx, kindRev+id)
+}
