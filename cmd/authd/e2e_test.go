@@ -120,18 +120,27 @@ func (s *server) cli(t *testing.T, cmd, sub string, rest ...string) []byte {
 
 func postForm(t *testing.T, u, id, secret string, form url.Values) (int, map[string]any) {
 	t.Helper()
+	code, m, err := tryPostForm(u, id, secret, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, m
+}
+
+// tryPostForm is postForm for goroutines: it returns transport errors.
+func tryPostForm(u, id, secret string, form url.Values) (int, map[string]any, error) {
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	_ = json.Unmarshal(body, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, m, nil
 }
 
 func TestEndToEnd(t *testing.T) {

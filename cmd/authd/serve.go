@@ -12,6 +12,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/config"
@@ -140,7 +144,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.IDTokenAlg != cfg.SigningAlg {
 		algs = append(algs, cfg.IDTokenAlg)
 	}
-	km, err := keys.NewManager(st, sealer, keys.Options{Algorithms: algs, Retain: cfg.KeyRetain})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	tiers, err := buildCache(ctx, cfg, reg)
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	defer tiers.Close()
+	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain}
+	if tiers.redis != nil {
+		keyOpts.OnRotate = announceRotation(tiers.redis, log)
+	}
+	km, err := keys.NewManager(st, sealer, keyOpts)
 	if err != nil {
 		return err
 	}
@@ -161,6 +176,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Codes:       st,
 		Refresh:     st,
 		Accounts:    accounts,
+		Cache:       tiers.cache,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -183,10 +199,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	ready := []httpapi.Check{{Name: "store", Fn: st.Ping}}
+	if tiers.redis != nil {
+		ready = append(ready, httpapi.Check{Name: "redis", Fn: tiers.redis.Ping, Optional: true})
+	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		Issuer:       cfg.Issuer,
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		Ready:        []httpapi.Check{{Name: "store", Fn: st.Ping}},
+		Ready:        ready,
 		Mount:        browser.Register,
 		OIDC:         true,
 		IDTokenAlg:   cfg.IDTokenAlg,
@@ -196,11 +216,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxTokenTTL:  cfg.MaxTokenTTL,
 		Grants:       tokens.Grants(),
+		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		OnClientChange: func(ctx context.Context, id string) {
+			if err := tokens.InvalidateClient(ctx, id); err != nil {
+				log.Warn("invalidate cached client", "client_id", id, "error", err.Error())
+			}
+		},
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload signing keys", "error", err.Error()) })
+	if tiers.redis != nil {
+		go watchKeyRotations(runCtx, tiers.redis, km, log)
+	}
 
 	servers := []*http.Server{newHTTPServer(pub, log), newHTTPServer(adm, log)}
 	errc := make(chan error, 2)

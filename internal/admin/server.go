@@ -38,6 +38,9 @@ type Options struct {
 	Grants []string
 	Now    func() time.Time
 	Random func([]byte)
+	// Metrics, if set, is served at GET /metrics without the admin token, so a
+	// Prometheus on the private admin network can scrape it.
+	Metrics http.Handler
 	// OnClientChange runs after a client is changed or deleted, so caches drop it.
 	OnClientChange func(ctx context.Context, clientID string)
 }
@@ -99,7 +102,14 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
-	s.handler = httpapi.Middleware(s.authenticate(mux), log, httpapi.FixedLimit(opts.MaxBodyBytes))
+	var h http.Handler = s.authenticate(mux)
+	if opts.Metrics != nil {
+		outer := http.NewServeMux()
+		outer.Handle("GET /metrics", opts.Metrics)
+		outer.Handle("/", h)
+		h = outer
+	}
+	s.handler = httpapi.Middleware(h, log, httpapi.FixedLimit(opts.MaxBodyBytes))
 	return s
 }
 

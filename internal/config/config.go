@@ -27,9 +27,14 @@ type Config struct {
 	DataDir     string // AUTHD_DATA_DIR
 	DatabaseURL string // AUTHD_DATABASE_URL: empty = SQLite in DataDir; postgres://… = PostgreSQL
 	RedisURL    string // AUTHD_REDIS_URL: empty = in-process cache only
-	AdminToken  string // AUTHD_ADMIN_TOKEN: empty = generated into DataDir
-	MasterKey   []byte // AUTHD_MASTER_KEY: base64 of 32 bytes; empty = generated into DataDir (SQLite only)
-	LogLevel    slog.Level
+	RedisPrefix string // AUTHD_REDIS_PREFIX: key prefix shared by the replicas of one deployment
+	// CacheStaleness (AUTHD_CACHE_STALENESS) is the published bound on how long
+	// a replica may answer from its in-process cache after a change elsewhere.
+	CacheStaleness time.Duration
+	CacheMaxBytes  uint64 // AUTHD_CACHE_MAX_BYTES: in-process cache size
+	AdminToken     string // AUTHD_ADMIN_TOKEN: empty = generated into DataDir
+	MasterKey      []byte // AUTHD_MASTER_KEY: base64 of 32 bytes; empty = generated into DataDir (SQLite only)
+	LogLevel       slog.Level
 
 	SigningAlg     string        // AUTHD_SIGNING_ALG: access-token algorithm (ES256, EdDSA, RS256)
 	AccessTokenTTL time.Duration // AUTHD_ACCESS_TOKEN_TTL: default for clients that set none
@@ -73,6 +78,7 @@ var keyNames = []string{
 	"AUTHD_ID_TOKEN_SIGNING_ALG", "AUTHD_REFRESH_TOKEN_TTL", "AUTHD_SESSION_TTL",
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
+	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -145,6 +151,9 @@ func parse(v map[string]string) (*Config, error) {
 		DataDir:            or(v["AUTHD_DATA_DIR"], "authd-data"),
 		DatabaseURL:        v["AUTHD_DATABASE_URL"],
 		RedisURL:           v["AUTHD_REDIS_URL"],
+		RedisPrefix:        or(v["AUTHD_REDIS_PREFIX"], "authd:"),
+		CacheStaleness:     time.Second,
+		CacheMaxBytes:      64 << 20,
 		AdminToken:         v["AUTHD_ADMIN_TOKEN"],
 		SigningAlg:         or(v["AUTHD_SIGNING_ALG"], keys.ES256),
 		MaxBodyBytes:       64 << 10,
@@ -180,8 +189,10 @@ func parse(v map[string]string) (*Config, error) {
 	}
 	if c.RedisURL != "" {
 		u, perr := url.Parse(c.RedisURL)
-		if perr != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel" && u.Scheme != "unix") {
-			return nil, &Error{"AUTHD_REDIS_URL", "must be a redis://, rediss://, redis-sentinel:// or unix:// URL"}
+		// Sentinel and Cluster are redis:// URLs with master_set= or several addr=
+		// parameters (rueidis.ParseURL).
+		if perr != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			return nil, &Error{"AUTHD_REDIS_URL", "must be a redis://, rediss:// or unix:// URL"}
 		}
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 32 {
@@ -254,6 +265,19 @@ func parse(v map[string]string) (*Config, error) {
 	c.KeyRetain = max(c.MaxTokenTTL, time.Hour) + 5*time.Minute
 	if c.DBStatementTimeout, err = duration(v, "AUTHD_DB_STATEMENT_TIMEOUT", c.DBStatementTimeout); err != nil {
 		return nil, err
+	}
+	if c.CacheStaleness, err = duration(v, "AUTHD_CACHE_STALENESS", c.CacheStaleness); err != nil {
+		return nil, err
+	}
+	if c.CacheStaleness > time.Minute {
+		return nil, &Error{"AUTHD_CACHE_STALENESS", "must be at most 1m"}
+	}
+	if s := v["AUTHD_CACHE_MAX_BYTES"]; s != "" {
+		n, perr := strconv.ParseUint(s, 10, 64)
+		if perr != nil || n < 1<<20 {
+			return nil, &Error{"AUTHD_CACHE_MAX_BYTES", "must be a whole number of bytes, at least 1048576"}
+		}
+		c.CacheMaxBytes = n
 	}
 	if c.ShutdownTimeout, err = duration(v, "AUTHD_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
 		return nil, err

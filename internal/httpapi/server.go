@@ -35,6 +35,9 @@ type KeySet interface {
 type Check struct {
 	Name string
 	Fn   func(context.Context) error
+	// Optional checks report "degraded" without failing readiness: authd keeps
+	// serving without them (Redis: L1 and the store answer instead).
+	Optional bool
 }
 
 // Options configures the public API.
@@ -304,6 +307,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			// The detail is logged, not shown: readyz is public.
 			s.log.Warn("readiness check failed", "check", c.Name, "error", err.Error())
 			body.Checks[c.Name] = "unavailable"
+			if c.Optional {
+				if status == http.StatusOK {
+					body.Status = "degraded"
+				}
+				continue
+			}
 			body.Status, status = "unavailable", http.StatusServiceUnavailable
 			continue
 		}

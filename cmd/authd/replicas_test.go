@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/testenv"
+)
+
+// replica is one authd process.
+type replica struct {
+	cmd           *exec.Cmd
+	public, admin string
+	logs          *syncBuffer
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "authd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startReplica(t *testing.T, bin string, env map[string]string) *replica {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "AUTHD_LISTEN=127.0.0.1:0", "AUTHD_ADMIN_LISTEN=127.0.0.1:0", "AUTHD_DATA_DIR="+t.TempDir())
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{cmd: cmd, logs: &syncBuffer{}}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			_, _ = r.logs.Write(append(line, '\n'))
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
+				r.public, r.admin = m["public"].(string), m["admin"].(string)
+				close(ready)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+			}
+		}
+	})
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("replica did not start:\n%s", r.logs.String())
+	}
+	return r
+}
+
+func (r *replica) adminDo(t *testing.T, method, path, token string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, r.admin+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, m)
+	}
+	return m
+}
+
+func (r *replica) jwks(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(r.public + "/oauth2/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestReplicas runs three authd processes on one PostgreSQL and one Redis and
+// checks they behave as one server.
+func TestReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs three processes")
+	}
+	pg := testenv.PostgresURL(t)
+	redisURL, prefix := testenv.RedisURL(t)
+	bin := buildBinary(t)
+	const adminToken = "replica-test-admin-token-0123456789abcdef"
+	env := map[string]string{
+		"AUTHD_DATABASE_URL": pg,
+		"AUTHD_REDIS_URL":    redisURL,
+		"AUTHD_REDIS_PREFIX": prefix,
+		"AUTHD_MASTER_KEY":   "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+		"AUTHD_ADMIN_TOKEN":  adminToken,
+		// Behind one load balancer every replica has the same public name.
+		"AUTHD_ISSUER": "http://auth.replicas.test",
+	}
+	var rs []*replica
+	for range 3 {
+		rs = append(rs, startReplica(t, bin, env))
+	}
+
+	clients := map[string][2]string{}
+	for _, format := range []string{"jwt", "opaque"} {
+		m := rs[0].adminDo(t, "POST", "/admin/clients", adminToken, map[string]any{"client_name": format, "scope": "read", "access_token_format": format})
+		clients[format] = [2]string{m["client_id"].(string), m["client_secret"].(string)}
+	}
+	active := func(r *replica, cl [2]string, tok string) bool {
+		code, m := postForm(t, r.public+"/oauth2/introspect", cl[0], cl[1], url.Values{"token": {tok}})
+		if code != 200 {
+			t.Fatalf("introspect on %s: %d %v", r.public, code, m)
+		}
+		return m["active"] == true
+	}
+	issue := func(r *replica, cl [2]string) (string, error) {
+		code, m, err := tryPostForm(r.public+"/oauth2/token", cl[0], cl[1], url.Values{"grant_type": {"client_credentials"}})
+		if err != nil {
+			return "", err
+		}
+		if code != 200 {
+			return "", fmt.Errorf("token: %d %v", code, m)
+		}
+		return m["access_token"].(string), nil
+	}
+
+	for format, cl := range clients {
+		t.Run("issued on one, active on all, revoked within the bound: "+format, func(t *testing.T) {
+			tok, err := issue(rs[0], cl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if !active(r, cl, tok) {
+					t.Fatalf("token from replica 0 inactive on %s", r.public)
+				}
+			}
+			// Warm every replica's L1 again right before the revocation.
+			for _, r := range rs {
+				active(r, cl, tok)
+			}
+			if code, _ := postForm(t, rs[1].public+"/oauth2/revoke", cl[0], cl[1], url.Values{"token": {tok}}); code != 200 {
+				t.Fatalf("revoke: %d", code)
+			}
+			revokedAt := time.Now()
+			// Pub/sub normally gets there long before the bound.
+			for _, r := range rs {
+				for active(r, cl, tok) && time.Since(revokedAt) < time.Second {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			t.Logf("revocation seen by every replica after %v", time.Since(revokedAt))
+			// The published bound is 1 s (AUTHD_CACHE_STALENESS); past it no
+			// replica may say active. Usually pub/sub makes it milliseconds.
+			time.Sleep(time.Second - time.Since(revokedAt) + 50*time.Millisecond)
+			for _, r := range rs {
+				if active(r, cl, tok) {
+					t.Fatalf("%s says active %v after the revocation", r.public, time.Since(revokedAt))
+				}
+			}
+		})
+	}
+
+	t.Run("a key rotated on one is in every JWKS", func(t *testing.T) {
+		m := rs[2].adminDo(t, "POST", "/admin/keys/rotate", adminToken, map[string]string{})
+		kid := m["kid"].(string)
+		deadline := time.Now().Add(5 * time.Second)
+		for _, r := range rs {
+			for !strings.Contains(r.jwks(t), kid) {
+				if time.Now().After(deadline) {
+					t.Fatalf("kid %s not in the JWKS of %s", kid, r.public)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		// Replica 0 now signs with the new key, and replica 1 verifies it.
+		tok, err := issue(rs[0], clients["jwt"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !active(rs[1], clients["jwt"], tok) {
+			t.Fatal("token signed after the rotation inactive on another replica")
+		}
+	})
+
+	t.Run("killing a replica loses nothing it acknowledged", func(t *testing.T) {
+		victim := rs[2]
+		cl := clients["opaque"]
+		var mu sync.Mutex
+		var acked []string
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					tok, err := issue(victim, cl)
+					if err != nil {
+						return // the replica is gone
+					}
+					mu.Lock()
+					acked = append(acked, tok)
+					mu.Unlock()
+				}
+			})
+		}
+		time.Sleep(500 * time.Millisecond)
+		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = victim.cmd.Wait()
+		wg.Wait()
+		if len(acked) == 0 {
+			t.Fatal("no token was issued before the kill")
+		}
+		for _, tok := range acked {
+			if !active(rs[0], cl, tok) {
+				t.Fatalf("an acknowledged token was lost (%d acknowledged)", len(acked))
+			}
+		}
+		t.Logf("%d tokens acknowledged before SIGKILL, all present", len(acked))
+	})
+}
