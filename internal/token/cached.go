@@ -83,7 +83,8 @@ func (s *Service) InvalidateClient(ctx context.Context, id string) error {
 	return s.invalidate(ctx, kindClient+id)
 }
 
-// client returns a client through the cache; unknown ids are cached briefly so
+// client returns a client through the cache (shared: callers must not modify
+// it); unknown ids are cached briefly so
 // a flood of made-up client ids cannot reach the store.
 func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
 	if s.cache == nil {
@@ -106,10 +107,15 @@ func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) 
 	if isNegative(v) {
 		return nil, store.ErrNotFound
 	}
+	key := kindClient + id
+	if c, ok := s.memo.get(key, v); ok {
+		return c.(*oauth.Client), nil
+	}
 	var c oauth.Client
 	if err := json.Unmarshal(v, &c); err != nil {
 		return nil, err
 	}
+	s.memo.put(key, v, &c)
 	return &c, nil
 }
 
@@ -126,13 +132,18 @@ func encodeInfo(info *Info) ([]byte, error) {
 	return json.Marshal(cachedInfo{Info: *info, Gid: info.grantID})
 }
 
-func decodeInfo(v []byte) (*Info, error) {
+// decodeInfo decodes a cached answer, once per cached slice.
+func (s *Service) decodeInfo(key string, v []byte) (*Info, error) {
+	if info, ok := s.memo.get(key, v); ok {
+		return info.(*Info), nil
+	}
 	var ci cachedInfo
 	if err := json.Unmarshal(v, &ci); err != nil {
 		return nil, err
 	}
 	info := ci.Info
 	info.grantID = ci.Gid
+	s.memo.put(key, v, &info)
 	return &info, nil
 }
 
@@ -147,7 +158,8 @@ func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 	if s.cache == nil {
 		return s.opaqueFromStore(ctx, h)
 	}
-	v, err := s.load(ctx, hashKey(kindAT, h), func(ctx context.Context) ([]byte, time.Duration, error) {
+	key := hashKey(kindAT, h)
+	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
 		info, err := s.opaqueFromStore(ctx, h)
 		if err != nil {
 			return nil, 0, err
@@ -164,7 +176,7 @@ func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 	if isNegative(v) {
 		return inactive, nil
 	}
-	return decodeInfo(v)
+	return s.decodeInfo(key, v)
 }
 
 // jwtInfo verifies a JWT, remembering the result by the token's hash until it
@@ -175,7 +187,8 @@ func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 		return s.verifyJWT(ctx, tok), nil
 	}
 	sum := sha256.Sum256([]byte(tok))
-	v, err := s.load(ctx, hashKey(kindJWT, sum[:]), func(ctx context.Context) ([]byte, time.Duration, error) {
+	key := hashKey(kindJWT, sum[:])
+	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
 		info := s.verifyJWT(ctx, tok)
 		if !info.Active {
 			return nil, negativeTTL, nil
@@ -189,7 +202,7 @@ func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 	if isNegative(v) {
 		return inactive, nil
 	}
-	info, err := decodeInfo(v)
+	info, err := s.decodeInfo(key, v)
 	if err != nil {
 		return nil, err
 	}

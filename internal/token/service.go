@@ -119,6 +119,7 @@ type Service struct {
 	events   Events
 	cache    cache.Cache
 	loader   *cache.Loader
+	memo     *memo
 	opts     Options
 }
 
@@ -158,6 +159,7 @@ func New(d Deps, opts Options) *Service {
 	}
 	if d.Cache != nil {
 		s.loader = cache.NewLoader(d.Cache)
+		s.memo = newMemo(100_000)
 	}
 	return s
 }
