@@ -17,6 +17,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/authd/authd/internal/store/sqlite"
 	"github.com/authd/authd/internal/testenv"
 )
 
@@ -194,6 +195,35 @@ func TestEndToEnd(t *testing.T) {
 	var rotated map[string]any
 	if err := json.Unmarshal(s.cli(t, "keys", "rotate"), &rotated); err != nil || rotated["kid"] == "" {
 		t.Fatalf("keys rotate: %v %v", rotated, err)
+	}
+
+	// A graceful stop flushes the audit trail; nothing queued is lost.
+	s.stop(t)
+	st, err := sqlite.Open(context.Background(), filepath.Join(s.env["AUTHD_DATA_DIR"], SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.AuditEvents(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range evs {
+		seen[e.Type]++
+		if strings.Contains(e.Detail, "secret") {
+			t.Fatalf("audit row mentions a secret: %+v", e)
+		}
+	}
+	for typ, n := range map[string]int{"admin.client_created": 2, "token.issued": 2, "token.revoked": 2, "admin.key_rotated": 1} {
+		if seen[typ] != n {
+			t.Errorf("audit trail has %d %s, want %d (all: %v)", seen[typ], typ, n, seen)
+		}
+	}
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"janitor"}, s.getenv, strings.NewReader(""), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "deleted ") {
+		t.Fatalf("authd janitor: %v %q", err, out.String())
 	}
 }
 

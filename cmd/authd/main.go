@@ -2,6 +2,7 @@
 //
 //	authd serve     run the server (SQLite in ./authd-data unless AUTHD_DATABASE_URL is set)
 //	authd migrate   apply schema migrations and exit
+//	authd janitor   delete what has expired, in bounded batches
 //	authd client    create|list|get|delete|rotate-secret clients through the admin API
 //	authd keys      rotate the signing key through the admin API
 //	authd user      create|list|delete|set-password|disable|enable users
@@ -31,6 +32,7 @@ const usage = `usage: authd <command> [flags]
 commands:
   serve     run the server (flags: --config FILE, --no-migrate)
   migrate   apply schema migrations and exit (flags: --config FILE)
+  janitor   delete expired tokens, codes, sessions and revocations now
   client    manage clients: create, list, get, delete, rotate-secret
   keys      manage signing keys: rotate
   user      manage users: create, list, delete, set-password, disable, enable
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return clientCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "janitor":
+		return janitorCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":

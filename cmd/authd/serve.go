@@ -18,11 +18,14 @@ import (
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -83,6 +86,27 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func janitorCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("janitor", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.EnsureSecrets(); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := janitor.New(st, janitor.Options{Logger: newLogger(stderr, cfg.LogLevel)}).RunOnce(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted %d expired rows\n", n)
 	return nil
 }
 
@@ -166,17 +190,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hasher := password.New(password.Params{
 		Memory: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads, SaltLen: 16, KeyLen: 32,
 	}, password.Limits{MaxConcurrent: cfg.HashConcurrency, MaxQueue: cfg.HashQueue})
-	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength}, account.Options{Logger: log})
+	events := secevent.New(st, secevent.Options{Logger: log})
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go events.Run(runCtx)
+	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength}, account.Options{Logger: log, Events: events})
+	// Opaque tokens are written through group commit: each request still waits
+	// for its own row to be durable, but many share one transaction.
+	flushers := 1
+	if !cfg.Embedded() {
+		flushers = 2
+	}
+	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
 
 	tokens := token.New(token.Deps{
 		Clients:     st,
-		Tokens:      st,
+		Tokens:      batchedTokens{w: writer, st: st},
 		Revocations: st,
 		Signer:      km,
 		Codes:       st,
 		Refresh:     st,
 		Accounts:    accounts,
 		Cache:       tiers.cache,
+		Events:      events,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -217,6 +253,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxTokenTTL:  cfg.MaxTokenTTL,
 		Grants:       tokens.Grants(),
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Events:       events,
 		OnClientChange: func(ctx context.Context, id string) {
 			if err := tokens.InvalidateClient(ctx, id); err != nil {
 				log.Warn("invalidate cached client", "client_id", id, "error", err.Error())
@@ -224,8 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	})
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	go janitor.New(st, janitor.Options{Logger: log}).Run(runCtx)
 	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload signing keys", "error", err.Error()) })
 	if tiers.redis != nil {
 		go watchKeyRotations(runCtx, tiers.redis, km, log)
@@ -258,8 +294,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			firstErr = fmt.Errorf("shutdown: %w", err)
 		}
 	}
+	// In-flight requests are done; now flush what they queued.
+	if err := writer.Close(sctx); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("flush token writes: %w", err)
+	}
+	if err := events.Close(sctx); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("flush security events: %w", err)
+	}
 	cancel()
-	log.Info("stopped")
+	log.Info("stopped", "events_dropped", events.Dropped())
 	return firstErr
 }
 

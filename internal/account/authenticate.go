@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (*store
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
-		return nil, s.fail(ctx, at)
+		return nil, s.fail(ctx, at, "")
 	}
 	ok, needsRehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
@@ -100,10 +101,10 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (*store
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
-		return nil, s.fail(ctx, at)
+		return nil, s.fail(ctx, at, u.ID)
 	}
 	if !ok || u.Disabled {
-		return nil, s.fail(ctx, at)
+		return nil, s.fail(ctx, at, u.ID)
 	}
 	if needsRehash {
 		s.rehash(ctx, u, pw)
@@ -111,13 +112,17 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (*store
 	if s.guard != nil {
 		s.guard.Succeed(ctx, at)
 	}
+	s.events.Emit(secevent.Event{Type: secevent.LoginSucceeded, Subject: u.ID, IP: at.IP})
 	return u, nil
 }
 
-func (s *Service) fail(ctx context.Context, at Attempt) error {
+// fail records a failed attempt. The event names the account when it exists,
+// never what was typed: a username field sometimes holds a password.
+func (s *Service) fail(ctx context.Context, at Attempt, subject string) error {
 	if s.guard != nil {
 		s.guard.Fail(ctx, at)
 	}
+	s.events.Emit(secevent.Event{Type: secevent.LoginFailed, Subject: subject, IP: at.IP})
 	return ErrInvalidCredentials
 }
 
@@ -135,4 +140,5 @@ func (s *Service) rehash(ctx context.Context, u *store.User, pw string) {
 		return
 	}
 	u.PasswordHash = hash
+	s.events.Emit(secevent.Event{Type: secevent.PasswordRehashed, Subject: u.ID})
 }

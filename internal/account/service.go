@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -57,6 +58,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Guard, if not nil, is consulted on every Authenticate; see Guard.
 	Guard Guard
+	// Events receives login.succeeded, login.failed and password.rehashed;
+	// nil discards them.
+	Events secevent.Emitter
 }
 
 // Service creates and authenticates users. It is safe for concurrent use.
@@ -68,6 +72,7 @@ type Service struct {
 	random func([]byte)
 	log    *slog.Logger
 	guard  Guard
+	events secevent.Emitter
 }
 
 // New returns a Service storing users in users, hashing with hasher and
@@ -82,6 +87,9 @@ func New(users Users, hasher *password.Hasher, policy password.Policy, opts Opti
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Events == nil {
+		opts.Events = secevent.Discard{}
+	}
 	return &Service{
 		users:  users,
 		hasher: hasher,
@@ -90,6 +98,7 @@ func New(users Users, hasher *password.Hasher, policy password.Policy, opts Opti
 		random: opts.Random,
 		log:    opts.Logger,
 		guard:  opts.Guard,
+		events: opts.Events,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 )
 
 // clientMetadata is RFC 7591 §2 client metadata plus authd's own members.
@@ -233,6 +234,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), c.ID)
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminClientCreated, ClientID: c.ID})
 	resp := toResponse(c)
 	resp.ClientSecret = secret
 	if secret != "" {
@@ -272,6 +274,7 @@ func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), id)
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminClientDeleted, ClientID: id})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -41,6 +42,8 @@ type Options struct {
 	// Metrics, if set, is served at GET /metrics without the admin token, so a
 	// Prometheus on the private admin network can scrape it.
 	Metrics http.Handler
+	// Events receives the admin audit events; nil discards them.
+	Events secevent.Emitter
 	// OnClientChange runs after a client is changed or deleted, so caches drop it.
 	OnClientChange func(ctx context.Context, clientID string)
 }
@@ -79,6 +82,9 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	}
 	if opts.Grants == nil {
 		opts.Grants = []string{oauth.GrantClientCredentials}
+	}
+	if opts.Events == nil {
+		opts.Events = secevent.Discard{}
 	}
 	if opts.OnClientChange == nil {
 		opts.OnClientChange = func(context.Context, string) {}
@@ -164,5 +170,6 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("signing key rotated", "kid", k.ID, "algorithm", k.Algorithm)
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminKeyRotated, Detail: map[string]string{"kid": k.ID, "algorithm": k.Algorithm}})
 	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt.UTC()})
 }

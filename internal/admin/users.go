@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -77,6 +78,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("user created", "user_id", u.ID)
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserCreated, Subject: u.ID})
 	w.Header().Set("Location", "/admin/users/"+url.PathEscape(u.ID))
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
@@ -108,6 +110,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, err)
 		return
 	}
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserDeleted, Subject: r.PathValue("id")})
 	w.WriteHeader(http.StatusNoContent)
 }
 

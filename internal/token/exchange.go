@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -74,7 +75,7 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	}
 	client, err := s.AuthenticateClient(ctx, req.Credentials)
 	if err != nil {
-		s.events.Emit(Event{Type: "client.auth_failed", ClientID: boundedID(req.Credentials.ClientID), IP: req.ClientIP})
+		s.events.Emit(secevent.Event{Type: secevent.ClientAuthFailed, ClientID: boundedID(req.Credentials.ClientID), IP: req.ClientIP})
 		return nil, err
 	}
 	if !client.AllowsGrant(req.GrantType) {
@@ -99,7 +100,7 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	s.events.Emit(Event{Type: "token.issued", ClientID: client.ID, Subject: g.subject, IP: req.ClientIP,
+	s.events.Emit(secevent.Event{Type: secevent.TokenIssued, ClientID: client.ID, Subject: g.subject, IP: req.ClientIP,
 		Detail: map[string]string{"grant_type": req.GrantType}})
 	return resp, nil
 }

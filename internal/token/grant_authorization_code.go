@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -27,7 +28,7 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 		if rerr := s.revokeGrant(ctx, code.GrantID); rerr != nil {
 			return nil, rerr
 		}
-		s.events.Emit(Event{Type: "code.reused", ClientID: c.ID, Subject: code.Subject, IP: req.ClientIP})
+		s.events.Emit(secevent.Event{Type: secevent.CodeReused, ClientID: c.ID, Subject: code.Subject, IP: req.ClientIP})
 		return nil, oauth.InvalidGrant("the authorization code was already used")
 	case err != nil:
 		return nil, err

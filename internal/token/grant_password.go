@@ -23,14 +23,12 @@ func (s *Service) passwordGrant(ctx context.Context, c *oauth.Client, req *Reque
 	user, err := s.accounts.Authenticate(account.WithClientIP(ctx, req.ClientIP), req.Username, req.Password)
 	switch {
 	case errors.Is(err, account.ErrInvalidCredentials):
-		s.events.Emit(Event{Type: "login.failed", ClientID: c.ID, IP: req.ClientIP, Detail: map[string]string{"via": "password_grant"}})
 		return nil, oauth.InvalidGrant("invalid username or password")
 	case errors.Is(err, password.ErrBusy):
 		return nil, oauth.TemporarilyUnavailable("too many logins in progress; retry shortly", 1)
 	case err != nil:
 		return nil, err
 	}
-	s.events.Emit(Event{Type: "login.succeeded", ClientID: c.ID, Subject: user.ID, IP: req.ClientIP, Detail: map[string]string{"via": "password_grant"}})
 	return &grant{
 		client:      c,
 		subject:     user.ID,

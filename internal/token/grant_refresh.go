@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
 			return nil, rerr
 		}
-		s.events.Emit(Event{Type: "refresh.reused", ClientID: c.ID, Subject: old.Subject, IP: req.ClientIP})
+		s.events.Emit(secevent.Event{Type: secevent.RefreshReused, ClientID: c.ID, Subject: old.Subject, IP: req.ClientIP})
 		return nil, oauth.InvalidGrant("the refresh token was already used; its grant is revoked")
 	case err != nil:
 		return nil, err

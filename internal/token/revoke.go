@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 			return oauth.UnauthorizedClient("the token was not issued to this client")
 		}
 		// The entry must outlive the token; exp is when the token dies anyway.
-		s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "jwt"}})
+		s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "jwt"}})
 		return s.revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
 	}
 	h := Hash(tok)
@@ -45,7 +46,7 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 	if err := s.tokens.DeleteAccessToken(ctx, h); err != nil {
 		return err
 	}
-	s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: rec.Subject, Detail: map[string]string{"kind": "opaque"}})
+	s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: rec.Subject, Detail: map[string]string{"kind": "opaque"}})
 	return s.invalidate(ctx, hashKey(kindAT, h))
 }
 
@@ -65,6 +66,6 @@ func (s *Service) revokeRefresh(ctx context.Context, client *oauth.Client, h []b
 	if rt.ClientID != client.ID {
 		return oauth.UnauthorizedClient("the token was not issued to this client")
 	}
-	s.events.Emit(Event{Type: "token.revoked", ClientID: client.ID, Subject: rt.Subject, Detail: map[string]string{"kind": "refresh_token"}})
+	s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: rt.Subject, Detail: map[string]string{"kind": "refresh_token"}})
 	return s.revokeGrant(ctx, rt.GrantID)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -70,26 +71,8 @@ type Deps struct {
 	// (cache.Cache: in-process, Redis, or both tiers).
 	Cache cache.Cache
 	// Events receives security events; nil discards them.
-	Events Events
+	Events secevent.Emitter
 }
-
-// Event is a security event the service reports (see secevent).
-type Event struct {
-	Type     string
-	ClientID string
-	Subject  string
-	IP       string
-	Detail   map[string]string
-}
-
-// Events receives security events; Emit must not block.
-type Events interface {
-	Emit(e Event)
-}
-
-type discard struct{}
-
-func (discard) Emit(Event) {}
 
 // Options configures a Service.
 type Options struct {
@@ -116,7 +99,7 @@ type Service struct {
 	codes    CodeStore
 	refresh  RefreshStore
 	accounts Accounts
-	events   Events
+	events   secevent.Emitter
 	cache    cache.Cache
 	loader   *cache.Loader
 	memo     *memo
@@ -150,7 +133,7 @@ func New(d Deps, opts Options) *Service {
 		opts.Random = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails (Go 1.24+)
 	}
 	if d.Events == nil {
-		d.Events = discard{}
+		d.Events = secevent.Discard{}
 	}
 	s := &Service{
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
