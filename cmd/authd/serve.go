@@ -102,7 +102,7 @@ func janitorCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
-	n, err := janitor.New(st, janitor.Options{Logger: newLogger(stderr, cfg.LogLevel)}).RunOnce(ctx)
+	n, err := janitor.New(st, janitor.Options{Logger: newLogger(stderr, cfg.LogLevel), AuditRetention: cfg.AuditRetention}).RunOnce(ctx)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	})
 
-	go janitor.New(st, janitor.Options{Logger: log}).Run(runCtx)
+	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)
 	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload signing keys", "error", err.Error()) })
 	if tiers.redis != nil {
 		go watchKeyRotations(runCtx, tiers.redis, km, log)

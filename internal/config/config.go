@@ -57,6 +57,7 @@ type Config struct {
 	DBMaxConns         int32         // AUTHD_DB_MAX_CONNS (PostgreSQL)
 	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
+	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
 }
 
 // Error names the setting that is wrong.
@@ -78,7 +79,7 @@ var keyNames = []string{
 	"AUTHD_ID_TOKEN_SIGNING_ALG", "AUTHD_REFRESH_TOKEN_TTL", "AUTHD_SESSION_TTL",
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
-	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES",
+	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -163,6 +164,7 @@ func parse(v map[string]string) (*Config, error) {
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
 		DBStatementTimeout: 5 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
+		AuditRetention:     90 * 24 * time.Hour,
 		IDTokenAlg:         or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
 		RefreshTokenTTL:    30 * 24 * time.Hour,
 		SessionTTL:         12 * time.Hour,
@@ -278,6 +280,9 @@ func parse(v map[string]string) (*Config, error) {
 			return nil, &Error{"AUTHD_CACHE_MAX_BYTES", "must be a whole number of bytes, at least 1048576"}
 		}
 		c.CacheMaxBytes = n
+	}
+	if c.AuditRetention, err = duration(v, "AUTHD_AUDIT_RETENTION", c.AuditRetention); err != nil {
+		return nil, err
 	}
 	if c.ShutdownTimeout, err = duration(v, "AUTHD_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
 		return nil, err

@@ -13,6 +13,11 @@ type Purger interface {
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
+// AuditPurger deletes audit events past their retention; store.Audit is one.
+type AuditPurger interface {
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
 // Defaults for the zero fields of Options.
 const (
 	DefaultInterval  = time.Minute
@@ -33,6 +38,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives run results and errors; default discards.
 	Logger *slog.Logger
+	// AuditRetention, when positive and the Purger is also an AuditPurger,
+	// deletes audit events older than this, so the trail is bounded too.
+	AuditRetention time.Duration
 }
 
 // Janitor purges expired rows periodically. Its methods are safe for
@@ -72,8 +80,24 @@ func New(p Purger, opts Options) *Janitor {
 // (with the count deleted before it).
 func (j *Janitor) RunOnce(ctx context.Context) (deleted int, err error) {
 	now := j.opts.Now()
+	deleted, err = j.batches(ctx, func(ctx context.Context) (int, error) {
+		return j.p.PurgeExpired(ctx, now, j.opts.BatchSize)
+	})
+	ap, ok := j.p.(AuditPurger)
+	if err != nil || !ok || j.opts.AuditRetention <= 0 {
+		return deleted, err
+	}
+	before := now.Add(-j.opts.AuditRetention)
+	n, err := j.batches(ctx, func(ctx context.Context) (int, error) {
+		return ap.PurgeAudit(ctx, before, j.opts.BatchSize)
+	})
+	return deleted + n, err
+}
+
+// batches calls purge until a call deletes fewer than BatchSize rows.
+func (j *Janitor) batches(ctx context.Context, purge func(context.Context) (int, error)) (deleted int, err error) {
 	for {
-		n, err := j.p.PurgeExpired(ctx, now, j.opts.BatchSize)
+		n, err := purge(ctx)
 		deleted += n
 		if err != nil {
 			return deleted, err

@@ -219,6 +219,9 @@ type Audit interface {
 	AppendAudit(ctx context.Context, events []*AuditEvent) error
 	// AuditEvents returns up to limit events, newest first.
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)
+	// PurgeAudit deletes up to limit events older than before (retention) and
+	// returns how many it deleted.
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Purger deletes what has expired, in bounded batches so no lock is held long.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -56,4 +57,17 @@ func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, e
 		return nil, d.fail(ctx, "audit events", err)
 	}
 	return out, nil
+}
+
+// PurgeAudit deletes up to limit events older than before.
+func (d *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit < 1 {
+		return 0, nil
+	}
+	tag, err := d.pool.Exec(ctx, `DELETE FROM audit_events WHERE id IN
+		(SELECT id FROM audit_events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)`, nullTime(before), limit)
+	if err != nil {
+		return 0, d.fail(ctx, "purge audit", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/authd/authd/internal/store"
 )
@@ -51,4 +52,18 @@ func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, e
 		return nil, d.fail(ctx, "audit events", err)
 	}
 	return out, nil
+}
+
+// PurgeAudit deletes up to limit events older than before.
+func (d *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit < 1 {
+		return 0, nil
+	}
+	res, err := d.exec(ctx, `DELETE FROM audit_events WHERE id IN
+		(SELECT id FROM audit_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?)`, before.UnixMicro(), limit)
+	if err != nil {
+		return 0, d.fail(ctx, "purge audit", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), d.fail(ctx, "purge audit", err)
 }

@@ -21,6 +21,33 @@ func auditEvent(minute int) *store.AuditEvent {
 
 func auditCases() []testCase {
 	return []testCase{
+		{"PurgeAuditByAgeInBatches", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			var evs []*store.AuditEvent
+			for m := 1; m <= 5; m++ {
+				evs = append(evs, auditEvent(m))
+			}
+			wantErr(t, "AppendAudit", s.AppendAudit(ctx, evs), nil)
+			before := t0().Add(4 * time.Minute) // events 1, 2, 3 are older
+			n, err := s.PurgeAudit(ctx, before, 2)
+			wantErr(t, "PurgeAudit", err, nil)
+			if n != 2 {
+				t.Fatalf("first batch deleted %d, want 2 (the limit)", n)
+			}
+			n, err = s.PurgeAudit(ctx, before, 2)
+			wantErr(t, "PurgeAudit", err, nil)
+			if n != 1 {
+				t.Fatalf("second batch deleted %d, want 1", n)
+			}
+			if n, _ := s.PurgeAudit(ctx, before, 2); n != 0 {
+				t.Fatalf("third batch deleted %d, want 0", n)
+			}
+			got, err := s.AuditEvents(ctx, 10)
+			wantErr(t, "AuditEvents", err, nil)
+			if len(got) != 2 || got[0].Type != "type.5" || got[1].Type != "type.4" {
+				t.Fatalf("left after purge: %v", got)
+			}
+		}},
 		{"NewestFirstWithLimit", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			got, err := s.AuditEvents(ctx, 10)
