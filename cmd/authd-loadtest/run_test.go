@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startTestBaseline serves a baseline for a test and returns its URL.
+func startTestBaseline(t *testing.T) string {
+	t.Helper()
+	srv, url, err := startBaseline("127.0.0.1:0", testAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return url
+}
+
+// TestRunEveryScenarioAgainstTheBaseline drives the whole command — setup,
+// every scenario, JSON report — against a baseline standing in for authd.
+// The baseline has no users, password grant or login form, so stuffing must
+// come back unsupported rather than fail.
+func TestRunEveryScenarioAgainstTheBaseline(t *testing.T) {
+	base := startTestBaseline(t)
+	var out, errOut bytes.Buffer
+	args := []string{"run", "--target", base, "--admin", base, "--admin-token", testAdminToken,
+		"--label", "stand-in", "--scenarios", strings.Join(scenarioNames(), ","),
+		"--duration", "300ms", "--workers", "4", "--tokens", "120", "--users", "3", "--legit-rate", "10", "--json"}
+	if err := run(context.Background(), args, noenv, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	got := map[string]*ScenarioResult{}
+	for _, r := range rep.Results {
+		got[r.Scenario] = r
+	}
+	if len(got) != len(scenarios) {
+		t.Fatalf("%d results; want one per scenario (%d)", len(got), len(scenarios))
+	}
+	for _, name := range []string{"token-jwt", "token-opaque", "introspect-jwt", "introspect-opaque", "introspect-batch", "jwks"} {
+		r := got[name]
+		if r.Status != statusOK || r.main() == nil || r.main().Requests == 0 || r.main().SuccessRatio != 1 {
+			t.Errorf("%s: status %s, streams %+v, notes %v", name, r.Status, r.Streams, r.Notes)
+		}
+	}
+	if s := got["introspect-batch"].main(); s.ItemsPerRequest != batchSize || s.ItemsPerSecond != s.OKRPS*batchSize {
+		t.Errorf("batch summary %+v", s)
+	}
+	if r := got["stuffing"]; r.Status != statusUnsupported || !strings.Contains(strings.Join(r.Notes, " "), "404") {
+		t.Errorf("stuffing: %s %v; want unsupported, saying the users endpoint answered 404", r.Status, r.Notes)
+	}
+	enum := got["enumeration"]
+	if enum.Status != statusOK || findingResult(enum, "no random token active") != "pass" {
+		t.Errorf("enumeration: %s %+v", enum.Status, enum.Findings)
+	}
+	if len(enum.Streams) != 3 {
+		t.Errorf("enumeration streams %d; want attack, legit-calm, legit-under-attack", len(enum.Streams))
+	}
+	flood := got["flood"]
+	if findingResult(flood, "up after") != "pass" || findingResult(flood, "no 5xx") != "pass" {
+		t.Errorf("flood: %+v", flood.Findings)
+	}
+	if su := rep.Setup["stand-in"]; su.Tokens[roleJWT] != 120 || su.Unsupported[featureUsers] == "" {
+		t.Errorf("setup summary %+v", su)
+	}
+	if strings.Contains(out.String(), testAdminToken) {
+		t.Error("the report leaks the admin token")
+	}
+}
+
+func findingResult(r *ScenarioResult, check string) string {
+	for _, f := range r.Findings {
+		if f.Check == check {
+			return f.Result
+		}
+	}
+	return "missing"
+}
+
+// TestRunComparesWithBaselineAndReports runs a scenario against a target and
+// an in-process baseline, then merges the JSON with the report command.
+func TestRunComparesWithBaselineAndReports(t *testing.T) {
+	target := startTestBaseline(t)
+	var out, errOut bytes.Buffer
+	args := []string{"token-jwt", "--target", target, "--admin", target, "--admin-token", testAdminToken,
+		"--baseline", "inprocess", "--duration", "200ms", "--workers", "2", "--tokens", "5"}
+	if err := run(context.Background(), args, noenv, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	text := out.String()
+	for _, want := range []string{"== token-jwt @ authd", "== token-jwt @ baseline", "VS BASELINE", "≥ 70%"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+
+	dir := t.TempDir()
+	out.Reset()
+	args = append(args, "--json")
+	if err := run(context.Background(), args, noenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "run.json")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := run(context.Background(), []string{"report", path}, noenv, &table, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`authd\s+token-jwt\s+\d+`).MatchString(table.String()) || !strings.Contains(table.String(), "%") {
+		t.Errorf("report table:\n%s", table.String())
+	}
+}
+
+func TestSetupSavesAndRunReusesFixture(t *testing.T) {
+	base := startTestBaseline(t)
+	path := filepath.Join(t.TempDir(), "fixture.json")
+	if err := run(context.Background(), []string{"setup", "--target", base, "--admin", base, "--admin-token", testAdminToken,
+		"--tokens", "3", "--users", "0", "--out", path}, noenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("fixture mode %v; it holds secrets, want 0600", st.Mode().Perm())
+	}
+	fx, err := loadFixture(path)
+	if err != nil || len(fx.Tokens[roleOpaque]) != 3 {
+		t.Fatalf("fixture %+v, %v", fx, err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"introspect-opaque", "--target", base, "--fixture", path,
+		"--duration", "100ms", "--workers", "1", "--json"}, noenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Results[0].main().OK == 0 {
+		t.Fatalf("run with fixture: %v %s", err, out.String())
+	}
+	// A fixture is bound to the server it was made on.
+	err = run(context.Background(), []string{"introspect-opaque", "--target", "http://127.0.0.1:1", "--fixture", path}, noenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "set up on") {
+		t.Fatalf("fixture on another target: %v", err)
+	}
+}
+
+// TestAgainstRealAuthd runs the tool against the real authd binary. Building
+// authd takes long on a cold cache, so it runs only when asked:
+// AUTHD_LOADTEST_E2E=1 (builds ./cmd/authd) or AUTHD_LOADTEST_AUTHD=/path/to/authd.
+func TestAgainstRealAuthd(t *testing.T) {
+	bin := os.Getenv("AUTHD_LOADTEST_AUTHD")
+	if bin == "" && os.Getenv("AUTHD_LOADTEST_E2E") != "1" {
+		t.Skip("set AUTHD_LOADTEST_E2E=1 or AUTHD_LOADTEST_AUTHD=path to run against the real authd")
+	}
+	dir := t.TempDir()
+	if bin == "" {
+		bin = filepath.Join(dir, "authd")
+		build := exec.Command("go", "build", "-o", bin, "../authd")
+		if b, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build authd: %v\n%s", err, b)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var logs lockedBuffer
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = append(os.Environ(), "AUTHD_DATA_DIR="+filepath.Join(dir, "data"),
+		"AUTHD_LISTEN=127.0.0.1:0", "AUTHD_ADMIN_LISTEN=127.0.0.1:0", "AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=")
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	listening := regexp.MustCompile(`"public":"(http://[^"]+)","admin":"(http://[^"]+)"`)
+	var m []string
+	for deadline := time.Now().Add(30 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		m = listening.FindStringSubmatch(logs.String())
+	}
+	if m == nil {
+		t.Fatalf("authd did not say where it listens:\n%s", logs.String())
+	}
+	var out, errOut bytes.Buffer
+	args := []string{"run", "--target", m[1], "--admin", m[2], "--admin-token-file", filepath.Join(dir, "data", "admin-token"),
+		"--scenarios", "token-jwt,introspect-opaque,introspect-batch,enumeration,flood,stuffing",
+		"--duration", "500ms", "--workers", "4", "--tokens", "100", "--users", "3", "--fake-users", "5", "--json"}
+	if err := run(ctx, args, noenv, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Status == statusFailed {
+			t.Errorf("%s failed: %v", r.Scenario, r.Notes)
+		}
+		for _, f := range r.Findings {
+			if f.Result == "fail" {
+				t.Logf("%s: finding %s failed: %s", r.Scenario, f.Check, f.Detail)
+			}
+		}
+		if r.Scenario == "token-jwt" && r.main().SuccessRatio != 1 {
+			t.Errorf("token-jwt success %v", r.main().SuccessRatio)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
