@@ -131,3 +131,27 @@ func TestServerErrorHidesDetail(t *testing.T) {
 		t.Error("server error not logged with its request id")
 	}
 }
+
+func TestMethodNotAllowed(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantAllow    string
+	}{
+		{http.MethodGet, httpapi.PathToken, 405, "POST"},
+		{http.MethodPut, httpapi.PathIntrospect, 405, "POST"},
+		{http.MethodPost, httpapi.PathJWKS, 405, "GET, HEAD"},
+		{http.MethodDelete, httpapi.PathUserInfo, 405, "GET, POST"},
+		{http.MethodGet, "/no/such/path", 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			w := h.do(tc.method, tc.path, "", "")
+			if w.Code != tc.wantStatus || w.Header().Get("Allow") != tc.wantAllow {
+				t.Fatalf("got %d Allow=%q", w.Code, w.Header().Get("Allow"))
+			}
+			decodeJSON(t, w.Body.Bytes())
+		})
+	}
+}

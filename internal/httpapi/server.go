@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/token"
@@ -114,6 +115,13 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		opts.Mount(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all also catches known paths with the wrong method, which
+		// deserve 405 and an Allow header (RFC 9110 §15.5.6), not 404.
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: oauth.CodeInvalidRequest, Description: "method not allowed"})
+			return
+		}
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
 	})
 	s.handler = Middleware(mux, log, func(r *http.Request) int64 {
@@ -323,4 +331,19 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 func isJSON(ct string) bool {
 	return ct == "application/json" || len(ct) > 16 && ct[:16] == "application/json" && (ct[16] == ';' || ct[16] == ' ')
+}
+
+// allowedMethods lists the methods that have a route for r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 1 && allow[0] == http.MethodGet {
+		allow = append(allow, http.MethodHead) // ServeMux answers HEAD for GET routes
+	}
+	return strings.Join(allow, ", ")
 }
