@@ -55,11 +55,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, body)
 }
 
+// Header values shared by every response. net/http never modifies a header's
+// value slice, so assigning these saves an allocation per header per request.
+var (
+	hdrJSON    = []string{"application/json"}
+	hdrNoStore = []string{"no-store"}
+	hdrNoCache = []string{"no-cache"}
+	hdrNosniff = []string{"nosniff"}
+	hdrNoRef   = []string{"no-referrer"}
+	hdrDeny    = []string{"DENY"}
+	hdrCSPNone = []string{"default-src 'none'; frame-ancestors 'none'"}
+)
+
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

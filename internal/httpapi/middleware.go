@@ -50,11 +50,13 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 			id = newRequestID()
 		}
 		hd := w.Header()
-		hd.Set("X-Request-Id", id)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hd["X-Request-Id"] = []string{id}
+		hd["X-Content-Type-Options"] = hdrNosniff
+		hd["Referrer-Policy"] = hdrNoRef
+		hd["X-Frame-Options"] = hdrDeny
+		// Handlers that serve HTML replace this with their own policy (Set
+		// allocates a new slice, so the shared one is never written to).
+		hd["Content-Security-Policy"] = hdrCSPNone
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))

@@ -199,17 +199,13 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	writeRaw(w, http.StatusOK, info.AppendJSON(make([]byte, 0, 320)))
 }
 
 type batchRequest struct {
 	Tokens       []string `json:"tokens"`
 	ClientID     string   `json:"client_id,omitempty"`
 	ClientSecret string   `json:"client_secret,omitempty"`
-}
-
-type batchResponse struct {
-	Results []*token.Info `json:"results"`
 }
 
 func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +247,15 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, batchResponse{Results: infos})
+	out := make([]byte, 0, 16+len(infos)*320)
+	out = append(out, `{"results":[`...)
+	for i, info := range infos {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = info.AppendJSON(out)
+	}
+	writeRaw(w, http.StatusOK, append(out, ']', '}'))
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/cache/redis"
+	"github.com/authd/authd/internal/cache/tiered"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -80,12 +81,27 @@ func tiers(b *testing.B) map[string]func() cache.Cache {
 			b.Cleanup(r.Close)
 			return r
 		},
+		// L1 over Redis, as replicas run: hits come from L1 within the bound.
+		"tiered": func() cache.Cache {
+			u, prefix := testenv.RedisURL(b)
+			r, err := redis.New(context.Background(), redis.Options{URL: u, Prefix: prefix, EncryptionKey: make([]byte, 32)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			l1 := memory.New(memory.Options{Tier: "l1"})
+			t, err := tiered.New(tiered.Options{L1: l1, L2: r, ImmutableKinds: []string{"jwt"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { t.Close(); l1.Close(); r.Close() })
+			return t
+		},
 		"cold": func() cache.Cache { return nil },
 	}
 }
 
 func BenchmarkIntrospect(b *testing.B) {
-	for _, tier := range []string{"hot", "warm", "cold"} {
+	for _, tier := range []string{"hot", "tiered", "warm", "cold"} {
 		for _, format := range []string{oauth.FormatJWT, oauth.FormatOpaque} {
 			b.Run(tier+"/"+format, func(b *testing.B) {
 				s, _ := newService(b, tiers(b)[tier]())
@@ -115,7 +131,7 @@ func BenchmarkIntrospect(b *testing.B) {
 
 // BenchmarkIntrospectBatch reports tokens/s for batches of 100 cached tokens.
 func BenchmarkIntrospectBatch(b *testing.B) {
-	for _, tier := range []string{"hot", "warm"} {
+	for _, tier := range []string{"hot", "tiered", "warm"} {
 		for _, format := range []string{oauth.FormatJWT, oauth.FormatOpaque} {
 			b.Run(tier+"/"+format, func(b *testing.B) {
 				s, _ := newService(b, tiers(b)[tier]())

@@ -143,6 +143,7 @@ func (s *Service) decodeInfo(key string, v []byte) (*Info, error) {
 	}
 	info := ci.Info
 	info.grantID = ci.Gid
+	info.render()
 	s.memo.put(key, v, &info)
 	return &info, nil
 }

@@ -35,9 +35,11 @@ type Info struct {
 
 	// grantID is internal: used to check grant-wide revocation.
 	grantID string
+	// raw is the rendered JSON of a shared (cached) answer.
+	raw []byte
 }
 
-var inactive = &Info{}
+var inactive = func() *Info { i := &Info{}; i.render(); return i }()
 
 // Inactive returns the shared {"active":false} answer.
 func Inactive() *Info { return inactive }
