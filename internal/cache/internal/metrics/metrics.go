@@ -51,6 +51,7 @@ func New(reg prometheus.Registerer, tier string) *Tier {
 			Help: "Entries removed to keep a cache within its size bound, by tier and key kind.",
 		}, []string{"tier", "kind"})),
 	}
+	register(reg, newRatio(t.hits, t.misses))
 	errs := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "authd_cache_errors_total",
 		Help: "Cache operations that failed (timeouts, unreachable Redis, values that do not open), by tier.",

@@ -67,3 +67,37 @@ func TestSharedRegistry(t *testing.T) {
 		t.Fatalf("series per metric = %v", got)
 	}
 }
+
+func TestHitRatio(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	a, b := New(reg, "l1"), New(reg, "redis")
+	for range 3 {
+		a.Kind("at:x").Hits.Inc()
+	}
+	a.Kind("at:x").Misses.Inc()
+	b.Kind("rev:x").Misses.Inc()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "authd_cache_hit_ratio" {
+			continue
+		}
+		for _, m := range mf.Metric {
+			var tier, kind string
+			for _, lp := range m.Label {
+				if lp.GetName() == "tier" {
+					tier = lp.GetValue()
+				} else {
+					kind = lp.GetValue()
+				}
+			}
+			got[tier+"/"+kind] = m.Gauge.GetValue()
+		}
+	}
+	if got["l1/at"] != 0.75 || got["redis/rev"] != 0 || len(got) != 2 {
+		t.Fatalf("hit ratios = %v", got)
+	}
+}
