@@ -202,11 +202,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		flushers = 2
 	}
 	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
+	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 
 	tokens := token.New(token.Deps{
 		Clients:     st,
 		Tokens:      batchedTokens{w: writer, st: st},
-		Revocations: st,
+		Revocations: revocations,
 		Signer:      km,
 		Codes:       st,
 		Refresh:     st,
@@ -297,6 +298,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// In-flight requests are done; now flush what they queued.
 	if err := writer.Close(sctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush token writes: %w", err)
+	}
+	if err := revocations.Close(sctx); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("flush revocations: %w", err)
 	}
 	if err := events.Close(sctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush security events: %w", err)

@@ -66,8 +66,17 @@ type AccessTokens interface {
 type Revocations interface {
 	// Revoke records id as revoked until expiresAt. Revoking twice keeps the later expiry.
 	Revoke(ctx context.Context, id string, expiresAt time.Time) error
+	// RevokeMany records several revocations in one transaction: all or none.
+	// An id given twice keeps its later expiry. (Group commit uses it.)
+	RevokeMany(ctx context.Context, rs []Revocation) error
 	// Revoked returns the subset of ids that are revoked (in any order).
 	Revoked(ctx context.Context, ids []string) ([]string, error)
+}
+
+// Revocation is one entry of Revocations.
+type Revocation struct {
+	ID        string
+	ExpiresAt time.Time
 }
 
 // SigningKey is a JWS signing key. The private key is stored only encrypted.

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
+
+	"github.com/authd/authd/internal/store"
 )
 
 // Revoke records id as revoked until expiresAt; revoking twice keeps the later expiry.
@@ -11,6 +14,23 @@ func (d *DB) Revoke(ctx context.Context, id string, expiresAt time.Time) error {
 		ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
 		id, micros(expiresAt))
 	return d.fail(ctx, "revoke", err)
+}
+
+// RevokeMany records several revocations in one transaction.
+func (d *DB) RevokeMany(ctx context.Context, rs []store.Revocation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	err := d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		for _, r := range rs {
+			if _, err := stmts[0].ExecContext(ctx, r.ID, micros(r.ExpiresAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, `INSERT INTO revocations (id, expires_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`)
+	return d.fail(ctx, "revoke many", err)
 }
 
 // Revoked returns the subset of ids that are revoked. The ids travel as one JSON

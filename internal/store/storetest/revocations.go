@@ -10,6 +10,34 @@ import (
 
 func revocationCases() []testCase {
 	return []testCase{
+		{"RevokeManyBatchKeepsLaterExpiry", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			wantErr(t, "RevokeMany empty", s.RevokeMany(ctx, nil), nil)
+			wantErr(t, "Revoke existing", s.Revoke(ctx, "old", t0().Add(3*time.Hour)), nil)
+			wantErr(t, "RevokeMany", s.RevokeMany(ctx, []store.Revocation{
+				{ID: "a", ExpiresAt: t0().Add(time.Hour)},
+				{ID: "b", ExpiresAt: t0().Add(time.Hour)},
+				{ID: "a", ExpiresAt: t0().Add(2 * time.Hour)}, // twice in one batch
+				{ID: "old", ExpiresAt: t0().Add(time.Hour)},   // earlier than stored
+			}), nil)
+			got, err := s.Revoked(ctx, []string{"a", "b", "old", "x"})
+			wantErr(t, "Revoked", err, nil)
+			got = slices.Clone(got)
+			slices.Sort(got)
+			if !slices.Equal(got, []string{"a", "b", "old"}) {
+				t.Fatalf("Revoked = %q", got)
+			}
+			// Past one hour, b has expired; a and old kept their later expiries.
+			_, err = s.PurgeExpired(ctx, t0().Add(90*time.Minute), 100)
+			wantErr(t, "PurgeExpired", err, nil)
+			got, err = s.Revoked(ctx, []string{"a", "b", "old"})
+			wantErr(t, "Revoked", err, nil)
+			got = slices.Clone(got)
+			slices.Sort(got)
+			if !slices.Equal(got, []string{"a", "old"}) {
+				t.Fatalf("after purge Revoked = %q, want a and old", got)
+			}
+		}},
 		{"RevokedReturnsSubset", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			for _, id := range []string{"jti-a", "jti-b", "grant-c"} {
