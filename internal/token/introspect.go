@@ -169,16 +169,14 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 	if len(toks) > MaxBatch {
 		return nil, oauth.InvalidRequest("at most 100 tokens per batch")
 	}
-	out := make([]*Info, len(toks))
+	out, err := s.lookupMany(ctx, toks)
+	if err != nil {
+		return nil, err
+	}
 	var ids []string
-	for i, tok := range toks {
-		info, err := s.lookup(ctx, tok)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = info
+	for i, info := range out {
 		if info.Active {
-			ids = append(ids, revocationIDs(info, isJWT(tok))...)
+			ids = append(ids, revocationIDs(info, isJWT(toks[i]))...)
 		}
 	}
 	if len(ids) == 0 {
