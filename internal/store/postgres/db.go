@@ -54,7 +54,7 @@ const (
 
 // DB is the PostgreSQL store. It is safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
+	pool guardedPool
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value DSN) and
@@ -86,7 +86,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	d := &DB{pool: pool}
+	d := &DB{pool: newGuardedPool(pool)}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, d.fail(ctx, "open", err)
