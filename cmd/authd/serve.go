@@ -204,6 +204,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 
+	tokenKey, err := keys.DeriveKey(cfg.MasterKey, "opaque token tag")
+	if err != nil {
+		return err
+	}
 	tokens := token.New(token.Deps{
 		Clients:     st,
 		Tokens:      batchedTokens{w: writer, st: st},
@@ -221,6 +225,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RefreshTTL: cfg.RefreshTokenTTL,
 		IDTokenAlg: cfg.IDTokenAlg,
 		Leeway:     5 * time.Second,
+		TokenKey:   tokenKey,
 	})
 	csrfKey, err := keys.DeriveKey(cfg.MasterKey, "csrf")
 	if err != nil {

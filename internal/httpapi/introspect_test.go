@@ -117,6 +117,7 @@ func TestIntrospectInactive(t *testing.T) {
 		"too long":          strings.Repeat("a", 5000),
 		"three dots":        "a.b.c.d",
 		"unknown opaque":    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"opaque, bad tag":   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"empty-looking jwt": "..",
 	}
 	for name, tok := range cases {
@@ -249,6 +250,13 @@ func TestCacheServesWhileStoreDown(t *testing.T) {
 	}
 	if tok := h.token("svc", "svc-secret", nil); tok == "" {
 		t.Fatal("no JWT for a cached client with the store down")
+	}
+	// Guessed opaque tokens fail their tag before any lookup: an enumeration
+	// flood gets answers without the store.
+	for _, guess := range []string{strings.Repeat("B", 48), opaque[:47] + "x"} {
+		if got := h.introspect("svc", "svc-secret", guess); got["active"] != false {
+			t.Fatalf("guess %q = %v", guess, got)
+		}
 	}
 	// Anything needing a durable write fails cleanly.
 	w := h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"}}, withBasic("opq", "opq-secret"))

@@ -184,9 +184,15 @@ func TestTokenOpaque(t *testing.T) {
 	h := newHarness(t)
 	h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = oauth.FormatOpaque })
 	tok := h.token("svc", "svc-secret", url.Values{"scope": {"read"}})
+	// 256 random bits and a 32-bit tag, base64url.
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) != 32 {
-		t.Fatalf("opaque token %q is not 256 bits of base64url", tok)
+	if err != nil || len(raw) != 36 {
+		t.Fatalf("opaque token %q is not 256 bits + tag of base64url", tok)
+	}
+	// A token with a broken tag is rejected without a lookup; the real one works.
+	raw[35] ^= 1
+	if h.introspect("svc", "svc-secret", base64.RawURLEncoding.EncodeToString(raw))["active"] != false {
+		t.Fatal("a token with a wrong tag is active")
 	}
 	// Only the hash is stored: the token itself finds nothing, its hash does.
 	if _, err := h.db.AccessToken(context.Background(), []byte(tok)); err == nil {

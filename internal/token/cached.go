@@ -288,7 +288,7 @@ func (s *Service) lookupMany(ctx context.Context, toks []string) ([]*Info, error
 	idx := make([]int, 0, len(toks))
 	for i, tok := range toks {
 		switch {
-		case tok == "" || len(tok) > MaxTokenLength:
+		case tok == "" || len(tok) > MaxTokenLength || (!isJWT(tok) && !s.wellFormed(tok)):
 			out[i] = inactive
 		case s.cache == nil:
 			// Filled one by one below.

@@ -17,6 +17,9 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 	if req.RefreshToken == "" {
 		return nil, oauth.InvalidRequest("refresh_token is required")
 	}
+	if !s.wellFormed(req.RefreshToken) {
+		return nil, oauth.InvalidGrant("the refresh token is invalid")
+	}
 	now := s.opts.Now()
 	h := Hash(req.RefreshToken)
 	// Read first, to copy the family into the next token and to check the

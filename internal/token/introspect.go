@@ -77,6 +77,8 @@ func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
 		return inactive, nil
 	case isJWT(tok):
 		return s.jwtInfo(ctx, tok)
+	case !s.wellFormed(tok):
+		return inactive, nil
 	}
 	info, err := s.opaqueInfo(ctx, Hash(tok))
 	if err != nil || !info.Active {

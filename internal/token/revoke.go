@@ -32,6 +32,9 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 		s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "jwt"}})
 		return s.revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
 	}
+	if !s.wellFormed(tok) {
+		return nil // RFC 7009 §2.2: an invalid token is not an error
+	}
 	h := Hash(tok)
 	rec, err := s.tokens.AccessToken(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -88,6 +89,9 @@ type Options struct {
 	Now        func() time.Time
 	Random     func([]byte) // fills b with random bytes; nil = crypto/rand
 	Leeway     time.Duration
+	// TokenKey keys the tag of opaque tokens; every replica needs the same
+	// one (derive it from the master key). nil: a random key, for tests.
+	TokenKey []byte
 }
 
 // Service issues, introspects and revokes tokens.
@@ -132,6 +136,10 @@ func New(d Deps, opts Options) *Service {
 	if opts.Random == nil {
 		opts.Random = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails (Go 1.24+)
 	}
+	if opts.TokenKey == nil {
+		opts.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(opts.TokenKey)
+	}
 	if d.Events == nil {
 		d.Events = secevent.Discard{}
 	}
@@ -162,11 +170,43 @@ func (s *Service) Grants() []string {
 // Issuer returns the issuer identifier tokens carry.
 func (s *Service) Issuer() string { return s.opts.Issuer }
 
-// randomToken returns 256 random bits, base64url without padding (43 chars).
+// Opaque tokens (access and refresh) are 256 random bits and a 32-bit tag,
+// HMAC-SHA256 of the random part under a key of this deployment, base64url
+// (48 characters). The tag lets introspection, revocation and the refresh
+// grant throw away a guessed or mangled token before it costs a cache or store
+// lookup: an enumeration flood never reaches the store, and guessing a tag
+// blindly succeeds once in 2^32.
+const (
+	tokenRandomLen = 32
+	tokenTagLen    = 4
+	opaqueLen      = 48 // base64url of 36 bytes
+)
+
 func (s *Service) randomToken() string {
-	var b [32]byte
-	s.opts.Random(b[:])
+	var b [tokenRandomLen + tokenTagLen]byte
+	s.opts.Random(b[:tokenRandomLen])
+	s.tag(b[tokenRandomLen:], b[:tokenRandomLen])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (s *Service) tag(dst, random []byte) {
+	m := hmac.New(sha256.New, s.opts.TokenKey)
+	m.Write(random)
+	copy(dst, m.Sum(nil))
+}
+
+// wellFormed reports whether tok could be an opaque token of this deployment.
+func (s *Service) wellFormed(tok string) bool {
+	if len(tok) != opaqueLen {
+		return false
+	}
+	var b [tokenRandomLen + tokenTagLen]byte
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil || n != len(b) {
+		return false
+	}
+	var want [tokenTagLen]byte
+	s.tag(want[:], b[:tokenRandomLen])
+	return hmac.Equal(want[:], b[tokenRandomLen:])
 }
 
 // randomID returns 128 random bits, base64url: enough for a jti or grant id.
