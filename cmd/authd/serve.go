@@ -227,6 +227,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Leeway:     5 * time.Second,
 		TokenKey:   tokenKey,
 	})
+	clientIPs, err := httpapi.NewClientIPs(cfg.TrustedProxies)
+	if err != nil {
+		return &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
+	}
 	csrfKey, err := keys.DeriveKey(cfg.MasterKey, "csrf")
 	if err != nil {
 		return err
@@ -237,7 +241,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Sessions: st,
 		Consents: st,
 		Codes:    st,
-	}, login.Options{Issuer: cfg.Issuer, CSRFKey: csrfKey, SessionTTL: cfg.SessionTTL, Logger: log})
+	}, login.Options{Issuer: cfg.Issuer, CSRFKey: csrfKey, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of})
 	if err != nil {
 		return err
 	}
@@ -246,6 +250,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ready = append(ready, httpapi.Check{Name: "redis", Fn: tiers.redis.Ping, Optional: true})
 	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
+		ClientIPs:    clientIPs,
 		Issuer:       cfg.Issuer,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready:        ready,

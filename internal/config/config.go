@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,6 +59,9 @@ type Config struct {
 	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
+	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
+	// balancers whose X-Forwarded-For is believed.
+	TrustedProxies []string
 }
 
 // Error names the setting that is wrong.
@@ -80,6 +84,7 @@ var keyNames = []string{
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
+	"AUTHD_TRUSTED_PROXIES",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -283,6 +288,17 @@ func parse(v map[string]string) (*Config, error) {
 	}
 	if c.AuditRetention, err = duration(v, "AUTHD_AUDIT_RETENTION", c.AuditRetention); err != nil {
 		return nil, err
+	}
+	for _, p := range strings.Split(v["AUTHD_TRUSTED_PROXIES"], ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, perr := netip.ParsePrefix(p); perr != nil {
+			if _, aerr := netip.ParseAddr(p); aerr != nil {
+				return nil, &Error{"AUTHD_TRUSTED_PROXIES", "must be comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8"}
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	if c.ShutdownTimeout, err = duration(v, "AUTHD_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
 		return nil, err

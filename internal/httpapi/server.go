@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
@@ -56,6 +55,8 @@ type Options struct {
 	OIDC bool
 	// IDTokenAlg is the id_token signing algorithm advertised with OIDC.
 	IDTokenAlg string
+	// ClientIPs attributes requests to clients (trusted proxies); nil: the peer.
+	ClientIPs *ClientIPs
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
@@ -135,14 +136,6 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	f, err := parseForm(r)
 	if err != nil {
@@ -164,7 +157,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		RefreshToken: f["refresh_token"],
 		Username:     f["username"],
 		Password:     f["password"],
-		ClientIP:     clientIP(r),
+		ClientIP:     s.opts.ClientIPs.Of(r),
 	}
 	resp, err := s.tokens.Exchange(r.Context(), req)
 	if err != nil {
