@@ -136,13 +136,18 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+// formRequest parses a form body and the client credentials it carries.
+func formRequest(r *http.Request) (form, token.Credentials, error) {
 	f, err := parseForm(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return nil, token.Credentials{}, err
 	}
 	cr, err := clientCredentials(r, f)
+	return f, cr, err
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	f, cr, err := formRequest(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -168,12 +173,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	f, err := parseForm(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	cr, err := clientCredentials(r, f)
+	f, cr, err := formRequest(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -252,12 +252,7 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	f, err := parseForm(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	cr, err := clientCredentials(r, f)
+	f, cr, err := formRequest(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
