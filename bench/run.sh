@@ -142,7 +142,9 @@ start_authd() {
 	mkdir -p "$data"
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
 		AUTHD_DATA_DIR="$data" AUTHD_LISTEN=127.0.0.1:0 AUTHD_ADMIN_LISTEN=127.0.0.1:0 \
-		AUTHD_ADMIN_TOKEN="$AUTHD_TOKEN" "$@" \
+		AUTHD_ADMIN_TOKEN="$AUTHD_TOKEN" \
+		AUTHD_RATE_LIMIT_IP="${BENCH_RATE_LIMIT_IP:-0}" AUTHD_RATE_LIMIT_CLIENT="${BENCH_RATE_LIMIT_CLIENT:-0}" \
+		AUTHD_RATE_LIMIT_INACTIVE="${BENCH_RATE_LIMIT_INACTIVE:-0}" "$@" \
 		"$WORK/bin/authd" serve >"$OUT/authd-$label.out" 2>"$OUT/authd-$label.log" &
 	AUTHD_PID=$!
 	PIDS+=("$AUTHD_PID")

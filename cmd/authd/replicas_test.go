@@ -137,6 +137,9 @@ func TestReplicas(t *testing.T) {
 		"AUTHD_ADMIN_TOKEN":  adminToken,
 		// Behind one load balancer every replica has the same public name.
 		"AUTHD_ISSUER": "http://auth.replicas.test",
+		// The kill test issues as fast as it can with one client from one address.
+		"AUTHD_RATE_LIMIT_CLIENT": "0",
+		"AUTHD_RATE_LIMIT_IP":     "0",
 	}
 	var rs []*replica
 	for range 3 {

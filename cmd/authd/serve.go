@@ -20,6 +20,7 @@ import (
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
@@ -194,7 +195,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go events.Run(runCtx)
-	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength}, account.Options{Logger: log, Events: events})
+	limiter, closeLimiter, err := buildLimiter(ctx, cfg, reg, log)
+	if err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	defer closeLimiter()
+	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), events, log)
+	requests := defense.NewRequests(limiter, requestPolicy(cfg), events, log)
+	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
+		account.Options{Logger: log, Events: events, Guard: guard})
 	// Opaque tokens are written through group commit: each request still waits
 	// for its own row to be durable, but many share one transaction.
 	flushers := 1
@@ -218,6 +227,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts:    accounts,
 		Cache:       tiers.cache,
 		Events:      events,
+		Limits:      requests,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -251,6 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		ClientIPs:    clientIPs,
+		Limits:       requests,
 		Issuer:       cfg.Issuer,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready:        ready,

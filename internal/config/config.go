@@ -59,6 +59,13 @@ type Config struct {
 	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
+	// Rate limits (0 turns one off).
+	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: requests/s per client address
+	RateLimitClient   float64       // AUTHD_RATE_LIMIT_CLIENT: token requests/s per client
+	RateLimitLoginIP  float64       // AUTHD_RATE_LIMIT_LOGIN_IP: password attempts/min per address
+	LockoutFailures   int           // AUTHD_LOCKOUT_FAILURES: failed logins an account takes at once
+	LockoutInterval   time.Duration // AUTHD_LOCKOUT_INTERVAL: then one more try per interval
+	RateLimitInactive float64       // AUTHD_RATE_LIMIT_INACTIVE: inactive introspection answers/min per caller
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -84,7 +91,8 @@ var keyNames = []string{
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
-	"AUTHD_TRUSTED_PROXIES",
+	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
+	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -170,6 +178,12 @@ func parse(v map[string]string) (*Config, error) {
 		DBStatementTimeout: 5 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
 		AuditRetention:     90 * 24 * time.Hour,
+		RateLimitIP:        1000,
+		RateLimitClient:    500,
+		RateLimitLoginIP:   30,
+		LockoutFailures:    10,
+		LockoutInterval:    5 * time.Minute,
+		RateLimitInactive:  600,
 		IDTokenAlg:         or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
 		RefreshTokenTTL:    30 * 24 * time.Hour,
 		SessionTTL:         12 * time.Hour,
@@ -287,6 +301,35 @@ func parse(v map[string]string) (*Config, error) {
 		c.CacheMaxBytes = n
 	}
 	if c.AuditRetention, err = duration(v, "AUTHD_AUDIT_RETENTION", c.AuditRetention); err != nil {
+		return nil, err
+	}
+	rates := []struct {
+		key string
+		dst *float64
+	}{
+		{"AUTHD_RATE_LIMIT_IP", &c.RateLimitIP},
+		{"AUTHD_RATE_LIMIT_CLIENT", &c.RateLimitClient},
+		{"AUTHD_RATE_LIMIT_LOGIN_IP", &c.RateLimitLoginIP},
+		{"AUTHD_RATE_LIMIT_INACTIVE", &c.RateLimitInactive},
+	}
+	for _, r := range rates {
+		if s := v[r.key]; s != "" {
+			f, perr := strconv.ParseFloat(s, 64)
+			if perr != nil || f < 0 || f > 1e6 {
+				return nil, &Error{r.key, "must be a number from 0 (off) to 1000000"}
+			}
+			*r.dst = f
+		}
+	}
+	if s := v["AUTHD_LOCKOUT_FAILURES"]; s != "" {
+		n, perr := strconv.Atoi(s)
+		if perr != nil || n < 1 || n > 100 {
+			// NIST SP 800-63B §5.2.2: no more than 100 consecutive failures.
+			return nil, &Error{"AUTHD_LOCKOUT_FAILURES", "must be a whole number from 1 to 100"}
+		}
+		c.LockoutFailures = n
+	}
+	if c.LockoutInterval, err = duration(v, "AUTHD_LOCKOUT_INTERVAL", c.LockoutInterval); err != nil {
 		return nil, err
 	}
 	for _, p := range strings.Split(v["AUTHD_TRUSTED_PROXIES"], ",") {

@@ -56,6 +56,8 @@ func TestInvalidNamesKey(t *testing.T) {
 		{"body", map[string]string{"AUTHD_MAX_BODY_BYTES": "10"}, "AUTHD_MAX_BODY_BYTES"},
 		{"migrate", map[string]string{"AUTHD_AUTO_MIGRATE": "perhaps"}, "AUTHD_AUTO_MIGRATE"},
 		{"redis", map[string]string{"AUTHD_REDIS_URL": "http://x"}, "AUTHD_REDIS_URL"},
+		{"rate", map[string]string{"AUTHD_RATE_LIMIT_IP": "-1"}, "AUTHD_RATE_LIMIT_IP"},
+		{"lockout", map[string]string{"AUTHD_LOCKOUT_FAILURES": "101"}, "AUTHD_LOCKOUT_FAILURES"},
 		{"proxies", map[string]string{"AUTHD_TRUSTED_PROXIES": "10.0.0.0/8, nope"}, "AUTHD_TRUSTED_PROXIES"},
 		{"conns", map[string]string{"AUTHD_DB_MAX_CONNS": "0", "AUTHD_MASTER_KEY": key32}, "AUTHD_DB_MAX_CONNS"},
 	}

@@ -24,9 +24,9 @@ const (
 )
 
 // userSetup registers a user, a public app and a confidential app.
-func userSetup(t *testing.T) (*harness, *store.User) {
+func userSetup(t *testing.T, configure ...func(*harnessConfig)) (*harness, *store.User) {
 	t.Helper()
-	h := newHarness(t)
+	h := newHarness(t, configure...)
 	u, err := h.accounts.Create(context.Background(), "alice", "correct horse battery staple", "alice@example.com")
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,15 @@ type harness struct {
 
 // newHarness wires the real embedded store, key manager and token service
 // behind the public handler.
-func newHarness(t testing.TB) *harness {
+// harnessConfig lets a test add collaborators (limits, guards) to the stack.
+type harnessConfig struct {
+	deps *token.Deps
+	api  *httpapi.Options
+	acct *account.Options
+	now  func() time.Time
+}
+
+func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
@@ -81,18 +89,28 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
-	acct := account.New(db, hasher, password.Policy{}, account.Options{Now: clk.Now})
 	mem := memory.New(memory.Options{})
 	t.Cleanup(mem.Close)
-	svc := token.New(token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Accounts: acct, Cache: mem},
+	cfg := harnessConfig{
+		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Cache: mem},
+		api: &httpapi.Options{
+			Issuer:       issuer,
+			MaxBodyBytes: 16 << 10,
+			Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
+		},
+		acct: &account.Options{Now: clk.Now},
+		now:  clk.Now,
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	acct := account.New(db, hasher, password.Policy{}, *cfg.acct)
+	cfg.deps.Accounts = acct
+	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
 	logBuf := &strings.Builder{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil))
-	srv := httpapi.New(svc, km, log, httpapi.Options{
-		Issuer:       issuer,
-		MaxBodyBytes: 16 << 10,
-		Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
-	})
+	srv := httpapi.New(svc, km, log, *cfg.api)
 	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf, accounts: acct}
 }
 

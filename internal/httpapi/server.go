@@ -57,9 +57,19 @@ type Options struct {
 	IDTokenAlg string
 	// ClientIPs attributes requests to clients (trusted proxies); nil: the peer.
 	ClientIPs *ClientIPs
+	// Limits, if set, bounds requests per address and inactive introspection
+	// answers per caller (defense.Requests).
+	Limits Limits
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
+}
+
+// Limits are the request limits the public API enforces.
+type Limits interface {
+	AllowIP(ctx context.Context, ip string) error
+	AllowIntrospection(ctx context.Context, callerID, ip string) error
+	Inactive(ctx context.Context, callerID string, n int)
 }
 
 // Server is the public API.
@@ -125,7 +135,11 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		}
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
 	})
-	s.handler = Middleware(mux, log, func(r *http.Request) int64 {
+	var h http.Handler = mux
+	if opts.Limits != nil {
+		h = s.limitIP(mux)
+	}
+	s.handler = Middleware(h, log, func(r *http.Request) int64 {
 		if r.URL.Path == PathIntrospectBatch {
 			return opts.MaxBatchBodyBytes
 		}
@@ -135,6 +149,42 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// limitIP refuses an address over its request budget before any other work.
+// Health probes are exempt: an orchestrator must always reach them.
+func (s *Server) limitIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+			if err := s.opts.Limits.AllowIP(r.Context(), s.opts.ClientIPs.Of(r)); err != nil {
+				writeError(w, r, s.log, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkIntrospection refuses a caller out of inactive answers (enumeration).
+func (s *Server) checkIntrospection(r *http.Request, caller *oauth.Client) error {
+	if s.opts.Limits == nil {
+		return nil
+	}
+	return s.opts.Limits.AllowIntrospection(r.Context(), caller.ID, s.opts.ClientIPs.Of(r))
+}
+
+// countInactive charges a caller for the inactive answers it got.
+func (s *Server) countInactive(r *http.Request, caller *oauth.Client, infos ...*token.Info) {
+	if s.opts.Limits == nil {
+		return
+	}
+	n := 0
+	for _, i := range infos {
+		if !i.Active {
+			n++
+		}
+	}
+	s.opts.Limits.Inactive(r.Context(), caller.ID, n)
+}
 
 // formRequest parses a form body and the client credentials it carries.
 func formRequest(r *http.Request) (form, token.Credentials, error) {
@@ -178,7 +228,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	if _, err := s.tokens.AuthenticateConfidential(r.Context(), cr); err != nil {
+	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
+	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -187,11 +238,16 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, oauth.InvalidRequest("token is required"))
 		return
 	}
+	if err := s.checkIntrospection(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	info, err := s.tokens.Introspect(r.Context(), tok)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
+	s.countInactive(r, caller, info)
 	writeRaw(w, http.StatusOK, info.AppendJSON(make([]byte, 0, 320)))
 }
 
@@ -227,7 +283,8 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	if _, err := s.tokens.AuthenticateConfidential(r.Context(), cr); err != nil {
+	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
+	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -235,11 +292,16 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, oauth.InvalidRequest("at most 100 tokens per batch"))
 		return
 	}
+	if err := s.checkIntrospection(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	infos, err := s.tokens.IntrospectBatch(r.Context(), req.Tokens)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
+	s.countInactive(r, caller, infos...)
 	out := make([]byte, 0, 16+len(infos)*320)
 	out = append(out, `{"results":[`...)
 	for i, info := range infos {

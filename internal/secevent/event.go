@@ -29,8 +29,10 @@ const (
 	// RefreshReused: a rotated refresh token came back, so its family was revoked.
 	RefreshReused = "refresh.reused"
 	// CodeReused: an authorization code was redeemed twice, so what it issued was revoked.
-	CodeReused         = "code.reused"
-	RateLimitExceeded  = "ratelimit.exceeded"
+	CodeReused        = "code.reused"
+	RateLimitExceeded = "ratelimit.exceeded"
+	// TokenEnumeration: a caller got too many inactive introspection answers.
+	TokenEnumeration   = "token.enumeration"
 	AdminClientCreated = "admin.client_created"
 	AdminClientDeleted = "admin.client_deleted"
 	AdminKeyRotated    = "admin.key_rotated"

@@ -81,6 +81,11 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if !client.AllowsGrant(req.GrantType) {
 		return nil, oauth.UnauthorizedClient("the client is not allowed to use grant_type " + req.GrantType)
 	}
+	if s.limits != nil {
+		if err := s.limits.AllowClient(ctx, client, req.ClientIP); err != nil {
+			return nil, err
+		}
+	}
 	var g *grant
 	switch req.GrantType {
 	case oauth.GrantClientCredentials:

@@ -73,6 +73,14 @@ type Deps struct {
 	Cache cache.Cache
 	// Events receives security events; nil discards them.
 	Events secevent.Emitter
+	// Limits, if set, is asked after client authentication whether the
+	// client may have another token; an *oauth.Error refuses the request.
+	Limits ClientLimits
+}
+
+// ClientLimits bounds token requests per client (defense.Requests).
+type ClientLimits interface {
+	AllowClient(ctx context.Context, c *oauth.Client, ip string) error
 }
 
 // Options configures a Service.
@@ -104,6 +112,7 @@ type Service struct {
 	refresh  RefreshStore
 	accounts Accounts
 	events   secevent.Emitter
+	limits   ClientLimits
 	cache    cache.Cache
 	loader   *cache.Loader
 	memo     *memo
@@ -146,7 +155,7 @@ func New(d Deps, opts Options) *Service {
 	s := &Service{
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
-		cache: d.Cache,
+		cache: d.Cache, limits: d.Limits,
 	}
 	if d.Cache != nil {
 		s.loader = cache.NewLoader(d.Cache)

@@ -1,0 +1,223 @@
+package defense_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/defense"
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/ratelimit"
+	"github.com/authd/authd/internal/ratelimit/memory"
+	"github.com/authd/authd/internal/secevent"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []secevent.Event
+}
+
+func (r *recorder) Emit(e secevent.Event) { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+
+func (r *recorder) count(typ string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func newLimiter(t *testing.T, clk *clock) *memory.Limiter {
+	l := memory.New(memory.Options{Now: clk.Now})
+	t.Cleanup(l.Close)
+	return l
+}
+
+func is429(err error) (int, bool) {
+	e, ok := oauth.As(err)
+	if !ok || e.Status != 429 {
+		return 0, false
+	}
+	return e.RetryAfter, true
+}
+
+func TestLoginGuardAccountLockout(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	ev := &recorder{}
+	p := defense.LoginPolicy{
+		AttemptsPerIP:      ratelimit.PerSecond(1000, 1000),
+		FailuresPerIP:      ratelimit.PerSecond(1000, 1000),
+		FailuresPerAccount: ratelimit.Limit{Rate: 1.0 / 300, Burst: 3},
+	}
+	g := defense.NewLoginGuard(newLimiter(t, clk), p, ev, nil)
+	ctx := context.Background()
+	alice := account.Attempt{Username: "alice", IP: "198.51.100.1"}
+	for i := range 3 {
+		if err := g.Allow(ctx, alice); err != nil {
+			t.Fatalf("attempt %d refused: %v", i, err)
+		}
+		g.Fail(ctx, alice)
+	}
+	// The account is out of failures, from any address.
+	other := account.Attempt{Username: "alice", IP: "203.0.113.9"}
+	retry, ok := is429(g.Allow(ctx, other))
+	if !ok || retry < 1 || retry > 300 {
+		t.Fatalf("locked account: retry %d, ok %v", retry, ok)
+	}
+	if ev.count(secevent.RateLimitExceeded) != 1 {
+		t.Errorf("events = %v", ev.events)
+	}
+	// Another account is unaffected.
+	if err := g.Allow(ctx, account.Attempt{Username: "bob", IP: "198.51.100.1"}); err != nil {
+		t.Fatalf("bob refused: %v", err)
+	}
+	// After one emission interval one more try is allowed.
+	clk.Advance(301 * time.Second)
+	if err := g.Allow(ctx, alice); err != nil {
+		t.Fatalf("after the wait: %v", err)
+	}
+	// A success clears the failures.
+	g.Succeed(ctx, alice)
+	for i := range 3 {
+		if err := g.Allow(ctx, alice); err != nil {
+			t.Fatalf("after success, attempt %d refused: %v", i, err)
+		}
+		g.Fail(ctx, alice)
+	}
+}
+
+func TestLoginGuardPerIP(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	p := defense.LoginPolicy{
+		AttemptsPerIP:      ratelimit.PerMinute(5, 5),
+		FailuresPerIP:      ratelimit.PerHour(1000, 1000),
+		FailuresPerAccount: ratelimit.PerHour(1000, 1000),
+	}
+	g := defense.NewLoginGuard(newLimiter(t, clk), p, nil, nil)
+	ctx := context.Background()
+	// A stuffing run from one address: many accounts, one guess each.
+	refused := 0
+	for i := range 50 {
+		a := account.Attempt{Username: "user" + string(rune('a'+i%26)), IP: "192.0.2.66"}
+		if err := g.Allow(ctx, a); err != nil {
+			if _, ok := is429(err); !ok {
+				t.Fatalf("refusal is not a 429: %v", err)
+			}
+			refused++
+			continue
+		}
+		g.Fail(ctx, a)
+	}
+	if refused != 45 {
+		t.Fatalf("refused %d of 50 attempts from one address, want 45", refused)
+	}
+	// Someone else, elsewhere, logs in as usual.
+	if err := g.Allow(ctx, account.Attempt{Username: "carol", IP: "198.51.100.20"}); err != nil {
+		t.Fatalf("legitimate user refused: %v", err)
+	}
+}
+
+func TestLoginGuardUndecidedAllows(t *testing.T) {
+	g := defense.NewLoginGuard(brokenLimiter{}, defense.DefaultLoginPolicy(), nil, nil)
+	if err := g.Allow(context.Background(), account.Attempt{Username: "a", IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("a limiter that cannot decide must not lock everyone out: %v", err)
+	}
+}
+
+type brokenLimiter struct{}
+
+func (brokenLimiter) Allow(context.Context, string, ratelimit.Limit, int) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errors.New("down")
+}
+func (brokenLimiter) Reset(context.Context, string) error { return errors.New("down") }
+
+func TestRequests(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	ev := &recorder{}
+	r := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{
+		PerIP:             ratelimit.PerSecond(2, 2),
+		PerClient:         ratelimit.PerSecond(1, 1),
+		InactivePerCaller: ratelimit.PerMinute(10, 10),
+	}, ev, nil)
+	ctx := context.Background()
+	for i := range 2 {
+		if err := r.AllowIP(ctx, "192.0.2.1"); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if _, ok := is429(r.AllowIP(ctx, "192.0.2.1")); !ok {
+		t.Fatal("third request in a second allowed")
+	}
+	c := &oauth.Client{ID: "svc"}
+	if err := r.AllowClient(ctx, c, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := is429(r.AllowClient(ctx, c, "")); !ok {
+		t.Fatal("client over its limit allowed")
+	}
+	// Enumeration: a batch of junk spends the caller's inactive budget at once.
+	if err := r.AllowIntrospection(ctx, "rs", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Inactive(ctx, "rs", 100)
+	if _, ok := is429(r.AllowIntrospection(ctx, "rs", "")); !ok {
+		t.Fatal("caller with 100 inactive answers not throttled")
+	}
+	if ev.count(secevent.TokenEnumeration) != 1 {
+		t.Errorf("enumeration events = %d", ev.count(secevent.TokenEnumeration))
+	}
+	// Other callers are unaffected; the budget refills.
+	if err := r.AllowIntrospection(ctx, "other", ""); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Second)
+	if err := r.AllowIntrospection(ctx, "rs", ""); err != nil {
+		t.Fatalf("after refill: %v", err)
+	}
+	// A zero limit is off.
+	off := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{}, nil, nil)
+	for range 100 {
+		if err := off.AllowIP(ctx, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoginGuardLongUsernameAndOffLimits(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	g := defense.NewLoginGuard(newLimiter(t, clk), defense.LoginPolicy{
+		FailuresPerAccount: ratelimit.Limit{Rate: 1.0 / 300, Burst: 2},
+		// AttemptsPerIP and FailuresPerIP off.
+	}, nil, nil)
+	ctx := context.Background()
+	long := account.Attempt{Username: strings.Repeat("𝄞", 64), IP: "192.0.2.1"} // 256 bytes of UTF-8: prefixed, over the limiter's key bound
+	for range 2 {
+		if err := g.Allow(ctx, long); err != nil {
+			t.Fatal(err)
+		}
+		g.Fail(ctx, long)
+	}
+	if _, ok := is429(g.Allow(ctx, long)); !ok {
+		t.Fatal("a long username escaped the account limit")
+	}
+}
