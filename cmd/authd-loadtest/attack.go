@@ -37,7 +37,15 @@ type plan struct {
 	classify classifier
 	// items is how many things one request carries (100 tokens for batch).
 	items int
+	// source is the loopback address requests come from ("" = the system's
+	// choice, 127.0.0.1). Attack plans use attackSource so that the server's
+	// per-address limits can tell the attacker from legitimate traffic, as
+	// they would on a network.
+	source string
 }
+
+// attackSource is where simulated attacks come from: another loopback address.
+const attackSource = "127.0.0.2"
 
 // maxResponseBody caps how much of an answer is kept for classification: a
 // batch of 100 introspection results fits well within it.
@@ -70,7 +78,7 @@ func runPlan(ctx context.Context, p plan) *Summary {
 	if s.Rate > 0 {
 		conns = s.MaxWorkers
 	}
-	client := newHTTPClient(s.Timeout, conns)
+	client := newHTTPClient(s.Timeout, conns, p.source)
 	defer client.CloseIdleConnections()
 
 	opts := []func(*vegeta.Attacker){vegeta.Client(client), vegeta.MaxBody(maxResponseBody)}

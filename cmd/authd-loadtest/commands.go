@@ -127,7 +127,7 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, t := range targets {
 		rep.Setup[t.label] = setupSummary(t.fx)
 	}
-	hc := newHTTPClient(o.timeout, 4)
+	hc := newHTTPClient(o.timeout, 4, "")
 	defer hc.CloseIdleConnections()
 	for _, name := range o.scenarios {
 		sc := lookupScenario(name)

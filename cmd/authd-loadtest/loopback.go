@@ -91,8 +91,13 @@ func loopbackDial(d *net.Dialer) func(ctx context.Context, network, addr string)
 // uses a proxy, never follows redirects (a redirect is an answer to count, not
 // to chase) and keeps up to conns idle connections per host, so a closed-loop
 // run with that many workers reuses its connections like wrk -c does.
-func newHTTPClient(timeout time.Duration, conns int) *http.Client {
+//
+// source, when set, is the local loopback address to send from.
+func newHTTPClient(timeout time.Duration, conns int, source string) *http.Client {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if ip := net.ParseIP(source); ip != nil && ip.IsLoopback() {
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{

@@ -89,7 +89,7 @@ func runEnumeration(ctx context.Context, e *env) *ScenarioResult {
 		items = batchSize
 	}
 	e.logf("enumeration for %s (rate %s, %d workers, %d guesses a request)", e.settings.Duration, rateString(e.settings.Rate), e.settings.Workers, items)
-	plans := []plan{{name: "attack", settings: e.settings, targeter: tr, classify: enumerationOutcome, items: items}}
+	plans := []plan{{name: "attack", settings: e.settings, targeter: tr, classify: enumerationOutcome, items: items, source: attackSource}}
 	if legit != nil {
 		plans = append(plans, *legit)
 	}

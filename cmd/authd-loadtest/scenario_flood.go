@@ -138,7 +138,7 @@ func runFlood(ctx context.Context, e *env) *ScenarioResult {
 		return res
 	}
 	kinds := junkKinds(e.base, c)
-	plans := []plan{{name: "attack", settings: e.settings, targeter: rotating(tagged(kinds)), classify: floodClassifier(kinds)}}
+	plans := []plan{{name: "attack", settings: e.settings, targeter: rotating(tagged(kinds)), classify: floodClassifier(kinds), source: attackSource}}
 	calm := calmDuration(e.settings.Duration)
 	var legitCalm *Summary
 	if p, ok := e.legitTokenPlan("legit-calm", calm); ok {

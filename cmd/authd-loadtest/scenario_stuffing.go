@@ -225,7 +225,7 @@ func runStuffing(ctx context.Context, e *env) *ScenarioResult {
 	}
 	e.logf("stuffing for %s (rate %s, %d workers): %d usernames × %d passwords, 1 in %d attempts a leaked pair",
 		e.settings.Duration, rateString(e.settings.Rate), e.settings.Workers, len(list.usernames), len(passwords), e.o.leakedEvery)
-	plans := []plan{{name: "attack", settings: e.settings, targeter: list.targeter(), classify: stuffingOutcome}}
+	plans := []plan{{name: "attack", settings: e.settings, targeter: list.targeter(), classify: stuffingOutcome, source: attackSource}}
 	if p, ok := e.legitTokenPlan("legit-under-attack", e.settings.Duration); ok {
 		plans = append(plans, p)
 	}

@@ -125,7 +125,7 @@ const setupConcurrency = 16
 // returned as an error; only missing basics (the two clients, any token at
 // all) are errors.
 func runSetup(ctx context.Context, p setupPlan) (*Fixture, error) {
-	hc := newHTTPClient(p.timeout, setupConcurrency)
+	hc := newHTTPClient(p.timeout, setupConcurrency, "")
 	defer hc.CloseIdleConnections()
 	adm := &adminAPI{base: p.admin, token: p.adminToken, client: hc}
 	runID := randomHex(4)
