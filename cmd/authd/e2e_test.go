@@ -197,6 +197,24 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("keys rotate: %v %v", rotated, err)
 	}
 
+	// Metrics on the admin listener, by route pattern.
+	resp, err := http.Get(s.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`authd_http_requests_total{code="200",listener="public",route="POST /oauth2/token"} 2`,
+		`authd_cache_hit_ratio{`,
+		`authd_password_hashes_in_flight 0`,
+		`authd_security_events_emitted_total`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// A graceful stop flushes the audit trail; nothing queued is lost.
 	s.stop(t)
 	st, err := sqlite.Open(context.Background(), filepath.Join(s.env["AUTHD_DATA_DIR"], SQLiteFile))

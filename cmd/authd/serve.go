@@ -30,6 +30,7 @@ import (
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
 	"github.com/authd/authd/internal/store/sqlite"
+	"github.com/authd/authd/internal/telemetry"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -191,7 +192,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hasher := password.New(password.Params{
 		Memory: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads, SaltLen: 16, KeyLen: 32,
 	}, password.Limits{MaxConcurrent: cfg.HashConcurrency, MaxQueue: cfg.HashQueue})
+	telemetry.Hashing(reg, hasher)
 	events := secevent.New(st, secevent.Options{Logger: log})
+	telemetry.SecurityEvents(reg, events)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go events.Run(runCtx)
@@ -262,6 +265,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		ClientIPs:    clientIPs,
 		Limits:       requests,
+		Observe:      telemetry.HTTP(reg, "public"),
 		Issuer:       cfg.Issuer,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready:        ready,
@@ -275,6 +279,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxTokenTTL:  cfg.MaxTokenTTL,
 		Grants:       tokens.Grants(),
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Observe:      telemetry.HTTP(reg, "admin"),
 		Events:       events,
 		OnClientChange: func(ctx context.Context, id string) {
 			if err := tokens.InvalidateClient(ctx, id); err != nil {

@@ -42,6 +42,8 @@ type Options struct {
 	// Metrics, if set, is served at GET /metrics without the admin token, so a
 	// Prometheus on the private admin network can scrape it.
 	Metrics http.Handler
+	// Observe, if set, is told about every request (metrics).
+	Observe httpapi.Observer
 	// Events receives the admin audit events; nil discards them.
 	Events secevent.Emitter
 	// OnClientChange runs after a client is changed or deleted, so caches drop it.
@@ -115,7 +117,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		outer.Handle("/", h)
 		h = outer
 	}
-	s.handler = httpapi.Middleware(h, log, httpapi.FixedLimit(opts.MaxBodyBytes))
+	s.handler = httpapi.Middleware(h, log, httpapi.FixedLimit(opts.MaxBodyBytes), opts.Observe)
 	return s
 }
 

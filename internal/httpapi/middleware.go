@@ -40,10 +40,35 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Observer is told about every request once it is answered: the route
+// pattern that served it ("" when none matched), the status and the time taken.
+type Observer func(pattern string, status int, took time.Duration)
+
+// statusWriter remembers the status a handler sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
 // Middleware wraps h with what every authd listener needs: a request id, a body
-// cap (bodyLimit says how many bytes a request may send), security headers and
-// panic recovery. It is exported for the admin API.
-func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64) http.Handler {
+// cap (bodyLimit says how many bytes a request may send), security headers,
+// panic recovery and, when observe is not nil, metrics. It is exported for
+// the admin API.
+func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64, observe Observer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -62,6 +87,11 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		start := time.Now()
+		var sw *statusWriter
+		if observe != nil {
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -71,6 +101,10 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 					slog.String("request_id", id), slog.String("path", r.URL.Path),
 					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				writeJSON(w, http.StatusInternalServerError, errorBody{Error: "server_error"})
+			}
+			if sw != nil {
+				// The mux recorded the matched pattern on this request.
+				observe(r.Pattern, max(sw.status, http.StatusOK), time.Since(start))
 			}
 			if log.Enabled(r.Context(), slog.LevelDebug) {
 				log.LogAttrs(r.Context(), slog.LevelDebug, "request",

@@ -57,6 +57,8 @@ type Options struct {
 	IDTokenAlg string
 	// ClientIPs attributes requests to clients (trusted proxies); nil: the peer.
 	ClientIPs *ClientIPs
+	// Observe, if set, is told about every request (metrics).
+	Observe Observer
 	// Limits, if set, bounds requests per address and inactive introspection
 	// answers per caller (defense.Requests).
 	Limits Limits
@@ -144,7 +146,7 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 			return opts.MaxBatchBodyBytes
 		}
 		return opts.MaxBodyBytes
-	})
+	}, opts.Observe)
 	return s
 }
 

@@ -1,0 +1,117 @@
+package telemetry
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/password"
+)
+
+// HTTP returns an httpapi.Observer that counts requests and their latency
+// per listener, route pattern and status:
+// authd_http_requests_total{listener,route,code} and
+// authd_http_request_duration_seconds{listener,route}.
+//
+// Labels come from route patterns, never from raw paths, so the series stay
+// bounded however many odd URLs a flood sends.
+func HTTP(reg prometheus.Registerer, listener string) httpapi.Observer {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "authd_http_requests_total",
+		Help: "HTTP requests answered, by listener, route pattern and status code.",
+	}, []string{"listener", "route", "code"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "authd_http_request_duration_seconds",
+		Help:    "Time to answer HTTP requests, by listener and route pattern.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"listener", "route"})
+	requests = register(reg, requests)
+	duration = register(reg, duration)
+
+	// Resolving labelled children costs a hash of the labels; keep them.
+	type key struct {
+		route string
+		code  int
+	}
+	var counters sync.Map // key -> prometheus.Counter
+	var hists sync.Map    // route -> prometheus.Observer
+	return func(pattern string, status int, took time.Duration) {
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		k := key{pattern, status}
+		c, ok := counters.Load(k)
+		if !ok {
+			c, _ = counters.LoadOrStore(k, requests.WithLabelValues(listener, pattern, strconv.Itoa(status)))
+		}
+		c.(prometheus.Counter).Inc()
+		h, ok := hists.Load(pattern)
+		if !ok {
+			h, _ = hists.LoadOrStore(pattern, duration.WithLabelValues(listener, pattern))
+		}
+		h.(prometheus.Observer).Observe(took.Seconds())
+	}
+}
+
+// register adds c to reg, or returns the collector already registered under
+// its name (two listeners share one vector).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err) // a programming error: two metrics with one name and other labels
+	}
+	return c
+}
+
+// Hashing exports the password gate's state.
+func Hashing(reg prometheus.Registerer, h *password.Hasher) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authd_password_hashes_in_flight",
+			Help: "Argon2id hashes running now.",
+		}, func() float64 { return float64(h.Stats().InFlight) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authd_password_hashes_queued",
+			Help: "Logins waiting for a hashing slot.",
+		}, func() float64 { return float64(h.Stats().Queued) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authd_password_hashes_rejected_total",
+			Help: "Logins refused with 503 because no hashing slot came free in time.",
+		}, func() float64 { return float64(h.Stats().Rejected) }),
+	)
+}
+
+// Events is what the security-event pipeline reports.
+type Events interface {
+	Emitted() uint64
+	Dropped() uint64
+	Written() uint64
+	WriteErrors() uint64
+}
+
+// SecurityEvents exports the audit pipeline's counters.
+func SecurityEvents(reg prometheus.Registerer, p Events) {
+	for _, m := range []struct {
+		name, help string
+		f          func() uint64
+	}{
+		{"authd_security_events_emitted_total", "Security events emitted.", p.Emitted},
+		{"authd_security_events_dropped_total", "Security events dropped because the queue was full.", p.Dropped},
+		{"authd_security_events_written_total", "Security events written to the audit trail.", p.Written},
+		{"authd_security_events_write_errors_total", "Security events lost to failed audit writes.", p.WriteErrors},
+	} {
+		f := m.f
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
+			func() float64 { return float64(f()) }))
+	}
+}

@@ -1,0 +1,60 @@
+package telemetry
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/authd/authd/internal/password"
+)
+
+func TestHTTP(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	pub, adm := HTTP(reg, "public"), HTTP(reg, "admin")
+	pub("POST /oauth2/token", 200, time.Millisecond)
+	pub("POST /oauth2/token", 200, time.Millisecond)
+	pub("POST /oauth2/token", 401, time.Millisecond)
+	pub("", 404, time.Microsecond)
+	adm("GET /admin/clients", 200, time.Millisecond)
+	want := `
+# HELP authd_http_requests_total HTTP requests answered, by listener, route pattern and status code.
+# TYPE authd_http_requests_total counter
+authd_http_requests_total{code="200",listener="admin",route="GET /admin/clients"} 1
+authd_http_requests_total{code="200",listener="public",route="POST /oauth2/token"} 2
+authd_http_requests_total{code="401",listener="public",route="POST /oauth2/token"} 1
+authd_http_requests_total{code="404",listener="public",route="unmatched"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_http_requests_total"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(reg, "authd_http_request_duration_seconds"); n != 3 {
+		t.Fatalf("%d histogram series, want 3", n)
+	}
+}
+
+type fakeEvents struct{}
+
+func (fakeEvents) Emitted() uint64     { return 5 }
+func (fakeEvents) Dropped() uint64     { return 1 }
+func (fakeEvents) Written() uint64     { return 4 }
+func (fakeEvents) WriteErrors() uint64 { return 0 }
+
+func TestGauges(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	Hashing(reg, password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{}))
+	SecurityEvents(reg, fakeEvents{})
+	want := `
+# HELP authd_security_events_dropped_total Security events dropped because the queue was full.
+# TYPE authd_security_events_dropped_total counter
+authd_security_events_dropped_total 1
+# HELP authd_password_hashes_in_flight Argon2id hashes running now.
+# TYPE authd_password_hashes_in_flight gauge
+authd_password_hashes_in_flight 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_security_events_dropped_total", "authd_password_hashes_in_flight"); err != nil {
+		t.Fatal(err)
+	}
+}
