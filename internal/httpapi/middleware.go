@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,9 +35,28 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
+// requestIDs makes request ids: they need to be unique, not secret, so a
+// random prefix per listener and a counter give 24 hex characters without a
+// crypto/rand call per request.
+type requestIDs struct {
+	prefix [6]byte
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	g := &requestIDs{}
+	_, _ = rand.Read(g.prefix[:])
+	return g
+}
+
+func (g *requestIDs) next() string {
 	var b [12]byte
-	_, _ = rand.Read(b[:])
+	copy(b[:6], g.prefix[:])
+	n := g.n.Add(1)
+	for i := 11; i >= 6; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
 	return hex.EncodeToString(b[:])
 }
 
@@ -69,10 +89,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // panic recovery and, when observe is not nil, metrics. It is exported for
 // the admin API.
 func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64, observe Observer) http.Handler {
+	ids := newRequestIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			id = newRequestID()
+			id = ids.next()
 		}
 		hd := w.Header()
 		hd["X-Request-Id"] = []string{id}

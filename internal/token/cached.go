@@ -40,7 +40,10 @@ const (
 )
 
 func hashKey(kind string, h []byte) string {
-	return kind + base64.RawURLEncoding.EncodeToString(h)
+	b := make([]byte, len(kind)+base64.RawURLEncoding.EncodedLen(len(h)))
+	copy(b, kind)
+	base64.RawURLEncoding.Encode(b[len(kind):], h)
+	return string(b)
 }
 
 // load reads key through the cache. load returns the value to cache (nil: a

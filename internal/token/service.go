@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
+	"sync"
 	"time"
 
 	"github.com/authd/authd/internal/cache"
@@ -116,6 +118,7 @@ type Service struct {
 	cache    cache.Cache
 	loader   *cache.Loader
 	memo     *memo
+	macs     sync.Pool // keyed HMAC-SHA256 states for token tags
 	opts     Options
 }
 
@@ -157,6 +160,7 @@ func New(d Deps, opts Options) *Service {
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
 		cache: d.Cache, limits: d.Limits,
 	}
+	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	if d.Cache != nil {
 		s.loader = cache.NewLoader(d.Cache)
 		s.memo = newMemo(100_000)
@@ -199,9 +203,12 @@ func (s *Service) randomToken() string {
 }
 
 func (s *Service) tag(dst, random []byte) {
-	m := hmac.New(sha256.New, s.opts.TokenKey)
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(random)
-	copy(dst, m.Sum(nil))
+	var sum [sha256.Size]byte
+	copy(dst, m.Sum(sum[:0]))
+	s.macs.Put(m)
 }
 
 // wellFormed reports whether tok could be an opaque token of this deployment.
