@@ -284,3 +284,38 @@ func TestUsers(t *testing.T) {
 		t.Fatalf("get after delete: %d", w.Code)
 	}
 }
+
+func TestUpdateClient(t *testing.T) {
+	h := newHarness(t)
+	_, m := h.do("POST", "/admin/clients", `{"client_id":"app","scope":"read","redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code"]}`, adminToken)
+	secret := m["client_secret"].(string)
+	before, _ := h.db.Client(context.Background(), "app")
+	w, m := h.do("PUT", "/admin/clients/app", `{"scope":"read write","redirect_uris":["https://a.example/cb","https://b.example/cb"],"grant_types":["authorization_code","refresh_token"],"client_name":"App"}`, adminToken)
+	if w.Code != 200 || m["scope"] != "read write" || m["client_secret"] != nil || len(m["redirect_uris"].([]any)) != 2 {
+		t.Fatalf("update: %d %v", w.Code, m)
+	}
+	after, _ := h.db.Client(context.Background(), "app")
+	sum := sha256.Sum256([]byte(secret))
+	if string(after.SecretHash) != string(sum[:]) || !after.CreatedAt.Equal(before.CreatedAt) || after.Name != "App" {
+		t.Fatalf("secret or creation time changed: %+v", after)
+	}
+	if len(h.changed) < 2 || h.changed[len(h.changed)-1] != "app" {
+		t.Errorf("caches not told: %v", h.changed)
+	}
+	tests := []struct {
+		name, path, body string
+		wantStatus       int
+	}{
+		{"unknown client", "/admin/clients/ghost", `{}`, 404},
+		{"id mismatch", "/admin/clients/app", `{"client_id":"other"}`, 400},
+		{"invalid metadata", "/admin/clients/app", `{"redirect_uris":["http://evil.example/cb"]}`, 400},
+		{"confidential to public", "/admin/clients/app", `{"token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"]}`, 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if w, m := h.do("PUT", tc.path, tc.body, adminToken); w.Code != tc.wantStatus {
+				t.Fatalf("got %d %v", w.Code, m)
+			}
+		})
+	}
+}

@@ -245,6 +245,46 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
+// updateClient is RFC 7592 §2.2: the body is the client's whole metadata,
+// which replaces what was registered (omitted members take their defaults).
+// The secret is kept; rotate it with POST …/secret.
+func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var m clientMetadata
+	if err := decode(r, &m); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	if m.ClientID != "" && m.ClientID != id {
+		writeProblem(w, r, s.log, badRequest("client_id", "client_id must match the URL"))
+		return
+	}
+	m.ClientID = id
+	cur, err := s.clients.Client(r.Context(), id)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	c, err := s.validate(&m)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	// Whether a client has a secret is decided at registration.
+	if c.Public() != cur.Public() {
+		writeProblem(w, r, s.log, badRequest("token_endpoint_auth_method",
+			"a client cannot switch between public (none) and confidential; register a new client"))
+		return
+	}
+	c.SecretHash, c.CreatedAt, c.UpdatedAt = cur.SecretHash, cur.CreatedAt, s.opts.Now().UTC()
+	if err := s.clients.UpdateClient(r.Context(), c); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.opts.OnClientChange(r.Context(), id)
+	writeJSON(w, http.StatusOK, toResponse(c))
+}
+
 func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.clients.ListClients(r.Context())
 	if err != nil {

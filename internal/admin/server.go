@@ -22,6 +22,7 @@ type ClientStore interface {
 	ListClients(ctx context.Context) ([]*oauth.Client, error)
 	DeleteClient(ctx context.Context, id string) error
 	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
+	UpdateClient(ctx context.Context, c *oauth.Client) error
 }
 
 // KeyRotator rotates signing keys (keys.Manager).
@@ -97,6 +98,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	mux.HandleFunc("GET /admin/clients", s.listClients)
 	mux.HandleFunc("GET /admin/clients/{id}", s.getClient)
 	mux.HandleFunc("DELETE /admin/clients/{id}", s.deleteClient)
+	mux.HandleFunc("PUT /admin/clients/{id}", s.updateClient)
 	mux.HandleFunc("POST /admin/clients/{id}/secret", s.rotateSecret)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotateKey)
 	if s.users != nil && s.accounts != nil {

@@ -34,6 +34,9 @@ type Clients interface {
 	DeleteClient(ctx context.Context, id string) error
 	// SetClientSecret replaces the secret hash and bumps UpdatedAt; ErrNotFound if absent.
 	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
+	// UpdateClient replaces c's metadata (everything but ID, SecretHash and
+	// CreatedAt) and sets UpdatedAt from c; ErrNotFound if absent.
+	UpdateClient(ctx context.Context, c *oauth.Client) error
 }
 
 // AccessToken is an opaque access token as stored: only its SHA-256.

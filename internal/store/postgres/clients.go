@@ -57,6 +57,15 @@ func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, 
 		`UPDATE clients SET secret_hash = $2, updated_at = $3 WHERE id = $1`, id, secretHash, nullTime(now))))
 }
 
+// UpdateClient replaces c's metadata; ErrNotFound if absent.
+func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
+	return d.fail(ctx, "update client", affected(d.pool.Exec(ctx, `UPDATE clients SET name = $2, grant_types = $3,
+		redirect_uris = $4, scopes = $5, token_endpoint_auth_method = $6, access_token_format = $7,
+		access_token_ttl_ns = $8, first_party = $9, updated_at = $10 WHERE id = $1`,
+		c.ID, c.Name, list(c.GrantTypes), list(c.RedirectURIs), list(c.Scopes), c.TokenEndpointAuthMethod,
+		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, nullTime(c.UpdatedAt))))
+}
+
 func scanClient(row pgx.Row) (*oauth.Client, error) {
 	var (
 		c                    oauth.Client

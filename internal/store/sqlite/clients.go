@@ -77,6 +77,27 @@ func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, 
 		`UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ?`, secretHash, micros(now), id)))
 }
 
+// UpdateClient replaces c's metadata; ErrNotFound if absent.
+func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
+	grants, err := encodeList(c.GrantTypes)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
+	uris, err := encodeList(c.RedirectURIs)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
+	scopes, err := encodeList(c.Scopes)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
+	return d.fail(ctx, "update client", rowsAffected(d.exec(ctx, `UPDATE clients SET name = ?, grant_types = ?,
+		redirect_uris = ?, scopes = ?, token_endpoint_auth_method = ?, access_token_format = ?,
+		access_token_ttl_ns = ?, first_party = ?, updated_at = ? WHERE id = ?`,
+		c.Name, grants, uris, scopes, c.TokenEndpointAuthMethod, c.AccessTokenFormat,
+		int64(c.AccessTokenTTL), c.FirstParty, micros(c.UpdatedAt), c.ID)))
+}
+
 func scanClient(s scanner) (*oauth.Client, error) {
 	var (
 		c                    oauth.Client

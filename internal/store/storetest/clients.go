@@ -11,6 +11,36 @@ import (
 
 func clientCases() []testCase {
 	return []testCase{
+		{"UpdateReplacesMetadataKeepsSecret", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			orig := client("c1")
+			wantErr(t, "CreateClient", s.CreateClient(ctx, orig), nil)
+			upd := client("c1")
+			upd.SecretHash = sum("must not be written")
+			upd.CreatedAt = t0().Add(99 * time.Hour) // must not be written
+			upd.Name = "Renamed"
+			upd.GrantTypes = []string{oauth.GrantClientCredentials}
+			upd.RedirectURIs = nil
+			upd.Scopes = []string{"read"}
+			upd.TokenEndpointAuthMethod = oauth.AuthMethodPost
+			upd.AccessTokenFormat = oauth.FormatJWT
+			upd.AccessTokenTTL = time.Hour
+			upd.FirstParty = false
+			upd.UpdatedAt = t0().Add(2 * time.Hour)
+			wantErr(t, "UpdateClient", s.UpdateClient(ctx, upd), nil)
+			got, err := s.Client(ctx, "c1")
+			wantErr(t, "Client", err, nil)
+			if got.Name != "Renamed" || len(got.GrantTypes) != 1 || got.GrantTypes[0] != oauth.GrantClientCredentials ||
+				len(got.RedirectURIs) != 0 || len(got.Scopes) != 1 || got.TokenEndpointAuthMethod != oauth.AuthMethodPost ||
+				got.AccessTokenFormat != oauth.FormatJWT || got.AccessTokenTTL != time.Hour || got.FirstParty ||
+				!got.UpdatedAt.Equal(upd.UpdatedAt.Truncate(time.Microsecond)) {
+				t.Fatalf("after update: %+v", got)
+			}
+			if string(got.SecretHash) != string(orig.SecretHash) || !got.CreatedAt.Equal(orig.CreatedAt.Truncate(time.Microsecond)) {
+				t.Fatal("UpdateClient changed the secret or the creation time")
+			}
+			wantErr(t, "UpdateClient absent", s.UpdateClient(ctx, client("nope")), store.ErrNotFound)
+		}},
 		{"RoundTrip", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			public := &oauth.Client{
