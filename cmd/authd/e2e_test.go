@@ -288,10 +288,24 @@ func TestServeOnPostgres(t *testing.T) {
 }
 
 func TestConfigErrorStopsStartup(t *testing.T) {
-	var errOut bytes.Buffer
-	env := map[string]string{"AUTHD_LISTEN": "nonsense", "AUTHD_DATA_DIR": t.TempDir()}
-	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "AUTHD_LISTEN") || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("err = %v", err)
+	tests := []struct {
+		env     map[string]string
+		wantKey string
+	}{
+		{map[string]string{"AUTHD_LISTEN": "nonsense"}, "AUTHD_LISTEN"},
+		// Valid numbers that make an unusable limit must not mean "no limit".
+		{map[string]string{"AUTHD_LOCKOUT_INTERVAL": "500ns"}, "AUTHD_LOCKOUT_INTERVAL"},
+		{map[string]string{"AUTHD_LOCKOUT_INTERVAL": "10000000h", "AUTHD_LOCKOUT_FAILURES": "100"}, "AUTHD_LOCKOUT_INTERVAL"},
+	}
+	for _, tc := range tests {
+		var errOut bytes.Buffer
+		env := map[string]string{"AUTHD_DATA_DIR": t.TempDir(), "AUTHD_LISTEN": "127.0.0.1:0", "AUTHD_ADMIN_LISTEN": "127.0.0.1:0"}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.wantKey) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: err = %v", tc.env, err)
+		}
 	}
 }

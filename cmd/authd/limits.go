@@ -60,3 +60,29 @@ func loginPolicy(cfg *config.Config) defense.LoginPolicy {
 	p.FailuresPerAccount = ratelimit.Limit{Rate: 1 / cfg.LockoutInterval.Seconds(), Burst: cfg.LockoutFailures}
 	return p
 }
+
+// validateLimits refuses settings that make an invalid limit (a lockout
+// window beyond what the limiters can keep, a rate too fast to time): such a
+// limit would be undecidable on every call, which the guards treat as "allow",
+// so a too-strict setting would silently mean no limit at all.
+func validateLimits(cfg *config.Config) error {
+	rp, lp := requestPolicy(cfg), loginPolicy(cfg)
+	for _, l := range []struct {
+		key   string
+		limit ratelimit.Limit
+	}{
+		{"AUTHD_RATE_LIMIT_IP", rp.PerIP},
+		{"AUTHD_RATE_LIMIT_CLIENT", rp.PerClient},
+		{"AUTHD_RATE_LIMIT_INACTIVE", rp.InactivePerCaller},
+		{"AUTHD_RATE_LIMIT_LOGIN_IP", lp.AttemptsPerIP},
+		{"AUTHD_LOCKOUT_INTERVAL", lp.FailuresPerAccount},
+	} {
+		if l.limit.Rate == 0 {
+			continue // off
+		}
+		if err := l.limit.Validate(); err != nil {
+			return &config.Error{Key: l.key, Msg: "gives an unusable limit: " + err.Error()}
+		}
+	}
+	return nil
+}

@@ -197,13 +197,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	telemetry.SecurityEvents(reg, events)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go events.Run(runCtx)
+	// The audit pipeline outlives the signal: requests still draining after
+	// SIGTERM emit events too, and events.Close flushes them at the end.
+	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEvents()
+	go events.Run(eventsCtx)
+	if err := validateLimits(cfg); err != nil {
+		return err
+	}
 	limiter, closeLimiter, err := buildLimiter(ctx, cfg, reg, log)
 	if err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
 	}
 	defer closeLimiter()
-	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), events, log)
+	accountKey, err := keys.DeriveKey(cfg.MasterKey, "limiter account names")
+	if err != nil {
+		return err
+	}
+	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), accountKey, events, log)
 	requests := defense.NewRequests(limiter, requestPolicy(cfg), events, log)
 	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
 		account.Options{Logger: log, Events: events, Guard: guard})
@@ -263,15 +274,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ready = append(ready, httpapi.Check{Name: "redis", Fn: tiers.redis.Ping, Optional: true})
 	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
-		ClientIPs:    clientIPs,
-		Limits:       requests,
-		Observe:      telemetry.HTTP(reg, "public"),
-		Issuer:       cfg.Issuer,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Ready:        ready,
-		Mount:        browser.Register,
-		OIDC:         true,
-		IDTokenAlg:   cfg.IDTokenAlg,
+		ClientIPs:      clientIPs,
+		Limits:         requests,
+		Observe:        telemetry.HTTP(reg, "public"),
+		Issuer:         cfg.Issuer,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Ready:          ready,
+		Mount:          browser.Register,
+		OIDC:           true,
+		IDTokenAlg:     cfg.IDTokenAlg,
+		AccessTokenAlg: cfg.SigningAlg,
 	})
 	adm := admin.New(admin.Deps{Clients: st, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
 		Token:        cfg.AdminToken,
@@ -321,16 +333,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			firstErr = fmt.Errorf("shutdown: %w", err)
 		}
 	}
-	// In-flight requests are done; now flush what they queued.
-	if err := writer.Close(sctx); err != nil && firstErr == nil {
+	// In-flight requests are done (or out of time); now flush what they
+	// queued, with a budget of its own so a slow drain cannot starve it.
+	fctx, fcancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer fcancel()
+	if err := writer.Close(fctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush token writes: %w", err)
 	}
-	if err := revocations.Close(sctx); err != nil && firstErr == nil {
+	if err := revocations.Close(fctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush revocations: %w", err)
 	}
-	if err := events.Close(sctx); err != nil && firstErr == nil {
+	if err := events.Close(fctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush security events: %w", err)
 	}
+	stopEvents()
 	cancel()
 	log.Info("stopped", "events_dropped", events.Dropped())
 	return firstErr

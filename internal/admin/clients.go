@@ -50,7 +50,7 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 	}
 	if c.ID == "" {
 		c.ID = s.randomString(16)
-	} else if !validClientID(c.ID) {
+	} else if !oauth.ValidClientID(c.ID) {
 		return nil, badRequest("client_id", "client_id must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ -")
 	}
 	if len(c.Name) > 200 {
@@ -108,19 +108,6 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 	}
 	c.AccessTokenTTL = time.Duration(m.AccessTokenTTL) * time.Second
 	return c, nil
-}
-
-func validClientID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '_' || ch == '~' || ch == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // validRedirectURI applies RFC 6749 §3.1.2 and RFC 8252 §7: absolute, no

@@ -16,6 +16,8 @@ import (
 	"github.com/authd/authd/internal/secevent"
 )
 
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -69,7 +71,7 @@ func TestLoginGuardAccountLockout(t *testing.T) {
 		FailuresPerIP:      ratelimit.PerSecond(1000, 1000),
 		FailuresPerAccount: ratelimit.Limit{Rate: 1.0 / 300, Burst: 3},
 	}
-	g := defense.NewLoginGuard(newLimiter(t, clk), p, ev, nil)
+	g := defense.NewLoginGuard(newLimiter(t, clk), p, testKey, ev, nil)
 	ctx := context.Background()
 	alice := account.Attempt{Username: "alice", IP: "198.51.100.1"}
 	for i := range 3 {
@@ -113,7 +115,7 @@ func TestLoginGuardPerIP(t *testing.T) {
 		FailuresPerIP:      ratelimit.PerHour(1000, 1000),
 		FailuresPerAccount: ratelimit.PerHour(1000, 1000),
 	}
-	g := defense.NewLoginGuard(newLimiter(t, clk), p, nil, nil)
+	g := defense.NewLoginGuard(newLimiter(t, clk), p, testKey, nil, nil)
 	ctx := context.Background()
 	// A stuffing run from one address: many accounts, one guess each.
 	refused := 0
@@ -138,7 +140,7 @@ func TestLoginGuardPerIP(t *testing.T) {
 }
 
 func TestLoginGuardUndecidedAllows(t *testing.T) {
-	g := defense.NewLoginGuard(brokenLimiter{}, defense.DefaultLoginPolicy(), nil, nil)
+	g := defense.NewLoginGuard(brokenLimiter{}, defense.DefaultLoginPolicy(), testKey, nil, nil)
 	if err := g.Allow(context.Background(), account.Attempt{Username: "a", IP: "192.0.2.1"}); err != nil {
 		t.Fatalf("a limiter that cannot decide must not lock everyone out: %v", err)
 	}
@@ -208,7 +210,7 @@ func TestLoginGuardLongUsernameAndOffLimits(t *testing.T) {
 	g := defense.NewLoginGuard(newLimiter(t, clk), defense.LoginPolicy{
 		FailuresPerAccount: ratelimit.Limit{Rate: 1.0 / 300, Burst: 2},
 		// AttemptsPerIP and FailuresPerIP off.
-	}, nil, nil)
+	}, testKey, nil, nil)
 	ctx := context.Background()
 	long := account.Attempt{Username: strings.Repeat("𝄞", 64), IP: "192.0.2.1"} // 256 bytes of UTF-8: prefixed, over the limiter's key bound
 	for range 2 {
@@ -220,4 +222,45 @@ func TestLoginGuardLongUsernameAndOffLimits(t *testing.T) {
 	if _, ok := is429(g.Allow(ctx, long)); !ok {
 		t.Fatal("a long username escaped the account limit")
 	}
+}
+
+// Limiter keys never carry what was typed as a username (it may be a
+// password), and IPv6 addresses count per /64.
+func TestLimiterKeys(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	rec := &keyRecorder{Limiter: newLimiter(t, clk)}
+	g := defense.NewLoginGuard(rec, defense.DefaultLoginPolicy(), testKey, nil, nil)
+	ctx := context.Background()
+	a := account.Attempt{Username: "tr0ub4dor&3!", IP: "2001:db8:1:2:aaaa::1"}
+	_ = g.Allow(ctx, a)
+	g.Fail(ctx, a)
+	for _, k := range rec.keys {
+		if strings.Contains(k, "tr0ub4dor") {
+			t.Fatalf("limiter key %q shows the username", k)
+		}
+		if strings.Contains(k, "aaaa") {
+			t.Fatalf("limiter key %q is per IPv6 address, not per /64", k)
+		}
+	}
+	// Another address in the same /64 shares the budget.
+	lim := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{PerIP: ratelimit.PerSecond(1, 1)}, nil, nil)
+	if err := lim.AllowIP(ctx, "2001:db8:1:2::1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := is429(lim.AllowIP(ctx, "2001:db8:1:2::ffff")); !ok {
+		t.Fatal("a neighbour in the same /64 got a fresh budget")
+	}
+	if err := lim.AllowIP(ctx, "2001:db8:1:3::1"); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+}
+
+type keyRecorder struct {
+	defense.Limiter
+	keys []string
+}
+
+func (k *keyRecorder) Allow(ctx context.Context, key string, l ratelimit.Limit, cost int) (ratelimit.Decision, error) {
+	k.keys = append(k.keys, key)
+	return k.Limiter.Allow(ctx, key, l, cost)
 }

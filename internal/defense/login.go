@@ -2,9 +2,11 @@ package defense
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/authd/authd/internal/account"
@@ -51,34 +53,47 @@ type LoginGuard struct {
 	p      LoginPolicy
 	events secevent.Emitter
 	log    *slog.Logger
+	// acctKey keys the HMAC that names accounts in limiter keys: what was
+	// typed as a username is sometimes a password, and limiter keys are
+	// visible to whoever can read Redis.
+	acctKey []byte
 }
 
 var _ account.Guard = (*LoginGuard)(nil)
 
-// NewLoginGuard returns a guard over lim; events and log may be nil.
-func NewLoginGuard(lim Limiter, p LoginPolicy, events secevent.Emitter, log *slog.Logger) *LoginGuard {
+// NewLoginGuard returns a guard over lim. accountKey (32 bytes; every replica
+// needs the same) keys the HMAC under which usernames appear in limiter keys;
+// events and log may be nil.
+func NewLoginGuard(lim Limiter, p LoginPolicy, accountKey []byte, events secevent.Emitter, log *slog.Logger) *LoginGuard {
 	if events == nil {
 		events = secevent.Discard{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &LoginGuard{lim: lim, p: p, events: events, log: log}
+	return &LoginGuard{lim: lim, p: p, events: events, log: log, acctKey: accountKey}
+}
+
+// account names an account in limiter keys without revealing what was typed.
+func (g *LoginGuard) account(username string) string {
+	m := hmac.New(sha256.New, g.acctKey)
+	m.Write([]byte(username))
+	return "login:fail-acct:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // Allow refuses an attempt whose address or account is over budget. It runs
 // before the user is looked up and before any hashing.
 func (g *LoginGuard) Allow(ctx context.Context, a account.Attempt) error {
 	if a.IP != "" {
-		if err := g.check(ctx, key("login:ip:", a.IP), g.p.AttemptsPerIP, 1, a, "attempts_per_ip"); err != nil {
+		if err := g.check(ctx, ipKey("login:ip:", a.IP), g.p.AttemptsPerIP, 1, a, "attempts_per_ip"); err != nil {
 			return err
 		}
-		if err := g.check(ctx, key("login:fail-ip:", a.IP), g.p.FailuresPerIP, 0, a, "failures_per_ip"); err != nil {
+		if err := g.check(ctx, ipKey("login:fail-ip:", a.IP), g.p.FailuresPerIP, 0, a, "failures_per_ip"); err != nil {
 			return err
 		}
 	}
 	if a.Username != "" {
-		if err := g.check(ctx, key("login:fail-acct:", a.Username), g.p.FailuresPerAccount, 0, a, "failures_per_account"); err != nil {
+		if err := g.check(ctx, g.account(a.Username), g.p.FailuresPerAccount, 0, a, "failures_per_account"); err != nil {
 			return err
 		}
 	}
@@ -88,10 +103,10 @@ func (g *LoginGuard) Allow(ctx context.Context, a account.Attempt) error {
 // Fail charges a failed attempt to its address and account.
 func (g *LoginGuard) Fail(ctx context.Context, a account.Attempt) {
 	if a.IP != "" {
-		g.charge(ctx, key("login:fail-ip:", a.IP), g.p.FailuresPerIP)
+		g.charge(ctx, ipKey("login:fail-ip:", a.IP), g.p.FailuresPerIP)
 	}
 	if a.Username != "" {
-		g.charge(ctx, key("login:fail-acct:", a.Username), g.p.FailuresPerAccount)
+		g.charge(ctx, g.account(a.Username), g.p.FailuresPerAccount)
 	}
 }
 
@@ -100,7 +115,7 @@ func (g *LoginGuard) Succeed(ctx context.Context, a account.Attempt) {
 	if a.Username == "" {
 		return
 	}
-	if err := g.lim.Reset(ctx, key("login:fail-acct:", a.Username)); err != nil {
+	if err := g.lim.Reset(ctx, g.account(a.Username)); err != nil {
 		g.log.Warn("reset login failures", "error", err.Error())
 	}
 }
@@ -144,9 +159,21 @@ func retrySeconds(d time.Duration) int {
 	return int((d + time.Second - 1) / time.Second)
 }
 
+// ipKey builds the limiter key of an address. IPv6 addresses count by their
+// /64: one host commonly holds a whole /64 and could otherwise take a fresh
+// address, and a fresh budget, for every request.
+func ipKey(kind, ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			ip = netip.PrefixFrom(a, 64).Masked().String()
+		}
+	}
+	return key(kind, ip)
+}
+
 // key builds a limiter key. Values that would make it too long for the
-// limiter (a 64-character username can be 256 bytes of UTF-8) are hashed, so
-// every account is counted however it is spelled.
+// limiter are hashed.
 func key(kind, v string) string {
 	if len(kind)+len(v) <= 128 {
 		return kind + v

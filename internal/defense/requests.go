@@ -74,7 +74,7 @@ func (r *Requests) AllowIP(ctx context.Context, ip string) error {
 	if ip == "" {
 		return nil
 	}
-	return r.allow(ctx, key("req:ip:", ip), r.p.PerIP, 1, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
+	return r.allow(ctx, ipKey("req:ip:", ip), r.p.PerIP, 1, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
 		Detail: map[string]string{"limit": "per_ip"}})
 }
 

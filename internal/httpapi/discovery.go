@@ -57,6 +57,9 @@ func (s *Server) discoveryDocument() []byte {
 		RevocationEndpointAuthMethods:    secretMethods,
 		AccessTokenSigningAlgValues:      s.keys.Algorithms(),
 	}
+	if s.opts.AccessTokenAlg != "" {
+		m.AccessTokenSigningAlgValues = []string{s.opts.AccessTokenAlg}
+	}
 	if s.opts.OIDC {
 		m.AuthorizationEndpoint = iss + PathAuthorize
 		m.UserInfoEndpoint = iss + PathUserInfo
@@ -67,6 +70,8 @@ func (s *Server) discoveryDocument() []byte {
 		m.IDTokenSigningAlgValues = []string{s.opts.IDTokenAlg}
 		// Public clients (PKCE, no secret) authenticate with "none".
 		m.TokenEndpointAuthMethods = []string{oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone}
+		// A public client revokes its own tokens (RFC 7009 §2.1).
+		m.RevocationEndpointAuthMethods = m.TokenEndpointAuthMethods
 		m.CodeChallengeMethodsSupported = []string{oauth.PKCEMethodS256}
 		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "email", "email_verified"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}

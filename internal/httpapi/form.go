@@ -66,6 +66,10 @@ func parseFormBody(body string) (form, error) {
 		if err1 != nil || err2 != nil {
 			return nil, oauth.InvalidRequest("malformed form body")
 		}
+		// RFC 6749 §3.1: a parameter without a value is treated as omitted.
+		if val == "" {
+			continue
+		}
 		if _, dup := f[key]; dup {
 			return nil, oauth.InvalidRequest("parameter " + safeName(key) + " is repeated")
 		}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -370,4 +371,41 @@ func TestIDTokenClaims(t *testing.T) {
 		c["email"] != "alice@example.com" || c["preferred_username"] != nil {
 		t.Fatalf("id_token claims = %v", c)
 	}
+}
+
+// A grant revoked while its code is being exchanged (a replay on another
+// replica) must not hand out the tokens just written.
+func TestGrantRevokedDuringExchange(t *testing.T) {
+	h, u := userSetup(t)
+	c := h.code("mid", "web", u.ID, "openid read", nil)
+	// The replay's marker lands between redemption and the answer.
+	if err := h.db.Revoke(context.Background(), token.GrantRevocationID("grant-mid"), h.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f := codeForm(c, "web")
+	f.Del("client_id")
+	status, body := h.exchange(f, withBasic("web", "web-secret"))
+	if status != 400 || body["error"] != "invalid_grant" || body["access_token"] != nil {
+		t.Fatalf("exchange of a revoked grant: %d %v", status, body)
+	}
+}
+
+// The cached client must follow a secret rotation: the old secret stops
+// working at once on this replica.
+func TestClientCacheFollowsSecretRotation(t *testing.T) {
+	h := newHarness(t)
+	h.addClient("svc", "old-secret", nil)
+	h.token("svc", "old-secret", nil) // caches the client
+	sum := sha256.Sum256([]byte("new-secret"))
+	if err := h.db.SetClientSecret(context.Background(), "svc", sum[:], h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.InvalidateClient(context.Background(), "svc"); err != nil {
+		t.Fatal(err)
+	}
+	w := h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"}}, withBasic("svc", "old-secret"))
+	if w.Code != 401 {
+		t.Fatalf("old secret after rotation: %d", w.Code)
+	}
+	h.token("svc", "new-secret", nil)
 }

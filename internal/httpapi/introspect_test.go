@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
 )
 
 func TestIntrospectErrors(t *testing.T) {
@@ -102,6 +104,12 @@ func TestIntrospectInactive(t *testing.T) {
 	})
 	jwt := h.token("svc", "svc-secret", nil)
 	opaque := h.token("opq", "opq-secret", nil)
+	// A well-formed token, tag and all, that the store does not have: the
+	// answer must come from the lookup, not from the tag check.
+	unknown := h.token("opq", "opq-secret", nil)
+	if err := h.db.DeleteAccessToken(context.Background(), token.Hash(unknown)); err != nil {
+		t.Fatal(err)
+	}
 	parts := strings.Split(jwt, ".")
 	tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	// A token signed by us but with a different typ must not pass as an access token.
@@ -116,7 +124,8 @@ func TestIntrospectInactive(t *testing.T) {
 		"wrong typ":         wrongTyp,
 		"too long":          strings.Repeat("a", 5000),
 		"three dots":        "a.b.c.d",
-		"unknown opaque":    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"unknown opaque":    unknown,
+		"opaque, short":     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"opaque, bad tag":   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"empty-looking jwt": "..",
 	}
@@ -253,7 +262,11 @@ func TestCacheServesWhileStoreDown(t *testing.T) {
 	}
 	// Guessed opaque tokens fail their tag before any lookup: an enumeration
 	// flood gets answers without the store.
-	for _, guess := range []string{strings.Repeat("B", 48), opaque[:47] + "x"} {
+	last := "x"
+	if strings.HasSuffix(opaque, last) {
+		last = "y" // the guess must differ from the real token
+	}
+	for _, guess := range []string{strings.Repeat("B", 48), opaque[:47] + last} {
 		if got := h.introspect("svc", "svc-secret", guess); got["active"] != false {
 			t.Fatalf("guess %q = %v", guess, got)
 		}

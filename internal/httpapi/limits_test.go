@@ -22,7 +22,7 @@ func withLimits(rp defense.RequestPolicy, lp defense.LoginPolicy) func(*harnessC
 		req := defense.NewRequests(lim, rp, nil, nil)
 		c.deps.Limits = req
 		c.api.Limits = req
-		c.acct.Guard = defense.NewLoginGuard(lim, lp, nil, nil)
+		c.acct.Guard = defense.NewLoginGuard(lim, lp, []byte("0123456789abcdef0123456789abcdef"), nil, nil)
 	}
 }
 

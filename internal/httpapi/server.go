@@ -55,6 +55,9 @@ type Options struct {
 	OIDC bool
 	// IDTokenAlg is the id_token signing algorithm advertised with OIDC.
 	IDTokenAlg string
+	// AccessTokenAlg is the algorithm JWT access tokens are signed with;
+	// "" advertises every algorithm the key set has.
+	AccessTokenAlg string
 	// ClientIPs attributes requests to clients (trusted proxies); nil: the peer.
 	ClientIPs *ClientIPs
 	// Observe, if set, is told about every request (metrics).

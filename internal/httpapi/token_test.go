@@ -68,6 +68,11 @@ func TestTokenErrors(t *testing.T) {
 			wantStatus: 400, wantErr: "invalid_request"},
 		{name: "malformed body", body: "grant_type=%zz", opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 400, wantErr: "invalid_request"},
+		{name: "client_id too long (never looked up)", body: cc.Encode() + "&client_id=" + strings.Repeat("a", 129) + "&client_secret=x",
+			wantStatus: 401, wantErr: "invalid_client"},
+		{name: "client_id with odd characters", body: cc.Encode() + "&client_id=a%0Ab&client_secret=x", wantStatus: 401, wantErr: "invalid_client"},
+		{name: "scope too long", body: cc.Encode() + "&scope=" + strings.Repeat("read+", 500), opts: []reqOpt{withBasic("svc", "svc-secret")},
+			wantStatus: 400, wantErr: "invalid_scope"},
 		{name: "body too large", body: cc.Encode() + "&pad=" + strings.Repeat("x", 17<<10), opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 413, wantErr: "invalid_request", golden: "error_too_large.json"},
 	}
@@ -100,6 +105,18 @@ func TestTokenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// RFC 6749 §3.1: parameters without a value are as if omitted, so an empty
+// client_secret or client_id beside Basic auth is not a second method.
+func TestEmptyParametersAreOmitted(t *testing.T) {
+	h := newHarness(t)
+	h.addClient("svc", "svc-secret", nil)
+	w := h.do(http.MethodPost, httpapi.PathToken, "application/x-www-form-urlencoded",
+		"grant_type=client_credentials&client_secret=&client_id=&scope=", withBasic("svc", "svc-secret"))
+	if w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
 

@@ -531,3 +531,31 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+// A new login replaces the browser's session: the old identifier is deleted
+// server-side, so a cookie captured before the login (session fixation, or a
+// copy left on a shared machine) is worthless afterwards.
+func TestLoginReplacesSession(t *testing.T) {
+	e := newEnv(t, testIssuer)
+	e.signIn(e.client)
+	u, _ := url.Parse(e.srv.URL)
+	first := ""
+	for _, c := range e.client.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			first = c.Value
+		}
+	}
+	ctx := context.Background()
+	if _, err := e.db.Session(ctx, hashToken(first)); err != nil {
+		t.Fatalf("first session not stored: %v", err)
+	}
+	// Sign in again with the same browser (prompt=login forces the form).
+	r := e.authorize(e.client, authParams("first", "prompt", "login"))
+	wantPage(t, r, http.StatusOK, `action="/login"`)
+	if r = e.login(e.client, r, "alice", testPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", r.status)
+	}
+	if _, err := e.db.Session(ctx, hashToken(first)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the previous session survived a new login: %v", err)
+	}
+}

@@ -66,3 +66,22 @@ func (c *Client) HasRedirectURI(uri string) bool {
 	}
 	return false
 }
+
+// MaxClientIDLength bounds client ids authd registers and accepts.
+const MaxClientIDLength = 128
+
+// ValidClientID reports whether id is a client id authd could have issued: 1
+// to 128 characters of A-Z a-z 0-9 . _ ~ - (unreserved URI characters). The
+// token endpoint refuses anything else before any lookup, so an unauthenticated
+// caller cannot make arbitrary strings into cache keys and store queries.
+func ValidClientID(id string) bool {
+	if id == "" || len(id) > MaxClientIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !unreserved(id[i]) {
+			return false
+		}
+	}
+	return true
+}

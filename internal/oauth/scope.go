@@ -10,13 +10,28 @@ func ParseScope(s string) []string {
 	}
 	fields := strings.Fields(s)
 	out := fields[:0]
+	if len(fields) <= 16 {
+		for _, f := range fields {
+			if !contains(out, f) {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	// Many tokens: a set keeps this linear.
+	seen := make(map[string]struct{}, len(fields))
 	for _, f := range fields {
-		if !contains(out, f) {
+		if _, dup := seen[f]; !dup {
+			seen[f] = struct{}{}
 			out = append(out, f)
 		}
 	}
 	return out
 }
+
+// MaxScopeLength bounds a requested scope string; no client is registered
+// for anything near it, and a bound keeps parsing cheap for any input.
+const MaxScopeLength = 2048
 
 // ValidScopeToken reports whether s is a scope-token per RFC 6749 §3.3:
 // %x21 / %x23-5B / %x5D-7E.

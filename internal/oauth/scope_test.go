@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ func TestParseScope(t *testing.T) {
 		{"a", []string{"a"}},
 		{"a b  a c", []string{"a", "b", "c"}},
 		{"  spaced\tout ", []string{"spaced", "out"}},
+		{"a b c d e f g h i j k l m n o p q r a b s", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s"}},
 	}
 	for _, tc := range tests {
 		if got := ParseScope(tc.in); !slices.Equal(got, tc.want) {
@@ -73,6 +75,17 @@ func TestErrorStatus(t *testing.T) {
 	for _, tc := range tests {
 		if tc.err.Code != tc.code || tc.err.Status != tc.wantStatus {
 			t.Errorf("%s: got %s/%d, want %s/%d", tc.err, tc.err.Code, tc.err.Status, tc.code, tc.wantStatus)
+		}
+	}
+}
+
+func TestValidClientID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"app": true, "A-b_c.d~9": true, "": false, "a b": false, "a/b": false, "ü": false,
+		strings.Repeat("x", 128): true, strings.Repeat("x", 129): false,
+	} {
+		if got := ValidClientID(id); got != want {
+			t.Errorf("ValidClientID(%q) = %v", id, got)
 		}
 	}
 }

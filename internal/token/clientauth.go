@@ -30,7 +30,9 @@ var dummyHash = sha256.Sum256([]byte("authd: no such client"))
 func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oauth.Client, error) {
 	fail := oauth.InvalidClient("client authentication failed")
 	fail.BasicAuthTried = cr.Method == oauth.AuthMethodBasic
-	if cr.ClientID == "" {
+	if !oauth.ValidClientID(cr.ClientID) {
+		h := sha256.Sum256([]byte(cr.Secret))
+		subtle.ConstantTimeCompare(h[:], dummyHash[:])
 		return nil, fail
 	}
 	c, err := s.client(ctx, cr.ClientID)

@@ -124,6 +124,9 @@ func resolveScope(requested string, allowed []string) ([]string, error) {
 	if requested == "" {
 		return allowed, nil
 	}
+	if len(requested) > oauth.MaxScopeLength {
+		return nil, oauth.InvalidScope("scope is too long")
+	}
 	want := oauth.ParseScope(requested)
 	for _, w := range want {
 		if !oauth.ValidScopeToken(w) {
