@@ -13,6 +13,7 @@ import (
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/cachetest"
 	"github.com/authd/authd/internal/cache/memory"
+	"github.com/authd/authd/internal/testenv/metrictest"
 )
 
 func newCache(t *testing.T, opts memory.Options) *memory.Cache {
@@ -81,7 +82,7 @@ func TestSizeBound(t *testing.T) {
 			cachetest.Eventually(t, 5*time.Second, "cache did not shrink to its bound", func() bool {
 				return c.Len() <= tc.maxLen
 			})
-			evicted := cachetest.MetricValue(t, reg, "authd_cache_evictions_total", "tier", "memory", "kind", "intro")
+			evicted := metrictest.Value(t, reg, "authd_cache_evictions_total", "tier", "memory", "kind", "intro")
 			if evicted < float64(2000-tc.maxLen) {
 				t.Fatalf("evictions = %v, want >= %d", evicted, 2000-tc.maxLen)
 			}
@@ -137,7 +138,7 @@ func TestMetricsPerKind(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := cachetest.MetricValue(t, reg, tc.metric, "tier", "memory", "kind", tc.kind); got != tc.want {
+			if got := metrictest.Value(t, reg, tc.metric, "tier", "memory", "kind", tc.kind); got != tc.want {
 				t.Fatalf("%s{kind=%q} = %v, want %v", tc.metric, tc.kind, got, tc.want)
 			}
 		})

@@ -8,7 +8,9 @@
 // out the deadline; callers (cache/tiered) then serve from L1 and the store. The
 // breaker lets one probe through after OpenFor, so the tier recovers by itself.
 // Even the first connection is made lazily under the breaker: a replica starts
-// while Redis is down and picks it up when it comes back.
+// while Redis is down and picks it up when it comes back. That machinery is
+// package redisconn, shared with ratelimit/redis; this package adds the keys,
+// the sealing, its metrics and authd_cache_redis_up.
 //
 // Each stored value carries its absolute expiry, so a reader learns the
 // remaining TTL without a second command (the tiered cache bounds its L1 copy

@@ -34,7 +34,7 @@ func (c *Cache) Subscribe(ctx context.Context, channel string, onSubscribed func
 	backoff := minBackoff
 	for {
 		var subscribed atomic.Bool // set on rueidis's goroutine
-		cl, err := c.connFor(ctx)
+		cl, err := c.conn.Client(ctx)
 		if err == nil {
 			hctx := rueidis.WithOnSubscriptionHook(ctx, func(s rueidis.PubSubSubscription) {
 				if s.Kind == "subscribe" && s.Channel == ch {
@@ -63,11 +63,4 @@ func (c *Cache) Subscribe(ctx context.Context, channel string, onSubscribed func
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
-}
-
-// connFor waits for a client no longer than one call's timeout.
-func (c *Cache) connFor(ctx context.Context) (rueidis.Client, error) {
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	return c.conn(cctx)
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/cachetest"
-	"github.com/authd/authd/internal/cache/internal/redistest"
-	"github.com/authd/authd/internal/cache/internal/tcpproxy"
 	"github.com/authd/authd/internal/cache/redis"
+	"github.com/authd/authd/internal/testenv/metrictest"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 func newKey(t testing.TB) []byte {
@@ -194,147 +194,62 @@ func TestPrefixIsolation(t *testing.T) {
 	cachetest.WantValue(t, a, "client:x", []byte("a's"))
 }
 
-// TestBreakerClosedPort points the tier at a port nobody listens on: the first
-// calls fail (fast, as the connection is refused) until the breaker trips, and
-// then calls fail at once without trying Redis.
-func TestBreakerClosedPort(t *testing.T) {
-	reg := prometheus.NewPedanticRegistry()
-	start := time.Now()
-	c := open(t, redis.Options{URL: "redis://127.0.0.1:1", TripAfter: 3, OpenFor: time.Minute, Registerer: reg})
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("New took %v with Redis down; it must not block startup", d)
-	}
-	ctx := context.Background()
-	if c.Healthy() {
-		t.Fatal("Healthy with nothing listening")
-	}
-	for i := range 3 {
-		if _, _, err := c.Get(ctx, "intro:x"); !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("call %d: err = %v, want ErrUnavailable", i, err)
+// TestFaults runs the outage suite against the tier, through Get and Set. On
+// top of the suite, every failed Get must return no value, the
+// authd_cache_redis_up gauge must agree with Healthy whenever the suite asks,
+// and with the breaker open every other call fails too, each one counted.
+func TestFaults(t *testing.T) {
+	redistest.RunFaults(t, redis.ErrUnavailable, func(t *testing.T, o redistest.Options) redistest.Subject {
+		reg := prometheus.NewPedanticRegistry()
+		c := open(t, redis.Options{
+			URL: o.URL, Prefix: o.Prefix, Timeout: o.Timeout, TripAfter: o.TripAfter, OpenFor: o.OpenFor,
+			Registerer: reg,
+		})
+		return redistest.Subject{
+			Write: func(ctx context.Context) error {
+				return c.Set(ctx, "intro:k", []byte("v"), time.Minute)
+			},
+			Read: func(ctx context.Context) error {
+				v, ok, err := c.Get(ctx, "intro:k")
+				switch {
+				case err != nil && (ok || v != nil):
+					t.Fatalf("Get = %q, %v, %v; want no value with an error", v, ok, err)
+				case err == nil && (!ok || string(v) != "v"):
+					return fmt.Errorf("Get = %q, %v; want the value written", v, ok)
+				}
+				return err
+			},
+			Healthy: func() bool {
+				healthy := c.Healthy()
+				if up := metrictest.Value(t, reg, "authd_cache_redis_up"); (up == 1) != healthy {
+					t.Fatalf("authd_cache_redis_up = %v while Healthy is %v", up, healthy)
+				}
+				return healthy
+			},
+			BreakerOpen: func(t *testing.T) {
+				ctx := context.Background()
+				for name, err := range map[string]error{
+					"Set":     c.Set(ctx, "intro:x", []byte("v"), time.Minute),
+					"Delete":  c.Delete(ctx, "intro:x"),
+					"Publish": c.Publish(ctx, "ch", []byte("m")),
+					"Ping":    c.Ping(ctx),
+				} {
+					if !errors.Is(err, redis.ErrUnavailable) {
+						t.Fatalf("%s: err = %v, want ErrUnavailable", name, err)
+					}
+				}
+				if _, err := c.MGet(ctx, []string{"intro:a", "intro:b"}); !errors.Is(err, redis.ErrUnavailable) {
+					t.Fatalf("MGet: err = %v, want ErrUnavailable", err)
+				}
+				if up := metrictest.Value(t, reg, "authd_cache_redis_up"); up != 0 {
+					t.Fatalf("authd_cache_redis_up = %v, want 0", up)
+				}
+				if errs := metrictest.Value(t, reg, "authd_cache_errors_total", "tier", "redis"); errs < redistest.OpenCalls {
+					t.Fatalf("authd_cache_errors_total = %v, want >= %d", errs, redistest.OpenCalls)
+				}
+			},
 		}
-	}
-	const n = 1000
-	start = time.Now()
-	for range n {
-		_, ok, err := c.Get(ctx, "intro:x")
-		if !errors.Is(err, redis.ErrUnavailable) || ok {
-			t.Fatalf("Get with the breaker open = %v, %v; want ErrUnavailable", ok, err)
-		}
-	}
-	if d := time.Since(start); d > 200*time.Millisecond {
-		t.Fatalf("%d calls with the breaker open took %v; want them to fail at once", n, d)
-	}
-	for name, err := range map[string]error{
-		"Set":     c.Set(ctx, "intro:x", []byte("v"), time.Minute),
-		"Delete":  c.Delete(ctx, "intro:x"),
-		"Publish": c.Publish(ctx, "ch", []byte("m")),
-		"Ping":    c.Ping(ctx),
-	} {
-		if !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("%s: err = %v, want ErrUnavailable", name, err)
-		}
-	}
-	if _, err := c.MGet(ctx, []string{"intro:a", "intro:b"}); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("MGet: err = %v, want ErrUnavailable", err)
-	}
-	if up := cachetest.MetricValue(t, reg, "authd_cache_redis_up"); up != 0 {
-		t.Fatalf("authd_cache_redis_up = %v, want 0", up)
-	}
-	if errs := cachetest.MetricValue(t, reg, "authd_cache_errors_total", "tier", "redis"); errs < n {
-		t.Fatalf("authd_cache_errors_total = %v, want >= %d", errs, n)
-	}
-}
-
-// TestBreakerHangingServer is the case the breaker exists for: a server that
-// accepts connections and never answers makes every call wait out its
-// deadline, until the breaker trips; then calls fail at once. When the server
-// answers again the breaker's probe closes it without any outside help.
-func TestBreakerHangingServer(t *testing.T) {
-	url, prefix := redistest.Setup(t)
-	proxy := tcpproxy.New(t, redistest.Target(t, url))
-	reg := prometheus.NewPedanticRegistry()
-	const timeout = 50 * time.Millisecond
-	c := open(t, redis.Options{
-		URL: redistest.WithHost(t, url, proxy.Addr()), Prefix: prefix,
-		Timeout: timeout, TripAfter: 3, OpenFor: 300 * time.Millisecond, Registerer: reg,
 	})
-	ctx := context.Background()
-	cachetest.MustSet(t, c, "intro:k", []byte("v"), time.Minute)
-	if !c.Healthy() || cachetest.MetricValue(t, reg, "authd_cache_redis_up") != 1 {
-		t.Fatal("not healthy while connected")
-	}
-
-	proxy.SetMode(tcpproxy.Hang)
-	for i := range 3 {
-		start := time.Now()
-		_, _, err := c.Get(ctx, "intro:k")
-		if !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("call %d: err = %v, want ErrUnavailable", i, err)
-		}
-		if d := time.Since(start); d > timeout+500*time.Millisecond {
-			t.Fatalf("call %d took %v; the deadline is %v", i, d, timeout)
-		}
-	}
-	start := time.Now()
-	for range 100 {
-		if _, _, err := c.Get(ctx, "intro:k"); !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("err = %v, want ErrUnavailable", err)
-		}
-	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Fatalf("100 calls after the breaker tripped took %v; each should fail at once, not wait %v", d, timeout)
-	}
-	if c.Healthy() {
-		t.Fatal("Healthy with the breaker open")
-	}
-
-	proxy.SetMode(tcpproxy.Forward)
-	cachetest.Eventually(t, 5*time.Second, "tier did not recover after Redis came back", func() bool {
-		v, ok, err := c.Get(ctx, "intro:k")
-		return err == nil && ok && string(v) == "v"
-	})
-	if !c.Healthy() || cachetest.MetricValue(t, reg, "authd_cache_redis_up") != 1 {
-		t.Fatal("not healthy after recovery")
-	}
-}
-
-// TestStartsWhileRedisDown: a replica must start while Redis is down and pick
-// it up when it returns.
-func TestStartsWhileRedisDown(t *testing.T) {
-	url, prefix := redistest.Setup(t)
-	proxy := tcpproxy.New(t, redistest.Target(t, url))
-	proxy.SetMode(tcpproxy.Refuse)
-	c := open(t, redis.Options{URL: redistest.WithHost(t, url, proxy.Addr()), Prefix: prefix, OpenFor: 100 * time.Millisecond})
-	if c.Healthy() {
-		t.Fatal("healthy before Redis is reachable")
-	}
-	if _, _, err := c.Get(context.Background(), "intro:k"); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	proxy.SetMode(tcpproxy.Forward)
-	cachetest.Eventually(t, 5*time.Second, "tier never connected", func() bool {
-		return c.Set(context.Background(), "intro:k", []byte("v"), time.Minute) == nil
-	})
-	cachetest.WantValue(t, c, "intro:k", []byte("v"))
-	if !c.Healthy() {
-		t.Fatal("not healthy once connected")
-	}
-}
-
-// TestCallerCancellationDoesNotTrip: callers giving up say nothing about Redis.
-func TestCallerCancellationDoesNotTrip(t *testing.T) {
-	c := open(t, redis.Options{TripAfter: 2})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for range 10 {
-		if _, _, err := c.Get(ctx, "intro:k"); !errors.Is(err, context.Canceled) || errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("err = %v, want context.Canceled and not ErrUnavailable", err)
-		}
-	}
-	if !c.Healthy() {
-		t.Fatal("breaker opened because callers cancelled")
-	}
-	cachetest.MustSet(t, c, "intro:k", []byte("v"), time.Minute)
 }
 
 func TestPubSub(t *testing.T) {

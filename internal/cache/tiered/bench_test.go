@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/internal/cache/internal/redistest"
 	"github.com/authd/authd/internal/cache/tiered"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 var introValue = make([]byte, 300)

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/cache/cachetest"
-	"github.com/authd/authd/internal/cache/internal/redistest"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/cache/redis"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 // TestDeleteWinsOverRacingFill: a Get that read the old value from L2 just

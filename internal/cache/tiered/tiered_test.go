@@ -10,11 +10,11 @@ import (
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/cachetest"
-	"github.com/authd/authd/internal/cache/internal/redistest"
-	"github.com/authd/authd/internal/cache/internal/tcpproxy"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/cache/redis"
 	"github.com/authd/authd/internal/cache/tiered"
+	"github.com/authd/authd/internal/testenv/metrictest"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 // replica is one authd replica's view: its own L1, a client to the shared L2.
@@ -164,7 +164,7 @@ func TestFillUsesRemainingL2TTL(t *testing.T) {
 // and reports the failure.
 func TestFallbackToL1WhenL2Down(t *testing.T) {
 	url, prefix := redistest.Setup(t)
-	proxy := tcpproxy.New(t, redistest.Target(t, url))
+	proxy := redistest.NewProxy(t, redistest.Target(t, url))
 	r := newReplica(t, config{
 		url: redistest.WithHost(t, url, proxy.Addr()), prefix: prefix,
 		l2:     redis.Options{Timeout: 100 * time.Millisecond, TripAfter: 2},
@@ -174,7 +174,7 @@ func TestFallbackToL1WhenL2Down(t *testing.T) {
 	cachetest.MustSet(t, r, "client:a", []byte("cached"), time.Hour)
 	cachetest.MustSet(t, r, "client:b", []byte("cached"), time.Hour)
 
-	proxy.SetMode(tcpproxy.Refuse)
+	proxy.SetMode(redistest.Refuse)
 	for range 5 {
 		cachetest.WantValue(t, r, "client:a", []byte("cached"))
 		cachetest.WantMiss(t, r, "client:absent") // no error: a miss
@@ -183,7 +183,7 @@ func TestFallbackToL1WhenL2Down(t *testing.T) {
 	if err != nil || string(got[0]) != "cached" || got[1] != nil {
 		t.Fatalf("MGet with L2 down = %q, %v", got, err)
 	}
-	if errs := cachetest.MetricValue(t, r.reg, "authd_cache_errors_total", "tier", "tiered"); errs < 5 {
+	if errs := metrictest.Value(t, r.reg, "authd_cache_errors_total", "tier", "tiered"); errs < 5 {
 		t.Fatalf("tiered errors = %v, want the L2 failures counted", errs)
 	}
 	if err := r.Set(ctx, "client:new", []byte("fresh"), time.Hour); !errors.Is(err, redis.ErrUnavailable) {
@@ -196,7 +196,7 @@ func TestFallbackToL1WhenL2Down(t *testing.T) {
 	cachetest.WantMiss(t, r.l1, "client:b")
 
 	// Once Redis is back, the tier recovers by itself.
-	proxy.SetMode(tcpproxy.Forward)
+	proxy.SetMode(redistest.Forward)
 	cachetest.Eventually(t, 5*time.Second, "L2 never came back", func() bool {
 		return r.Set(ctx, "client:c", []byte("v"), time.Hour) == nil
 	})
@@ -207,7 +207,7 @@ func TestFallbackToL1WhenL2Down(t *testing.T) {
 // another replica deleted during the outage is gone.
 func TestReconnectFlushesL1(t *testing.T) {
 	url, prefix := redistest.Setup(t)
-	proxy := tcpproxy.New(t, redistest.Target(t, url))
+	proxy := redistest.NewProxy(t, redistest.Target(t, url))
 	cut := newReplica(t, config{
 		url: redistest.WithHost(t, url, proxy.Addr()), prefix: prefix,
 		l2:     redis.Options{OpenFor: 100 * time.Millisecond},
@@ -218,7 +218,7 @@ func TestReconnectFlushesL1(t *testing.T) {
 	cachetest.MustSet(t, cut, "intro:revoked", []byte("active"), time.Hour)
 	cachetest.MustSet(t, cut, "jwks:k", []byte("key"), time.Hour)
 
-	proxy.SetMode(tcpproxy.Refuse) // drops the subscription too
+	proxy.SetMode(redistest.Refuse) // drops the subscription too
 	if err := other.Delete(context.Background(), "intro:revoked"); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestReconnectFlushesL1(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	cachetest.WantValue(t, cut.l1, "intro:revoked", []byte("active"))
 
-	proxy.SetMode(tcpproxy.Forward)
+	proxy.SetMode(redistest.Forward)
 	cachetest.Eventually(t, 5*time.Second, "L1 not flushed after the subscription came back", func() bool {
 		_, ok := cachetest.MustGet(t, cut.l1, "intro:revoked")
 		return !ok
@@ -257,11 +257,11 @@ func TestMetrics(t *testing.T) {
 		{"authd_cache_misses_total", "redis", 1},
 	}
 	for _, tc := range tests {
-		if got := cachetest.MetricValue(t, r.reg, tc.metric, "tier", tc.tier, "kind", "intro"); got != tc.want {
+		if got := metrictest.Value(t, r.reg, tc.metric, "tier", tc.tier, "kind", "intro"); got != tc.want {
 			t.Errorf("%s{tier=%q} = %v, want %v", tc.metric, tc.tier, got, tc.want)
 		}
 	}
-	if up := cachetest.MetricValue(t, r.reg, "authd_cache_redis_up"); up != 1 {
+	if up := metrictest.Value(t, r.reg, "authd_cache_redis_up"); up != 1 {
 		t.Errorf("authd_cache_redis_up = %v, want 1", up)
 	}
 }

@@ -16,10 +16,11 @@ import (
 
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/ratelimit/fallback"
-	"github.com/authd/authd/internal/ratelimit/internal/redistest"
 	"github.com/authd/authd/internal/ratelimit/limitertest"
 	"github.com/authd/authd/internal/ratelimit/memory"
 	"github.com/authd/authd/internal/ratelimit/redis"
+	"github.com/authd/authd/internal/testenv/metrictest"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 var errDown = errors.New("injected: redis down")
@@ -112,10 +113,10 @@ func TestFallsBackAndRecovers(t *testing.T) {
 	})
 	ctx := context.Background()
 	lim := ratelimit.PerHour(1, 3)
-	fallbacks := func() float64 { return limitertest.MetricValue(t, reg, "authd_ratelimit_fallback_total") }
+	fallbacks := func() float64 { return metrictest.Value(t, reg, "authd_ratelimit_fallback_total") }
 	decided := func(limiter string) float64 {
-		return limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", limiter, "result", "allowed") +
-			limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", limiter, "result", "denied")
+		return metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", limiter, "result", "allowed") +
+			metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", limiter, "result", "denied")
 	}
 
 	// Healthy: the shared limiter decides.
@@ -180,7 +181,7 @@ func TestPassesThrough(t *testing.T) {
 	if _, err := l.Allow(ctx, "k", ratelimit.PerSecond(1, 1), 1); !errors.Is(err, redis.ErrUnavailable) {
 		t.Fatalf("cancelled caller: %v; want the primary's error", err)
 	}
-	if n := limitertest.MetricValue(t, reg, "authd_ratelimit_fallback_total"); n != 0 {
+	if n := metrictest.Value(t, reg, "authd_ratelimit_fallback_total"); n != 0 {
 		t.Fatalf("fallbacks = %v; want 0", n)
 	}
 }
@@ -215,10 +216,10 @@ func TestRedisDown(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("1000 calls with Redis down took %v", d)
 	}
-	if n := limitertest.MetricValue(t, reg, "authd_ratelimit_fallback_total"); n != 1000 {
+	if n := metrictest.Value(t, reg, "authd_ratelimit_fallback_total"); n != 1000 {
 		t.Fatalf("fallbacks = %v; want 1000", n)
 	}
-	if n := limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", "redis", "result", "error"); n != 1000 {
+	if n := metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", "redis", "result", "error"); n != 1000 {
 		t.Fatalf("redis errors = %v; want 1000", n)
 	}
 }

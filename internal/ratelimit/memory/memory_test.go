@@ -12,6 +12,7 @@ import (
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/ratelimit/limitertest"
 	"github.com/authd/authd/internal/ratelimit/memory"
+	"github.com/authd/authd/internal/testenv/metrictest"
 )
 
 func newLimiter(t *testing.T, opts memory.Options) *memory.Limiter {
@@ -102,7 +103,7 @@ func TestSizeBound(t *testing.T) {
 	if n := l.Len(); n > maxKeys {
 		t.Fatalf("Len = %d; want at most MaxKeys = %d", n, maxKeys)
 	}
-	if ev := limitertest.MetricValue(t, reg, "authd_ratelimit_evictions_total", "limiter", "local"); ev < 19*maxKeys {
+	if ev := metrictest.Value(t, reg, "authd_ratelimit_evictions_total", "limiter", "local"); ev < 19*maxKeys {
 		t.Fatalf("evictions = %v; want about %d", ev, 19*maxKeys)
 	}
 }
@@ -119,11 +120,11 @@ func TestMetrics(t *testing.T) {
 	}
 	_, _ = l.Allow(ctx, "", lim, 1)
 	for result, want := range map[string]float64{"allowed": 2, "denied": 3, "error": 1} {
-		if got := limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", "memory", "result", result); got != want {
+		if got := metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", "memory", "result", result); got != want {
 			t.Errorf("decisions{result=%q} = %v; want %v", result, got, want)
 		}
 	}
-	if got := limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", "other", "result", "allowed"); got != 0 {
+	if got := metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", "other", "result", "allowed"); got != 0 {
 		t.Errorf("the other limiter counted %v decisions; want 0", got)
 	}
 }

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -11,9 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authd/authd/internal/ratelimit"
-	"github.com/authd/authd/internal/ratelimit/internal/redistest"
 	"github.com/authd/authd/internal/ratelimit/limitertest"
 	"github.com/authd/authd/internal/ratelimit/redis"
+	"github.com/authd/authd/internal/testenv/metrictest"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 // open returns a Limiter on the test Redis; opts.URL and opts.Prefix default
@@ -177,144 +179,46 @@ func TestPrefixIsolation(t *testing.T) {
 	}
 }
 
-// TestBreakerClosedPort: with nothing listening, calls fail (fast, the
-// connection is refused) until the breaker trips, then fail at once without
-// trying Redis. Bad arguments are reported as such, not as Redis trouble.
-func TestBreakerClosedPort(t *testing.T) {
-	reg := prometheus.NewPedanticRegistry()
-	start := time.Now()
-	l := open(t, redis.Options{URL: "redis://127.0.0.1:1", TripAfter: 3, OpenFor: time.Minute, Registerer: reg})
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("New took %v with Redis down; it must not block startup", d)
-	}
-	if l.Healthy() {
-		t.Fatal("Healthy with nothing listening")
-	}
-	ctx := context.Background()
-	lim := ratelimit.PerSecond(1, 1)
-	for i := range 3 {
-		if _, err := l.Allow(ctx, "k", lim, 1); !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("call %d: err = %v, want ErrUnavailable", i, err)
+// TestFaults runs the outage suite against the limiter, through Allow. On
+// top of the suite, a failed Allow must return a zero Decision, and with the
+// breaker open Reset fails too, bad arguments are reported as such, not as
+// Redis trouble, and every failed decision is counted.
+func TestFaults(t *testing.T) {
+	redistest.RunFaults(t, redis.ErrUnavailable, func(t *testing.T, o redistest.Options) redistest.Subject {
+		reg := prometheus.NewPedanticRegistry()
+		l := open(t, redis.Options{
+			URL: o.URL, Prefix: o.Prefix, Timeout: o.Timeout, TripAfter: o.TripAfter, OpenFor: o.OpenFor,
+			Registerer: reg,
+		})
+		lim := ratelimit.PerHour(1, 100)
+		allow := func(ctx context.Context) error {
+			d, err := l.Allow(ctx, "k", lim, 1)
+			switch {
+			case err != nil && d != (ratelimit.Decision{}):
+				t.Fatalf("Allow = %+v, %v; want a zero Decision with an error", d, err)
+			case err == nil && !d.Allowed:
+				return fmt.Errorf("Allow = %+v; want allowed, well within the burst", d)
+			}
+			return err
 		}
-	}
-	const n = 1000
-	start = time.Now()
-	for range n {
-		d, err := l.Allow(ctx, "k", lim, 1)
-		if !errors.Is(err, redis.ErrUnavailable) || d != (ratelimit.Decision{}) {
-			t.Fatalf("Allow with the breaker open = %+v, %v; want a zero Decision and ErrUnavailable", d, err)
+		return redistest.Subject{
+			Write:   allow,
+			Read:    allow,
+			Healthy: l.Healthy,
+			BreakerOpen: func(t *testing.T) {
+				ctx := context.Background()
+				if err := l.Reset(ctx, "k"); !errors.Is(err, redis.ErrUnavailable) {
+					t.Fatalf("Reset: err = %v, want ErrUnavailable", err)
+				}
+				if _, err := l.Allow(ctx, "", lim, 1); !errors.Is(err, ratelimit.ErrInvalid) || errors.Is(err, redis.ErrUnavailable) {
+					t.Fatalf("empty key: err = %v, want ErrInvalid only", err)
+				}
+				if errs := metrictest.Value(t, reg, "authd_ratelimit_decisions_total", "limiter", "redis", "result", "error"); errs < redistest.OpenCalls {
+					t.Fatalf("error decisions = %v, want >= %d", errs, redistest.OpenCalls)
+				}
+			},
 		}
-	}
-	if d := time.Since(start); d > 200*time.Millisecond {
-		t.Fatalf("%d calls with the breaker open took %v; want them to fail at once", n, d)
-	}
-	if err := l.Reset(ctx, "k"); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("Reset: err = %v, want ErrUnavailable", err)
-	}
-	if _, err := l.Allow(ctx, "", lim, 1); !errors.Is(err, ratelimit.ErrInvalid) || errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("empty key: err = %v, want ErrInvalid only", err)
-	}
-	if errs := limitertest.MetricValue(t, reg, "authd_ratelimit_decisions_total", "limiter", "redis", "result", "error"); errs < n {
-		t.Fatalf("error decisions = %v, want >= %d", errs, n)
-	}
-}
-
-// TestBreakerHangingServer is the case the deadline and the breaker exist
-// for: a Redis that accepts and never answers makes each call wait out its
-// deadline until the breaker trips; then calls fail at once. When Redis
-// answers again the breaker's probe closes it without outside help.
-func TestBreakerHangingServer(t *testing.T) {
-	url, prefix := redistest.Setup(t)
-	proxy := redistest.NewProxy(t, redistest.Target(t, url))
-	const timeout = 50 * time.Millisecond
-	l := open(t, redis.Options{
-		URL: redistest.WithHost(t, url, proxy.Addr()), Prefix: prefix,
-		Timeout: timeout, TripAfter: 3, OpenFor: 300 * time.Millisecond,
 	})
-	ctx := context.Background()
-	lim := ratelimit.PerHour(1, 100)
-	if _, err := l.Allow(ctx, "k", lim, 1); err != nil {
-		t.Fatal(err)
-	}
-	if !l.Healthy() {
-		t.Fatal("not healthy while connected")
-	}
-
-	proxy.SetMode(redistest.Hang)
-	for i := range 3 {
-		start := time.Now()
-		if _, err := l.Allow(ctx, "k", lim, 1); !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("call %d: err = %v, want ErrUnavailable", i, err)
-		}
-		if d := time.Since(start); d > timeout+500*time.Millisecond {
-			t.Fatalf("call %d took %v; the deadline is %v", i, d, timeout)
-		}
-	}
-	start := time.Now()
-	for range 100 {
-		if _, err := l.Allow(ctx, "k", lim, 1); !errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("err = %v, want ErrUnavailable", err)
-		}
-	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Fatalf("100 calls after the breaker tripped took %v; each should fail at once, not wait %v", d, timeout)
-	}
-	if l.Healthy() {
-		t.Fatal("Healthy with the breaker open")
-	}
-
-	proxy.SetMode(redistest.Forward)
-	limitertest.Eventually(t, 5*time.Second, "limiter did not recover after Redis came back", func() bool {
-		d, err := l.Allow(ctx, "k", lim, 1)
-		return err == nil && d.Allowed
-	})
-	if !l.Healthy() {
-		t.Fatal("not healthy after recovery")
-	}
-}
-
-// TestStartsWhileRedisDown: a replica must start while Redis is down and pick
-// it up when it returns.
-func TestStartsWhileRedisDown(t *testing.T) {
-	url, prefix := redistest.Setup(t)
-	proxy := redistest.NewProxy(t, redistest.Target(t, url))
-	proxy.SetMode(redistest.Refuse)
-	l := open(t, redis.Options{URL: redistest.WithHost(t, url, proxy.Addr()), Prefix: prefix, OpenFor: 100 * time.Millisecond})
-	if l.Healthy() {
-		t.Fatal("healthy before Redis is reachable")
-	}
-	ctx := context.Background()
-	lim := ratelimit.PerHour(1, 100)
-	if _, err := l.Allow(ctx, "k", lim, 1); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	proxy.SetMode(redistest.Forward)
-	limitertest.Eventually(t, 5*time.Second, "limiter never connected", func() bool {
-		_, err := l.Allow(ctx, "k", lim, 1)
-		return err == nil
-	})
-	if !l.Healthy() {
-		t.Fatal("not healthy once connected")
-	}
-}
-
-// TestCallerCancellationDoesNotTrip: callers giving up say nothing about Redis.
-func TestCallerCancellationDoesNotTrip(t *testing.T) {
-	l := open(t, redis.Options{TripAfter: 2})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	lim := ratelimit.PerHour(1, 100)
-	for range 10 {
-		if _, err := l.Allow(ctx, "k", lim, 1); !errors.Is(err, context.Canceled) || errors.Is(err, redis.ErrUnavailable) {
-			t.Fatalf("err = %v, want context.Canceled and not ErrUnavailable", err)
-		}
-	}
-	if !l.Healthy() {
-		t.Fatal("breaker opened because callers cancelled")
-	}
-	if _, err := l.Allow(context.Background(), "k", lim, 1); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestInvalidURL(t *testing.T) {

@@ -1,8 +1,3 @@
-// Package redistest connects limiter tests to the test Redis named by
-// AUTHD_TEST_REDIS_URL (through testenv, which skips or fails when it is
-// unset) and deletes every key a test wrote under its prefix when it ends.
-// The server is shared: nothing here touches a key outside the prefix, or the
-// server's configuration.
 package redistest
 
 import (
@@ -27,7 +22,8 @@ func Setup(t testing.TB) (redisURL, prefix string) {
 	return redisURL, prefix
 }
 
-// Raw returns a plain client for reading raw keys; it is closed when t ends.
+// Raw returns a plain client for reading and writing raw keys; it is closed
+// when t ends.
 func Raw(t testing.TB, redisURL string) rueidis.Client {
 	t.Helper()
 	opt, err := rueidis.ParseURL(redisURL)
@@ -64,7 +60,7 @@ func Target(t testing.TB, redisURL string) string {
 	return opt.InitAddress[0]
 }
 
-// Keys returns the keys under prefix.
+// Keys returns the keys under prefix (for tests that check clean-up or layout).
 func Keys(t testing.TB, cl rueidis.Client, prefix string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -89,6 +85,9 @@ func matchPrefix(prefix string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(prefix) + "*"
 }
 
+// deletePrefix deletes the keys under prefix, and refuses a prefix that
+// testenv did not make: the server is shared, so a mistaken prefix must not
+// become a mass deletion.
 func deletePrefix(t testing.TB, cl rueidis.Client, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

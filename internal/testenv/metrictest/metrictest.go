@@ -1,15 +1,17 @@
-package limitertest
+// Package metrictest reads Prometheus metrics back in tests, so that a test
+// checks what /metrics would export rather than a component's internals.
+package metrictest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// MetricValue returns the value of the counter or gauge name whose labels
-// include labelPairs (name, value, name, value…), or 0 when none is gathered.
-func MetricValue(t testing.TB, g prometheus.Gatherer, name string, labelPairs ...string) float64 {
+// Value returns the value of the counter or gauge name whose labels include
+// labelPairs (name, value, name, value…: "tier", "memory", "kind", "intro"), or
+// 0 when no such series is gathered yet.
+func Value(t testing.TB, g prometheus.Gatherer, name string, labelPairs ...string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
 	if err != nil {
@@ -37,16 +39,4 @@ func MetricValue(t testing.TB, g prometheus.Gatherer, name string, labelPairs ..
 		}
 	}
 	return 0
-}
-
-// Eventually polls cond until it holds, failing t with what after timeout.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
