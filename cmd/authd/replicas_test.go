@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 // replica is one authd process.
@@ -126,7 +127,7 @@ func TestReplicas(t *testing.T) {
 		t.Skip("builds and runs three processes")
 	}
 	pg := testenv.PostgresURL(t)
-	redisURL, prefix := testenv.RedisURL(t)
+	redisURL, prefix := redistest.Setup(t) // deletes the replicas' keys afterwards
 	bin := buildBinary(t)
 	const adminToken = "replica-test-admin-token-0123456789abcdef"
 	env := map[string]string{

@@ -14,7 +14,7 @@ import (
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store/sqlite"
-	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/redistest"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -73,7 +73,7 @@ func tiers(b *testing.B) map[string]func() cache.Cache {
 			return m
 		},
 		"warm": func() cache.Cache {
-			u, prefix := testenv.RedisURL(b)
+			u, prefix := redistest.Setup(b)
 			r, err := redis.New(context.Background(), redis.Options{URL: u, Prefix: prefix, EncryptionKey: make([]byte, 32)})
 			if err != nil {
 				b.Fatal(err)
@@ -83,7 +83,7 @@ func tiers(b *testing.B) map[string]func() cache.Cache {
 		},
 		// L1 over Redis, as replicas run: hits come from L1 within the bound.
 		"tiered": func() cache.Cache {
-			u, prefix := testenv.RedisURL(b)
+			u, prefix := redistest.Setup(b)
 			r, err := redis.New(context.Background(), redis.Options{URL: u, Prefix: prefix, EncryptionKey: make([]byte, 32)})
 			if err != nil {
 				b.Fatal(err)
