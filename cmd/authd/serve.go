@@ -49,6 +49,8 @@ func openStore(ctx context.Context, cfg *config.Config) (appStore, error) {
 	}
 	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
 		MaxConns:         cfg.DBMaxConns,
+		MinConns:         cfg.DBMinConns,
+		ConnectTimeout:   cfg.DBConnectTimeout,
 		StatementTimeout: cfg.DBStatementTimeout,
 	})
 }

@@ -57,6 +57,8 @@ type Config struct {
 
 	DBMaxConns         int32         // AUTHD_DB_MAX_CONNS (PostgreSQL)
 	DBStatementTimeout time.Duration // AUTHD_DB_STATEMENT_TIMEOUT (PostgreSQL)
+	DBMinConns         int32         // AUTHD_DB_MIN_CONNS: connections kept open when idle (PostgreSQL)
+	DBConnectTimeout   time.Duration // AUTHD_DB_CONNECT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
 	// Rate limits (0 turns one off).
@@ -91,6 +93,7 @@ var keyNames = []string{
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
+	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 }
@@ -176,6 +179,7 @@ func parse(v map[string]string) (*Config, error) {
 		MaxTokenTTL:        24 * time.Hour,
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
 		DBStatementTimeout: 5 * time.Second,
+		DBConnectTimeout:   5 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
 		AuditRetention:     90 * 24 * time.Hour,
 		RateLimitIP:        1000,
@@ -284,6 +288,16 @@ func parse(v map[string]string) (*Config, error) {
 	}
 	// A replaced key must outlive every token it signed, with a margin for clock skew.
 	c.KeyRetain = max(c.MaxTokenTTL, time.Hour) + 5*time.Minute
+	if c.DBConnectTimeout, err = duration(v, "AUTHD_DB_CONNECT_TIMEOUT", c.DBConnectTimeout); err != nil {
+		return nil, err
+	}
+	if s := v["AUTHD_DB_MIN_CONNS"]; s != "" {
+		n, perr := strconv.ParseInt(s, 10, 32)
+		if perr != nil || n < 0 || n > 1000 {
+			return nil, &Error{"AUTHD_DB_MIN_CONNS", "must be a whole number from 0 to 1000"}
+		}
+		c.DBMinConns = int32(n)
+	}
 	if c.DBStatementTimeout, err = duration(v, "AUTHD_DB_STATEMENT_TIMEOUT", c.DBStatementTimeout); err != nil {
 		return nil, err
 	}
