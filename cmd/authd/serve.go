@@ -288,18 +288,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AccessTokenAlg: cfg.SigningAlg,
 	})
 	adm := admin.New(admin.Deps{Clients: st, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
-		Token:        cfg.AdminToken,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxTokenTTL:  cfg.MaxTokenTTL,
-		Grants:       tokens.Grants(),
-		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Observe:      telemetry.HTTP(reg, "admin"),
-		Events:       events,
-		OnClientChange: func(ctx context.Context, id string) {
-			if err := tokens.InvalidateClient(ctx, id); err != nil {
-				log.Warn("invalidate cached client", "client_id", id, "error", err.Error())
-			}
-		},
+		Token:          cfg.AdminToken,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxTokenTTL:    cfg.MaxTokenTTL,
+		Grants:         tokens.Grants(),
+		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Observe:        telemetry.HTTP(reg, "admin"),
+		Events:         events,
+		OnClientChange: tokens.InvalidateClient,
 	})
 
 	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)

@@ -68,22 +68,32 @@ func (s *Service) load(ctx context.Context, key string, load func(ctx context.Co
 // invalidate deletes keys from every tier now and once more after
 // redeleteAfter, to catch a load that read the store before the change and
 // wrote the cache after the first delete.
-func (s *Service) invalidate(ctx context.Context, keys ...string) error {
+//
+// The change itself is already durable in the store, so a cache tier that
+// cannot be reached (Redis down) does not fail the caller: this replica's L1
+// is cleared at once, other replicas cannot read Redis either, and the delete
+// is retried every second until it lands or the entries have expired anyway
+// (mutableTTL), so a Redis that comes back serves nothing stale for long.
+func (s *Service) invalidate(ctx context.Context, keys ...string) {
 	if s.cache == nil {
-		return nil
+		return
 	}
-	err := s.cache.Delete(ctx, keys...)
-	time.AfterFunc(redeleteAfter, func() {
+	_ = s.cache.Delete(ctx, keys...)
+	giveUp := time.Now().Add(mutableTTL + redeleteAfter)
+	var retry func()
+	retry = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = s.cache.Delete(ctx, keys...)
-	})
-	return err
+		if err := s.cache.Delete(ctx, keys...); err != nil && time.Now().Before(giveUp) {
+			time.AfterFunc(time.Second, retry)
+		}
+	}
+	time.AfterFunc(redeleteAfter, retry)
 }
 
 // InvalidateClient drops a client from the caches after an admin change.
-func (s *Service) InvalidateClient(ctx context.Context, id string) error {
-	return s.invalidate(ctx, kindClient+id)
+func (s *Service) InvalidateClient(ctx context.Context, id string) {
+	s.invalidate(ctx, kindClient+id)
 }
 
 // client returns a client through the cache (shared: callers must not modify
@@ -280,7 +290,8 @@ func (s *Service) revoke(ctx context.Context, id string, until time.Time) error 
 	if err := s.revoked.Revoke(ctx, id, until); err != nil {
 		return err
 	}
-	return s.invalidate(ctx, kindRev+id)
+	s.invalidate(ctx, kindRev+id)
+	return nil
 }
 
 // lookupMany is lookup for a batch: one cache round trip for every token's

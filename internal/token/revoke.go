@@ -50,7 +50,8 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 		return err
 	}
 	s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: rec.Subject, Detail: map[string]string{"kind": "opaque"}})
-	return s.invalidate(ctx, hashKey(kindAT, h))
+	s.invalidate(ctx, hashKey(kindAT, h))
+	return nil
 }
 
 // revokeRefresh revokes a refresh token and, as RFC 7009 §2.1 suggests, every
