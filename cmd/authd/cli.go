@@ -211,16 +211,17 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, _
 
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("usage: authd keys rotate [--algorithm ES256|EdDSA|RS256]")
+		return errors.New("usage: authd keys rotate [--algorithm ES256|EdDSA|RS256] [--now]")
 	}
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	alg := fs.String("algorithm", "", "algorithm of the new key (default: the server's)")
+	now := fs.Bool("now", false, "sign with the new key at once instead of after pre-publication (a suspected compromise)")
 	a, err := newAdminClient(fs, args[1:], getenv, stderr)
 	if err != nil {
 		return err
 	}
 	var out map[string]any
-	if err := a.do(ctx, http.MethodPost, "/admin/keys/rotate", map[string]string{"algorithm": *alg}, &out); err != nil {
+	if err := a.do(ctx, http.MethodPost, "/admin/keys/rotate", map[string]any{"algorithm": *alg, "immediate": *now}, &out); err != nil {
 		return err
 	}
 	return printJSON(stdout, out)

@@ -219,7 +219,8 @@ func TestReplicas(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		// Replica 0 now signs with the new key, and replica 1 verifies it.
+		// Tokens replica 0 signs (with the old key during the new one's
+		// pre-publication) verify on replica 1.
 		tok, err := issue(rs[0], clients["jwt"])
 		if err != nil {
 			t.Fatal(err)

@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer tiers.Close()
-	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain}
+	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish}
 	if tiers.redis != nil {
 		keyOpts.OnRotate = announceRotation(tiers.redis, log)
 	}

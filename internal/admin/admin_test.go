@@ -220,6 +220,10 @@ func TestRotateKey(t *testing.T) {
 	if w.Code != 200 || m["algorithm"] != "EdDSA" {
 		t.Fatalf("rotate EdDSA: %d %v", w.Code, m)
 	}
+	w, m = h.do("POST", "/admin/keys/rotate", `{"immediate":true}`, adminToken)
+	if w.Code != 200 || m["kid"] != h.keys.CurrentKeyID("") || m["active_at"] == nil {
+		t.Fatalf("immediate rotate: %d %v", w.Code, m)
+	}
 	if w, _ = h.do("POST", "/admin/keys/rotate", `{"algorithm":"HS256"}`, adminToken); w.Code != 400 {
 		t.Fatalf("rotate HS256: %d", w.Code)
 	}

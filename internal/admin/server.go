@@ -27,7 +27,10 @@ type ClientStore interface {
 
 // KeyRotator rotates signing keys (keys.Manager).
 type KeyRotator interface {
+	// Rotate adds a key that signs after it has been published for a while.
 	Rotate(ctx context.Context, alg string) (*store.SigningKey, error)
+	// RotateNow adds a key that signs at once (a suspected compromise).
+	RotateNow(ctx context.Context, alg string) (*store.SigningKey, error)
 }
 
 // Options configures the admin API.
@@ -146,12 +149,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 
 type rotateKeyRequest struct {
 	Algorithm string `json:"algorithm"`
+	// Immediate skips pre-publication: for a key that may be compromised.
+	Immediate bool `json:"immediate"`
 }
 
 type rotateKeyResponse struct {
 	KeyID     string    `json:"kid"`
 	Algorithm string    `json:"algorithm"`
-	CreatedAt time.Time `json:"created_at"`
+	ActiveAt  time.Time `json:"active_at"`
 }
 
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
@@ -168,12 +173,16 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, badRequest("algorithm", "algorithm must be ES256, EdDSA or RS256"))
 		return
 	}
-	k, err := s.keys.Rotate(r.Context(), req.Algorithm)
+	rotate := s.keys.Rotate
+	if req.Immediate {
+		rotate = s.keys.RotateNow
+	}
+	k, err := rotate(r.Context(), req.Algorithm)
 	if err != nil {
 		writeProblem(w, r, s.log, err)
 		return
 	}
-	s.log.Info("signing key rotated", "kid", k.ID, "algorithm", k.Algorithm)
+	s.log.Info("signing key rotated", "kid", k.ID, "algorithm", k.Algorithm, "active_at", k.CreatedAt.UTC(), "immediate", req.Immediate)
 	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminKeyRotated, Detail: map[string]string{"kid": k.ID, "algorithm": k.Algorithm}})
-	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt.UTC()})
+	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: k.ID, Algorithm: k.Algorithm, ActiveAt: k.CreatedAt.UTC()})
 }

@@ -41,6 +41,7 @@ type Config struct {
 	AccessTokenTTL time.Duration // AUTHD_ACCESS_TOKEN_TTL: default for clients that set none
 	MaxTokenTTL    time.Duration // AUTHD_MAX_TOKEN_TTL: upper bound on any access token
 	KeyRetain      time.Duration // derived: how long a replaced key stays in the JWKS
+	KeyPrepublish  time.Duration // AUTHD_KEY_PREPUBLISH: a rotated-in key is in the JWKS this long before it signs
 	MaxBodyBytes   int64         // AUTHD_MAX_BODY_BYTES
 	AutoMigrate    bool          // AUTHD_AUTO_MIGRATE: serve applies migrations on start
 
@@ -93,7 +94,7 @@ var keyNames = []string{
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
-	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT",
+	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT", "AUTHD_KEY_PREPUBLISH",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 }
@@ -180,17 +181,20 @@ func parse(v map[string]string) (*Config, error) {
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
 		DBStatementTimeout: 5 * time.Second,
 		DBConnectTimeout:   5 * time.Second,
-		ShutdownTimeout:    15 * time.Second,
-		AuditRetention:     90 * 24 * time.Hour,
-		RateLimitIP:        1000,
-		RateLimitClient:    500,
-		RateLimitLoginIP:   30,
-		LockoutFailures:    10,
-		LockoutInterval:    5 * time.Minute,
-		RateLimitInactive:  600,
-		IDTokenAlg:         or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
-		RefreshTokenTTL:    30 * 24 * time.Hour,
-		SessionTTL:         12 * time.Hour,
+		// Longer than the JWKS Cache-Control max-age (5 minutes), so resource
+		// servers have the new key before its first token.
+		KeyPrepublish:     6 * time.Minute,
+		ShutdownTimeout:   15 * time.Second,
+		AuditRetention:    90 * 24 * time.Hour,
+		RateLimitIP:       1000,
+		RateLimitClient:   500,
+		RateLimitLoginIP:  30,
+		LockoutFailures:   10,
+		LockoutInterval:   5 * time.Minute,
+		RateLimitInactive: 600,
+		IDTokenAlg:        or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
+		RefreshTokenTTL:   30 * 24 * time.Hour,
+		SessionTTL:        12 * time.Hour,
 		// OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1.
 		PasswordMinLength: 8,
 		Argon2MemoryKiB:   19456,
@@ -288,6 +292,11 @@ func parse(v map[string]string) (*Config, error) {
 	}
 	// A replaced key must outlive every token it signed, with a margin for clock skew.
 	c.KeyRetain = max(c.MaxTokenTTL, time.Hour) + 5*time.Minute
+	if s := v["AUTHD_KEY_PREPUBLISH"]; s == "0" || s == "0s" {
+		c.KeyPrepublish = 0
+	} else if c.KeyPrepublish, err = duration(v, "AUTHD_KEY_PREPUBLISH", c.KeyPrepublish); err != nil {
+		return nil, err
+	}
 	if c.DBConnectTimeout, err = duration(v, "AUTHD_DB_CONNECT_TIMEOUT", c.DBConnectTimeout); err != nil {
 		return nil, err
 	}

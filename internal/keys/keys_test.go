@@ -3,6 +3,8 @@ package keys_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -199,5 +201,64 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	if _, err := m.Verify(ctx, idt, "JWT"); err != nil {
 		t.Errorf("EdDSA id_token: %v", err)
+	}
+}
+
+// A rotated-in key is published first and signs only after Prepublish, so a
+// resource server's cached JWKS already holds it when its first token comes.
+func TestPrepublishedRotation(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
+	m, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Prepublish: 10 * time.Minute, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := m.CurrentKeyID("")
+	k, err := m.Rotate(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(m.JWKS()), k.ID) {
+		t.Fatal("the new key is not published at once")
+	}
+	if m.CurrentKeyID("") != old {
+		t.Fatal("the new key signs before its pre-publication is over")
+	}
+	kidOf := func(tok string) string {
+		h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		var hdr struct{ Kid string }
+		_ = json.Unmarshal(h, &hdr)
+		return hdr.Kid
+	}
+	tok, _ := m.Sign("", "at+jwt", []byte(`{}`))
+	if kidOf(tok) != old {
+		t.Fatalf("signed with %s during pre-publication", kidOf(tok))
+	}
+	// No reload needed: the switch happens at the activation time.
+	clk.add(10 * time.Minute)
+	tok, _ = m.Sign("", "at+jwt", []byte(`{}`))
+	if kidOf(tok) != k.ID || m.CurrentKeyID("") != k.ID {
+		t.Fatalf("after pre-publication signed with %s, want %s", kidOf(tok), k.ID)
+	}
+	// The old key stays published for Retain after the switch, then goes.
+	clk.add(59 * time.Minute)
+	_ = m.Reload(ctx)
+	if !strings.Contains(string(m.JWKS()), old) {
+		t.Fatal("old key left before Retain after the switch")
+	}
+	clk.add(2 * time.Minute)
+	_ = m.Reload(ctx)
+	if strings.Contains(string(m.JWKS()), old) {
+		t.Fatal("old key still published after Retain")
+	}
+	// RotateNow is for a compromised key: it signs at once.
+	now, err := m.RotateNow(ctx, "")
+	if err != nil || m.CurrentKeyID("") != now.ID {
+		t.Fatalf("RotateNow: %v, current %s", err, m.CurrentKeyID(""))
 	}
 }

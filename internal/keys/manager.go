@@ -36,9 +36,14 @@ type KeyStore interface {
 type Options struct {
 	// Algorithms to keep a current key for; the first is the default for Sign.
 	Algorithms []string
-	// Retain is how long a replaced key stays in the JWKS: at least the longest
-	// lifetime of anything it signed, so no token outlives its key.
+	// Retain is how long a replaced key stays in the JWKS after its successor
+	// starts signing: at least the longest lifetime of anything it signed, so
+	// no token outlives its key.
 	Retain time.Duration
+	// Prepublish is how long a rotated-in key sits in the JWKS before it signs
+	// anything, so resource servers holding a cached JWKS (Cache-Control
+	// max-age) already know it when the first token arrives. Zero: at once.
+	Prepublish time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnRotate, if set, runs after this Manager rotated a key (to tell replicas).
@@ -60,7 +65,10 @@ type Manager struct {
 }
 
 type snapshot struct {
-	current map[string]*liveKey // by algorithm
+	current map[string]*liveKey // by algorithm: signing now
+	// next is a pre-published key that takes over from current at its
+	// activation time, without waiting for a reload.
+	next    map[string]*liveKey
 	byKID   map[string]*liveKey
 	signers sync.Map // signerKey -> jose.Signer, built on first use
 	jwks    []byte
@@ -93,8 +101,8 @@ func (m *Manager) Load(ctx context.Context) error {
 		return err
 	}
 	for _, alg := range m.opts.Algorithms {
-		if m.snap.Load().current[alg] == nil {
-			if _, err := m.rotate(ctx, alg); err != nil {
+		if m.snap.Load().signing(alg, m.opts.Now()) == nil {
+			if _, err := m.rotate(ctx, alg, 0); err != nil {
 				return err
 			}
 		}
@@ -111,9 +119,11 @@ func (m *Manager) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: load signing keys: %w", err)
 	}
-	s := &snapshot{current: map[string]*liveKey{}, byKID: map[string]*liveKey{}, loaded: now}
+	s := &snapshot{current: map[string]*liveKey{}, next: map[string]*liveKey{}, byKID: map[string]*liveKey{}, loaded: now}
 	pubs := make([]json.RawMessage, 0, len(recs))
-	// Newest first, so the first zero-PublishUntil key of an algorithm is current.
+	// Newest first. A key's CreatedAt is when it starts signing, possibly in
+	// the future (pre-published): the newest key already active is current,
+	// and the newest one not yet active, if any, is next.
 	slices.SortStableFunc(recs, func(a, b *store.SigningKey) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
@@ -125,11 +135,23 @@ func (m *Manager) Reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		k.activeAt = r.CreatedAt
 		s.byKID[k.id] = k
-		if r.PublishUntil.IsZero() && s.current[r.Algorithm] == nil {
+		switch {
+		case r.CreatedAt.After(now):
+			if s.next[r.Algorithm] == nil {
+				s.next[r.Algorithm] = k
+			}
+		case s.current[r.Algorithm] == nil:
 			s.current[r.Algorithm] = k
 		}
 		pubs = append(pubs, json.RawMessage(r.PublicJWK))
+	}
+	for alg, n := range s.next {
+		if s.current[alg] == nil {
+			s.current[alg] = n // nothing else can sign
+			delete(s.next, alg)
+		}
 	}
 	doc, err := json.Marshal(struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -142,16 +164,28 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Rotate makes a new key current for alg ("" means the default algorithm); the
-// replaced key stays published for Retain.
+// Rotate adds a new key for alg ("" means the default algorithm) that starts
+// signing after Prepublish, and returns it; the key it replaces stays
+// published for Retain after that.
 func (m *Manager) Rotate(ctx context.Context, alg string) (*store.SigningKey, error) {
+	return m.rotateAndAnnounce(ctx, alg, m.opts.Prepublish)
+}
+
+// RotateNow is Rotate with no pre-publication: the new key signs at once.
+// It is for a key that may be compromised; resource servers with a cached
+// JWKS refetch it when they meet the new kid.
+func (m *Manager) RotateNow(ctx context.Context, alg string) (*store.SigningKey, error) {
+	return m.rotateAndAnnounce(ctx, alg, 0)
+}
+
+func (m *Manager) rotateAndAnnounce(ctx context.Context, alg string, delay time.Duration) (*store.SigningKey, error) {
 	if alg == "" {
 		alg = m.opts.Algorithms[0]
 	}
 	if !ValidAlgorithm(alg) {
 		return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
 	}
-	k, err := m.rotate(ctx, alg)
+	k, err := m.rotate(ctx, alg, delay)
 	if err != nil {
 		return nil, err
 	}
@@ -161,13 +195,13 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (*store.SigningKey, er
 	return k, nil
 }
 
-func (m *Manager) rotate(ctx context.Context, alg string) (*store.SigningKey, error) {
-	now := m.opts.Now()
-	k, err := NewSigningKey(alg, m.sealer, now)
+func (m *Manager) rotate(ctx context.Context, alg string, delay time.Duration) (*store.SigningKey, error) {
+	activeAt := m.opts.Now().Add(delay)
+	k, err := NewSigningKey(alg, m.sealer, activeAt)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.st.RotateKey(ctx, k, now.Add(m.opts.Retain)); err != nil {
+	if err := m.st.RotateKey(ctx, k, activeAt.Add(m.opts.Retain)); err != nil {
 		return nil, fmt.Errorf("keys: store new key: %w", err)
 	}
 	return k, m.Reload(ctx)
@@ -199,7 +233,7 @@ func (m *Manager) CurrentKeyID(alg string) string {
 	if alg == "" {
 		alg = m.opts.Algorithms[0]
 	}
-	if k := m.snap.Load().current[alg]; k != nil {
+	if k := m.snap.Load().signing(alg, m.opts.Now()); k != nil {
 		return k.id
 	}
 	return ""
@@ -218,7 +252,7 @@ func (m *Manager) Sign(alg, typ string, payload []byte) (string, error) {
 		alg = m.opts.Algorithms[0]
 	}
 	s := m.snap.Load()
-	k := s.current[alg]
+	k := s.signing(alg, m.opts.Now())
 	if k == nil {
 		return "", fmt.Errorf("%w %s", ErrNoKey, alg)
 	}
@@ -299,4 +333,13 @@ func (m *Manager) PublicKey(kid string) (any, bool) {
 		return nil, false
 	}
 	return k.pub, true
+}
+
+// signing is the key that signs for alg at now: the pre-published next key
+// once its time has come, else the current one.
+func (s *snapshot) signing(alg string, now time.Time) *liveKey {
+	if n := s.next[alg]; n != nil && !now.Before(n.activeAt) {
+		return n
+	}
+	return s.current[alg]
 }

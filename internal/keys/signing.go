@@ -56,10 +56,11 @@ func generate(alg string) (crypto.Signer, error) {
 	return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
 }
 
-// NewSigningKey generates a key for alg and returns it as a store record: the
+// NewSigningKey generates a key for alg, to start signing at activeAt, and
+// returns it as a store record: the
 // private key sealed under sealer, bound to its kid, and the public JWK. The kid
 // is the key's RFC 7638 thumbprint.
-func NewSigningKey(alg string, sealer *Sealer, now time.Time) (*store.SigningKey, error) {
+func NewSigningKey(alg string, sealer *Sealer, activeAt time.Time) (*store.SigningKey, error) {
 	priv, err := generate(alg)
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func NewSigningKey(alg string, sealer *Sealer, now time.Time) (*store.SigningKey
 		Algorithm:  alg,
 		PrivateKey: sealer.Seal(der, aadFor(pub.KeyID)),
 		PublicJWK:  pubJSON,
-		CreatedAt:  now,
+		CreatedAt:  activeAt,
 	}, nil
 }
 
@@ -91,10 +92,11 @@ func aadFor(kid string) []byte { return []byte("authd signing key " + kid) }
 
 // liveKey is a usable key: public for verification, signers when it is current.
 type liveKey struct {
-	id   string
-	alg  jose.SignatureAlgorithm
-	pub  any
-	priv crypto.Signer
+	id       string
+	activeAt time.Time // when it starts signing
+	alg      jose.SignatureAlgorithm
+	pub      any
+	priv     crypto.Signer
 }
 
 func openKey(k *store.SigningKey, sealer *Sealer) (*liveKey, error) {

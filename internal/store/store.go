@@ -84,17 +84,18 @@ type Revocation struct {
 
 // SigningKey is a JWS signing key. The private key is stored only encrypted.
 type SigningKey struct {
-	ID           string // kid
-	Algorithm    string // ES256, EdDSA or RS256
-	PrivateKey   []byte // ciphertext: AES-256-GCM under the master key
-	PublicJWK    []byte // JSON of the public JWK
-	CreatedAt    time.Time
+	ID           string    // kid
+	Algorithm    string    // ES256, EdDSA or RS256
+	PrivateKey   []byte    // ciphertext: AES-256-GCM under the master key
+	PublicJWK    []byte    // JSON of the public JWK
+	CreatedAt    time.Time // when it starts signing; may be in the future (published before it signs)
 	PublishUntil time.Time // zero: current or still valid; else drops out of JWKS after it
 }
 
-// SigningKeys stores signing keys. Each algorithm has its own current key: the
-// newest one of that algorithm (CreatedAt, then ID) whose PublishUntil is zero.
-// (Access tokens may be ES256 while OpenID Connect needs RS256 id_tokens.)
+// SigningKeys stores signing keys, one rotation series per algorithm
+// (access tokens may be ES256 while OpenID Connect needs RS256 id_tokens).
+// Which key signs is keys.Manager's decision: the newest of its algorithm
+// whose CreatedAt has come.
 type SigningKeys interface {
 	// RotateKey inserts k and, in the same transaction, sets PublishUntil =
 	// publishUntil on every other key of k's Algorithm whose PublishUntil is zero;
