@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer tiers.Close()
-	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish}
+	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery}
 	if tiers.redis != nil {
 		keyOpts.OnRotate = announceRotation(tiers.redis, log)
 	}
@@ -299,7 +299,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 
 	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)
-	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload signing keys", "error", err.Error()) })
+	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload or rotate signing keys", "error", err.Error()) })
 	if tiers.redis != nil {
 		go watchKeyRotations(runCtx, tiers.redis, km, log)
 	}

@@ -42,6 +42,7 @@ type Config struct {
 	MaxTokenTTL    time.Duration // AUTHD_MAX_TOKEN_TTL: upper bound on any access token
 	KeyRetain      time.Duration // derived: how long a replaced key stays in the JWKS
 	KeyPrepublish  time.Duration // AUTHD_KEY_PREPUBLISH: a rotated-in key is in the JWKS this long before it signs
+	KeyRotateEvery time.Duration // AUTHD_KEY_ROTATE_EVERY: rotate signing keys this often (0: only on demand)
 	MaxBodyBytes   int64         // AUTHD_MAX_BODY_BYTES
 	AutoMigrate    bool          // AUTHD_AUTO_MIGRATE: serve applies migrations on start
 
@@ -94,7 +95,7 @@ var keyNames = []string{
 	"AUTHD_PASSWORD_MIN_LENGTH", "AUTHD_ARGON2_MEMORY_KIB", "AUTHD_ARGON2_TIME", "AUTHD_ARGON2_THREADS",
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
-	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT", "AUTHD_KEY_PREPUBLISH",
+	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT", "AUTHD_KEY_PREPUBLISH", "AUTHD_KEY_ROTATE_EVERY",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 }
@@ -296,6 +297,14 @@ func parse(v map[string]string) (*Config, error) {
 		c.KeyPrepublish = 0
 	} else if c.KeyPrepublish, err = duration(v, "AUTHD_KEY_PREPUBLISH", c.KeyPrepublish); err != nil {
 		return nil, err
+	}
+	if s := v["AUTHD_KEY_ROTATE_EVERY"]; s == "0" || s == "0s" {
+		c.KeyRotateEvery = 0
+	} else if c.KeyRotateEvery, err = duration(v, "AUTHD_KEY_ROTATE_EVERY", c.KeyRotateEvery); err != nil {
+		return nil, err
+	}
+	if c.KeyRotateEvery > 0 && c.KeyRotateEvery < time.Hour {
+		return nil, &Error{"AUTHD_KEY_ROTATE_EVERY", "must be 0 (on demand only) or at least 1h"}
 	}
 	if c.DBConnectTimeout, err = duration(v, "AUTHD_DB_CONNECT_TIMEOUT", c.DBConnectTimeout); err != nil {
 		return nil, err

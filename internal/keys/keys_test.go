@@ -262,3 +262,38 @@ func TestPrepublishedRotation(t *testing.T) {
 		t.Fatalf("RotateNow: %v, current %s", err, m.CurrentKeyID(""))
 	}
 }
+
+func TestScheduledRotation(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
+	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: []string{keys.ES256, keys.RS256},
+		Retain: time.Hour, Prepublish: time.Minute, RotateEvery: 24 * time.Hour, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	es, rs := m.CurrentKeyID(keys.ES256), m.CurrentKeyID(keys.RS256)
+	clk.add(23 * time.Hour)
+	if err := m.RotateDue(ctx); err != nil || strings.Count(string(m.JWKS()), `"kid"`) != 2 {
+		t.Fatalf("rotated early: %v %s", err, m.JWKS())
+	}
+	clk.add(time.Hour)
+	if err := m.RotateDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(m.JWKS()), `"kid"`); n != 4 {
+		t.Fatalf("%d keys published after the due rotation, want 4", n)
+	}
+	// A successor is waiting: no second rotation.
+	if err := m.RotateDue(ctx); err != nil || strings.Count(string(m.JWKS()), `"kid"`) != 4 {
+		t.Fatal("rotated again while a successor was pre-published")
+	}
+	clk.add(time.Minute)
+	if m.CurrentKeyID(keys.ES256) == es || m.CurrentKeyID(keys.RS256) == rs {
+		t.Fatal("the due keys did not take over")
+	}
+}

@@ -46,6 +46,9 @@ type Options struct {
 	Prepublish time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RotateEvery, when positive, makes Run rotate each algorithm's key once
+	// it has signed for this long (with pre-publication as usual).
+	RotateEvery time.Duration
 	// OnRotate, if set, runs after this Manager rotated a key (to tell replicas).
 	OnRotate func(ctx context.Context)
 }
@@ -217,11 +220,36 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, onErr func(er
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := m.Reload(ctx); err != nil && onErr != nil {
+			err := m.Reload(ctx)
+			if err == nil {
+				err = m.RotateDue(ctx)
+			}
+			if err != nil && onErr != nil {
 				onErr(err)
 			}
 		}
 	}
+}
+
+// RotateDue rotates every algorithm whose key has signed for RotateEvery and
+// has no successor waiting. Replicas may race to it; each rotation is a
+// complete one, the newest key wins and the others retire like any replaced
+// key, so a race costs only an extra key in the JWKS for a while.
+func (m *Manager) RotateDue(ctx context.Context) error {
+	if m.opts.RotateEvery <= 0 {
+		return nil
+	}
+	s, now := m.snap.Load(), m.opts.Now()
+	for _, alg := range m.opts.Algorithms {
+		cur := s.signing(alg, now)
+		if cur == nil || s.next[alg] != nil || now.Sub(cur.activeAt) < m.opts.RotateEvery {
+			continue
+		}
+		if _, err := m.Rotate(ctx, alg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // JWKS returns the JSON Web Key Set document of every published key. The slice
