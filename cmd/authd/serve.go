@@ -304,7 +304,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		go watchKeyRotations(runCtx, tiers.redis, km, log)
 	}
 
-	servers := []*http.Server{newHTTPServer(pub, log), newHTTPServer(adm, log)}
+	var tracing *telemetry.Tracing
+	if cfg.OTLPEndpoint != "" {
+		if tracing, err = telemetry.NewTracing(ctx, telemetry.TracingOptions{Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.TraceSampleRatio}); err != nil {
+			return &config.Error{Key: "AUTHD_OTLP_ENDPOINT", Msg: err.Error()}
+		}
+	}
+	servers := []*http.Server{newHTTPServer(tracing.Wrap("public", pub), log), newHTTPServer(tracing.Wrap("admin", adm), log)}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{pubLn, admLn} {
 		go func() { errc <- servers[i].Serve(ln) }()
@@ -343,6 +349,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := events.Close(fctx); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("flush security events: %w", err)
+	}
+	if err := tracing.Shutdown(fctx); err != nil {
+		log.Warn("flush traces", "error", err.Error())
 	}
 	stopEvents()
 	cancel()

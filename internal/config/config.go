@@ -43,8 +43,11 @@ type Config struct {
 	KeyRetain      time.Duration // derived: how long a replaced key stays in the JWKS
 	KeyPrepublish  time.Duration // AUTHD_KEY_PREPUBLISH: a rotated-in key is in the JWKS this long before it signs
 	KeyRotateEvery time.Duration // AUTHD_KEY_ROTATE_EVERY: rotate signing keys this often (0: only on demand)
-	MaxBodyBytes   int64         // AUTHD_MAX_BODY_BYTES
-	AutoMigrate    bool          // AUTHD_AUTO_MIGRATE: serve applies migrations on start
+
+	OTLPEndpoint     string  // AUTHD_OTLP_ENDPOINT: OTLP/HTTP collector for traces (empty: no tracing)
+	TraceSampleRatio float64 // AUTHD_TRACE_SAMPLE_RATIO: share of root requests traced
+	MaxBodyBytes     int64   // AUTHD_MAX_BODY_BYTES
+	AutoMigrate      bool    // AUTHD_AUTO_MIGRATE: serve applies migrations on start
 
 	IDTokenAlg      string        // AUTHD_ID_TOKEN_SIGNING_ALG: default RS256 (OpenID Connect Core §15.1)
 	RefreshTokenTTL time.Duration // AUTHD_REFRESH_TOKEN_TTL: sliding lifetime of a refresh token
@@ -96,6 +99,7 @@ var keyNames = []string{
 	"AUTHD_HASH_CONCURRENCY", "AUTHD_HASH_QUEUE",
 	"AUTHD_REDIS_PREFIX", "AUTHD_CACHE_STALENESS", "AUTHD_CACHE_MAX_BYTES", "AUTHD_AUDIT_RETENTION",
 	"AUTHD_DB_MIN_CONNS", "AUTHD_DB_CONNECT_TIMEOUT", "AUTHD_KEY_PREPUBLISH", "AUTHD_KEY_ROTATE_EVERY",
+	"AUTHD_OTLP_ENDPOINT", "AUTHD_TRACE_SAMPLE_RATIO",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 }
@@ -302,6 +306,19 @@ func parse(v map[string]string) (*Config, error) {
 		c.KeyRotateEvery = 0
 	} else if c.KeyRotateEvery, err = duration(v, "AUTHD_KEY_ROTATE_EVERY", c.KeyRotateEvery); err != nil {
 		return nil, err
+	}
+	if c.OTLPEndpoint != "" {
+		u, perr := url.Parse(c.OTLPEndpoint)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &Error{"AUTHD_OTLP_ENDPOINT", "must be an http(s) URL of an OTLP/HTTP collector, e.g. http://127.0.0.1:4318"}
+		}
+	}
+	if s := v["AUTHD_TRACE_SAMPLE_RATIO"]; s != "" {
+		f, perr := strconv.ParseFloat(s, 64)
+		if perr != nil || f < 0 || f > 1 {
+			return nil, &Error{"AUTHD_TRACE_SAMPLE_RATIO", "must be a number from 0 to 1"}
+		}
+		c.TraceSampleRatio = f
 	}
 	if c.KeyRotateEvery > 0 && c.KeyRotateEvery < time.Hour {
 		return nil, &Error{"AUTHD_KEY_ROTATE_EVERY", "must be 0 (on demand only) or at least 1h"}

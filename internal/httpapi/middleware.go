@@ -9,6 +9,9 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type ctxKey int
@@ -126,6 +129,10 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 			if sw != nil {
 				// The mux recorded the matched pattern on this request.
 				observe(r.Pattern, max(sw.status, http.StatusOK), time.Since(start))
+			}
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() && r.Pattern != "" {
+				span.SetName(r.Pattern)
+				span.SetAttributes(attribute.String("http.route", r.Pattern), attribute.String("request.id", id))
 			}
 			if log.Enabled(r.Context(), slog.LevelDebug) {
 				log.LogAttrs(r.Context(), slog.LevelDebug, "request",
