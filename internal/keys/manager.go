@@ -75,7 +75,6 @@ type snapshot struct {
 	byKID   map[string]*liveKey
 	signers sync.Map // signerKey -> jose.Signer, built on first use
 	jwks    []byte
-	loaded  time.Time
 }
 
 type signerKey struct{ kid, typ string }
@@ -122,7 +121,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: load signing keys: %w", err)
 	}
-	s := &snapshot{current: map[string]*liveKey{}, next: map[string]*liveKey{}, byKID: map[string]*liveKey{}, loaded: now}
+	s := &snapshot{current: map[string]*liveKey{}, next: map[string]*liveKey{}, byKID: map[string]*liveKey{}}
 	pubs := make([]json.RawMessage, 0, len(recs))
 	// Newest first. A key's CreatedAt is when it starts signing, possibly in
 	// the future (pre-published): the newest key already active is current,
@@ -267,9 +266,6 @@ func (m *Manager) CurrentKeyID(alg string) string {
 	return ""
 }
 
-// DefaultAlgorithm is the algorithm Sign uses when given "".
-func (m *Manager) DefaultAlgorithm() string { return m.opts.Algorithms[0] }
-
 // Algorithms returns the algorithms this Manager keeps current keys for.
 func (m *Manager) Algorithms() []string { return slices.Clone(m.opts.Algorithms) }
 
@@ -351,16 +347,6 @@ func (m *Manager) lookup(ctx context.Context, kid string) *liveKey {
 		return nil
 	}
 	return m.snap.Load().byKID[kid]
-}
-
-// PublicKey returns the public key with that kid from the current snapshot, for tests
-// and tools that verify with a standard JOSE library.
-func (m *Manager) PublicKey(kid string) (any, bool) {
-	k := m.snap.Load().byKID[kid]
-	if k == nil {
-		return nil, false
-	}
-	return k.pub, true
 }
 
 // signing is the key that signs for alg at now: the pre-published next key

@@ -41,8 +41,6 @@ type Info struct {
 
 var inactive = func() *Info { i := &Info{}; i.render(); return i }()
 
-// Inactive returns the shared {"active":false} answer.
-func Inactive() *Info { return inactive }
 
 // isJWT tells the two formats apart without parsing: opaque tokens are
 // base64url and never contain a dot.
