@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
+)
+
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	f, cr, err := formRequest(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	tok, ok := f["token"]
+	if !ok {
+		writeError(w, r, s.log, oauth.InvalidRequest("token is required"))
+		return
+	}
+	if err := s.checkIntrospection(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	info, err := s.tokens.Introspect(r.Context(), tok)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.countInactive(r, caller, info)
+	writeRaw(w, http.StatusOK, info.AppendJSON(make([]byte, 0, 320)))
+}
+
+type batchRequest struct {
+	Tokens       []string `json:"tokens"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+}
+
+func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeError(w, r, s.log, oauth.InvalidRequest("Content-Type must be application/json"))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req batchRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
+		writeError(w, r, s.log, oauth.InvalidRequest(`body must be {"tokens":["…", …]}`))
+		return
+	}
+	// Authenticate before looking at the size, so an anonymous caller learns
+	// nothing but invalid_client.
+	f := form{}
+	if req.ClientSecret != "" {
+		f["client_id"], f["client_secret"] = req.ClientID, req.ClientSecret
+	}
+	cr, err := clientCredentials(r, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if len(req.Tokens) > token.MaxBatch {
+		writeError(w, r, s.log, oauth.InvalidRequest("at most 100 tokens per batch"))
+		return
+	}
+	if err := s.checkIntrospection(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	infos, err := s.tokens.IntrospectBatch(r.Context(), req.Tokens)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.countInactive(r, caller, infos...)
+	out := make([]byte, 0, 16+len(infos)*320)
+	out = append(out, `{"results":[`...)
+	for i, info := range infos {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = info.AppendJSON(out)
+	}
+	writeRaw(w, http.StatusOK, append(out, ']', '}'))
+}
+
+func isJSON(ct string) bool {
+	return ct == "application/json" || len(ct) > 16 && ct[:16] == "application/json" && (ct[16] == ';' || ct[16] == ' ')
+}
