@@ -147,6 +147,10 @@ func tryPostForm(u, id, secret string, form url.Values) (int, map[string]any, er
 func TestEndToEnd(t *testing.T) {
 	s := startServer(t, nil)
 
+	// The database file is readable by authd's user only.
+	if fi, err := os.Stat(filepath.Join(s.env["AUTHD_DATA_DIR"], SQLiteFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode: %v %v", fi.Mode(), err)
+	}
 	// The admin token was generated into the data folder, 0600; its value is never logged.
 	tokPath := filepath.Join(s.env["AUTHD_DATA_DIR"], "admin-token")
 	fi, err := os.Stat(tokPath)

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -45,7 +48,20 @@ const SQLiteFile = "authd.db"
 
 func openStore(ctx context.Context, cfg *config.Config) (appStore, error) {
 	if cfg.Embedded() {
-		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, SQLiteFile))
+		path := filepath.Join(cfg.DataDir, SQLiteFile)
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		// The file holds password hashes, client secret hashes and sealed
+		// keys: readable by authd's user only, whatever the umask.
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				db.Close()
+				return nil, err
+			}
+		}
+		return db, nil
 	}
 	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
 		MaxConns:         cfg.DBMaxConns,
@@ -153,6 +169,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("AUTHD_ADMIN_LISTEN: %w", err)
 	}
 	defer admLn.Close()
+	if u, err := url.Parse(cfg.Issuer); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		log.Warn("the issuer is not https: fine behind a TLS-terminating proxy that serves it as https, unsafe otherwise",
+			"issuer", cfg.Issuer)
+	}
 	if cfg.Issuer == "http://"+cfg.Listen {
 		// The default issuer names the address actually bound (port 0 in tests).
 		cfg.Issuer = "http://" + pubLn.Addr().String()
@@ -378,4 +398,12 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
