@@ -41,7 +41,6 @@ type Info struct {
 
 var inactive = func() *Info { i := &Info{}; i.render(); return i }()
 
-
 // isJWT tells the two formats apart without parsing: opaque tokens are
 // base64url and never contain a dot.
 func isJWT(tok string) bool { return strings.Count(tok, ".") == 2 }
