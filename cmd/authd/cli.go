@@ -125,8 +125,10 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, _
 			ttl        = fs.Int64("ttl", 0, "access token lifetime in seconds (0: server default)")
 			firstParty = fs.Bool("first-party", false, "skip the consent screen for this client")
 			redirects  stringList
+			logouts    stringList
 		)
 		fs.Var(&redirects, "redirect-uri", "a redirect URI (repeat for several)")
+		fs.Var(&logouts, "post-logout-redirect-uri", "where RP-initiated logout may return the browser (repeat for several)")
 		a, err := newAdminClient(fs, args, getenv, stderr)
 		if err != nil {
 			return err
@@ -145,6 +147,9 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, _
 		}
 		if len(redirects) > 0 {
 			body["redirect_uris"] = []string(redirects)
+		}
+		if len(logouts) > 0 {
+			body["post_logout_redirect_uris"] = []string(logouts)
 		}
 		var out map[string]any
 		if err := a.do(ctx, http.MethodPost, "/admin/clients", body, &out); err != nil {

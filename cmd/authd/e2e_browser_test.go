@@ -20,10 +20,16 @@ import (
 	"golang.org/x/oauth2"
 )
 
-const callback = "http://127.0.0.1:9/cb" // never dialled: the browser stops at the redirect
+// The client's URIs are never dialled: the browser stops at any redirect to
+// their host, the way a user agent hands the response to the app.
+const (
+	callback   = "http://127.0.0.1:9/cb"
+	postLogout = "http://127.0.0.1:9/signed-out"
+)
 
 // browser is an HTTP client with a cookie jar that stops at redirects to the
-// client's callback, the way a user agent hands the code to the app.
+// client (its callback and post-logout URI), the way a user agent hands the
+// code to the app.
 type browser struct {
 	t *testing.T
 	c *http.Client
@@ -34,7 +40,7 @@ func newBrowser(t *testing.T) *browser {
 	return &browser{t: t, c: &http.Client{
 		Jar: jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if strings.HasPrefix(req.URL.String(), callback) {
+			if req.URL.Host == "127.0.0.1:9" {
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -209,6 +215,74 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("access token of a replayed code still works: %v %v", ui, err)
 	} else {
 		ui.Body.Close()
+	}
+}
+
+// TestRPInitiatedLogout signs in, then signs out through the discovered
+// end_session_endpoint with the id_token from the code exchange as
+// id_token_hint (OpenID Connect RP-Initiated Logout 1.0): the browser confirms,
+// lands on the registered post-logout URI with the state, and the next
+// authorization asks for the password again.
+func TestRPInitiatedLogout(t *testing.T) {
+	s := startServer(t, map[string]string{"AUTHD_ARGON2_MEMORY_KIB": "8192", "AUTHD_ARGON2_TIME": "1"})
+	createUser(t, s, "carol", "yet another passphrase")
+	var app map[string]any
+	if err := json.Unmarshal(s.cli(t, "client", "create", "--name", "Web App", "--auth-method", "none",
+		"--grant-types", "authorization_code", "--redirect-uri", callback, "--post-logout-redirect-uri", postLogout,
+		"--scope", "openid profile", "--first-party"), &app); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := app["post_logout_redirect_uris"].([]any); len(l) != 1 || l[0] != postLogout {
+		t.Fatalf("client create did not register the post-logout URI: %v", app)
+	}
+	clientID := app["client_id"].(string)
+
+	resp, err := http.Get(s.public + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disco map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&disco)
+	resp.Body.Close()
+	endSession, _ := disco["end_session_endpoint"].(string)
+	if endSession != s.public+"/logout" {
+		t.Fatalf("end_session_endpoint = %q", endSession)
+	}
+
+	verifier, challenge := pkcePair()
+	authorize := s.public + "/oauth2/authorize?" + url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {callback},
+		"scope": {"openid profile"}, "state": {"st-1"}, "nonce": {"n-1"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
+	}.Encode()
+	br := newBrowser(t)
+	_, page := br.get(authorize)
+	form := hiddenFields(page)
+	form.Set("username", "carol")
+	form.Set("password", "yet another passphrase")
+	resp, _ = br.post(s.public+"/login", form)
+	code := codeFrom(t, resp, "st-1")
+	status, tok := tokenRequest(t, s, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {callback}, "code_verifier": {verifier}, "client_id": {clientID}})
+	idToken, _ := tok["id_token"].(string)
+	if status != 200 || idToken == "" {
+		t.Fatalf("code exchange: %d %v", status, tok)
+	}
+
+	resp, page = br.get(endSession + "?" + url.Values{
+		"id_token_hint": {idToken}, "post_logout_redirect_uri": {postLogout}, "state": {"bye-1"},
+	}.Encode())
+	if resp.StatusCode != 200 || !strings.Contains(page, `action="/logout"`) {
+		t.Fatalf("end_session_endpoint did not ask for confirmation: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = br.post(s.public+"/logout", hiddenFields(page))
+	if loc, err := resp.Location(); err != nil || resp.StatusCode != http.StatusSeeOther || loc.String() != postLogout+"?state=bye-1" {
+		t.Fatalf("after confirming: %d, Location %v", resp.StatusCode, loc)
+	}
+
+	resp, page = br.get(authorize)
+	if resp.StatusCode != 200 || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("authorize after logout did not show the login form: %d\n%s", resp.StatusCode, page)
 	}
 }
 

@@ -287,6 +287,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Sessions: st,
 		Consents: st,
 		Codes:    st,
+		IDTokens: km,
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: csrfKey, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of})
 	if err != nil {
 		return err

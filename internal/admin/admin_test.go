@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,12 @@ func TestCreateClientErrors(t *testing.T) {
 		{"fragment redirect", `{"redirect_uris":["https://app.example/cb#x"]}`, 400, "redirect_uris"},
 		{"relative redirect", `{"redirect_uris":["/cb"]}`, 400, "redirect_uris"},
 		{"javascript redirect", `{"redirect_uris":["javascript:alert(1)"]}`, 400, "redirect_uris"},
+		{"http post-logout redirect", `{"post_logout_redirect_uris":["http://app.example/bye"]}`, 400, "post_logout_redirect_uris"},
+		{"fragment post-logout redirect", `{"post_logout_redirect_uris":["https://app.example/bye#x"]}`, 400, "post_logout_redirect_uris"},
+		{"relative post-logout redirect", `{"post_logout_redirect_uris":["/bye"]}`, 400, "post_logout_redirect_uris"},
+		{"empty post-logout redirect", `{"post_logout_redirect_uris":[""]}`, 400, "post_logout_redirect_uris"},
+		{"javascript post-logout redirect", `{"post_logout_redirect_uris":["javascript:alert(1)"]}`, 400, "post_logout_redirect_uris"},
+		{"post-logout redirects not a list", `{"post_logout_redirect_uris":"https://app.example/bye"}`, 400, "post_logout_redirect_uris"},
 		{"bad auth method", `{"token_endpoint_auth_method":"private_key_jwt"}`, 400, "token_endpoint_auth_method"},
 		{"public client_credentials", `{"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`, 400, "grant_types"},
 		{"bad format", `{"access_token_format":"paseto"}`, 400, "access_token_format"},
@@ -321,5 +328,51 @@ func TestUpdateClient(t *testing.T) {
 				t.Fatalf("got %d %v", w.Code, m)
 			}
 		})
+	}
+}
+
+// TestPostLogoutRedirectURIs: the RP-Initiated Logout metadata (§3.1) is
+// stored, returned by every read, and replaced by an update.
+func TestPostLogoutRedirectURIs(t *testing.T) {
+	h := newHarness(t)
+	uris := func(m map[string]any) []string {
+		var out []string
+		if l, ok := m["post_logout_redirect_uris"].([]any); ok {
+			for _, u := range l {
+				out = append(out, u.(string))
+			}
+		}
+		return out
+	}
+	want := []string{"https://a.example/bye?x=1", "http://127.0.0.1:9000/bye", "com.example.app:/bye"}
+	w, m := h.do("POST", "/admin/clients", `{"client_id":"app","redirect_uris":["https://a.example/cb"],
+		"post_logout_redirect_uris":["https://a.example/bye?x=1","http://127.0.0.1:9000/bye","com.example.app:/bye"]}`, adminToken)
+	if w.Code != 201 || !slices.Equal(uris(m), want) {
+		t.Fatalf("create: %d %v", w.Code, m)
+	}
+	if c, err := h.db.Client(context.Background(), "app"); err != nil || !slices.Equal(c.PostLogoutRedirectURIs, want) {
+		t.Fatalf("stored: %v %v", c, err)
+	}
+	if _, m := h.do("GET", "/admin/clients/app", "", adminToken); !slices.Equal(uris(m), want) {
+		t.Errorf("get: %v", m)
+	}
+	_, m = h.do("GET", "/admin/clients", "", adminToken)
+	if l := m["clients"].([]any); len(l) != 1 || !slices.Equal(uris(l[0].(map[string]any)), want) {
+		t.Errorf("list: %v", m)
+	}
+	// RFC 7592 §2.2: an update replaces the metadata; leaving the member out clears it.
+	w, m = h.do("PUT", "/admin/clients/app", `{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["https://b.example/bye"]}`, adminToken)
+	if w.Code != 200 || !slices.Equal(uris(m), []string{"https://b.example/bye"}) {
+		t.Fatalf("update: %d %v", w.Code, m)
+	}
+	if w, m = h.do("PUT", "/admin/clients/app", `{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["http://b.example/bye"]}`, adminToken); w.Code != 400 || m["field"] != "post_logout_redirect_uris" {
+		t.Fatalf("invalid update: %d %v", w.Code, m)
+	}
+	w, m = h.do("PUT", "/admin/clients/app", `{"redirect_uris":["https://a.example/cb"]}`, adminToken)
+	if _, present := m["post_logout_redirect_uris"]; w.Code != 200 || present {
+		t.Fatalf("update without the member: %d %v", w.Code, m)
+	}
+	if c, err := h.db.Client(context.Background(), "app"); err != nil || len(c.PostLogoutRedirectURIs) != 0 {
+		t.Fatalf("stored after clearing: %v %v", c, err)
 	}
 }

@@ -22,6 +22,7 @@ type clientMetadata struct {
 	ClientName              string   `json:"client_name,omitempty"`
 	GrantTypes              []string `json:"grant_types,omitempty"`
 	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris,omitempty"` // OpenID Connect RP-Initiated Logout 1.0 §3.1
 	Scope                   string   `json:"scope,omitempty"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
 	AccessTokenFormat       string   `json:"access_token_format,omitempty"`
@@ -44,6 +45,7 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 		ID:                      m.ClientID,
 		Name:                    m.ClientName,
 		RedirectURIs:            m.RedirectURIs,
+		PostLogoutRedirectURIs:  m.PostLogoutRedirectURIs,
 		TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
 		AccessTokenFormat:       m.AccessTokenFormat,
 		FirstParty:              m.FirstParty,
@@ -88,6 +90,12 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 	for _, u := range c.RedirectURIs {
 		if err := validRedirectURI(u); err != "" {
 			return nil, badRequest("redirect_uris", "redirect URI "+quote(u)+" "+err)
+		}
+	}
+	// The browser is sent there just as to a redirect URI, so the same rules hold.
+	for _, u := range c.PostLogoutRedirectURIs {
+		if err := validRedirectURI(u); err != "" {
+			return nil, badRequest("post_logout_redirect_uris", "post-logout redirect URI "+quote(u)+" "+err)
 		}
 	}
 	for _, sc := range oauth.ParseScope(m.Scope) {
@@ -188,6 +196,7 @@ func toResponse(c *oauth.Client) *clientResponse {
 			ClientName:              c.Name,
 			GrantTypes:              c.GrantTypes,
 			RedirectURIs:            c.RedirectURIs,
+			PostLogoutRedirectURIs:  c.PostLogoutRedirectURIs,
 			Scope:                   oauth.JoinScope(c.Scopes),
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 			AccessTokenFormat:       c.AccessTokenFormat,

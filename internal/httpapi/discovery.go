@@ -11,6 +11,11 @@ import (
 
 const readyTimeout = 2 * time.Second
 
+// PathEndSession is the OpenID Connect RP-Initiated Logout 1.0 end_session_endpoint,
+// relative to the issuer. The browser handler mounted with OIDC serves it
+// (login.PathLogout).
+const PathEndSession = "/logout"
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // metadata is the RFC 8414 authorization server metadata, which doubles as the
@@ -20,6 +25,7 @@ type metadata struct {
 	AuthorizationEndpoint             string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	UserInfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"` // RP-Initiated Logout 1.0 §2.1
 	JWKSURI                           string   `json:"jwks_uri"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	BatchIntrospectionEndpoint        string   `json:"batch_introspection_endpoint"`
@@ -63,6 +69,7 @@ func (s *Server) discoveryDocument() []byte {
 	if s.opts.OIDC {
 		m.AuthorizationEndpoint = iss + PathAuthorize
 		m.UserInfoEndpoint = iss + PathUserInfo
+		m.EndSessionEndpoint = iss + PathEndSession
 		m.ScopesSupported = []string{"openid", "profile", "email"}
 		m.ResponseTypesSupported = []string{"code"}
 		m.ResponseModesSupported = []string{"query"}

@@ -34,6 +34,35 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
+// TestDiscoveryOIDC: with OpenID Connect on, the document advertises the
+// browser endpoints, end_session_endpoint among them (RP-Initiated Logout 1.0
+// §2.1); the golden above is the OAuth-only document, which must not.
+func TestDiscoveryOIDC(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		c.api.OIDC = true
+		c.api.IDTokenAlg = "RS256"
+	})
+	w := h.do(http.MethodGet, "/.well-known/openid-configuration", "", "")
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); w.Code != 200 || err != nil {
+		t.Fatalf("%d %v", w.Code, err)
+	}
+	for k, want := range map[string]string{
+		"issuer":                 issuer,
+		"authorization_endpoint": issuer + "/oauth2/authorize",
+		"userinfo_endpoint":      issuer + "/oauth2/userinfo",
+		"end_session_endpoint":   issuer + "/logout",
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %s", k, m[k], want)
+		}
+	}
+	plain := newHarness(t)
+	if w := plain.do(http.MethodGet, "/.well-known/openid-configuration", "", ""); strings.Contains(w.Body.String(), "end_session_endpoint") {
+		t.Error("end_session_endpoint advertised without OpenID Connect")
+	}
+}
+
 func TestJWKS(t *testing.T) {
 	h := newHarness(t)
 	w := h.do(http.MethodGet, httpapi.PathJWKS, "", "")

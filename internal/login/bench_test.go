@@ -33,7 +33,7 @@ func BenchmarkLoginForm(b *testing.B) {
 	if _, err := accts.Create(ctx, "alice", testPassword, ""); err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Deps{Clients: db, Accounts: accts, Sessions: db, Consents: db, Codes: db}, Options{
+	h, err := New(Deps{Clients: db, Accounts: accts, Sessions: db, Consents: db, Codes: db, IDTokens: newKeys(b, db, nil)}, Options{
 		Issuer: "https://auth.example", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

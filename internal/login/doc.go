@@ -1,6 +1,7 @@
 // Package login is the browser side of the OAuth 2.0 authorization code flow
 // and OpenID Connect: the authorization endpoint (RFC 6749 §4.1), the login
-// and consent forms, browser sessions, and sign-out. It ends by issuing an
+// and consent forms, browser sessions, and sign-out (OpenID Connect
+// RP-Initiated Logout 1.0, see logout.go). It ends by issuing an
 // authorization code; redeeming it is the token endpoint's job.
 //
 // The one idea: nothing the browser sends is trusted twice. The authorization

@@ -509,7 +509,7 @@ func TestStylesheet(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	db := openStore(t)
-	deps := Deps{Clients: db, Accounts: &countingAccounts{}, Sessions: db, Consents: db, Codes: db}
+	deps := Deps{Clients: db, Accounts: &countingAccounts{}, Sessions: db, Consents: db, Codes: db, IDTokens: newKeys(t, db, nil)}
 	key := make([]byte, 32)
 	tests := []struct {
 		name string
@@ -519,6 +519,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"ok", deps, Options{Issuer: "https://id.example", CSRFKey: key}, true},
 		{"missing dependency", Deps{Clients: db}, Options{Issuer: "https://id.example", CSRFKey: key}, false},
+		{"missing id_token verifier", func() Deps { d := deps; d.IDTokens = nil; return d }(), Options{Issuer: "https://id.example", CSRFKey: key}, false},
 		{"short key", deps, Options{Issuer: "https://id.example", CSRFKey: key[:16]}, false},
 		{"relative issuer", deps, Options{Issuer: "/id", CSRFKey: key}, false},
 		{"other scheme", deps, Options{Issuer: "ftp://id.example", CSRFKey: key}, false},

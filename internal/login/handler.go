@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -49,6 +50,16 @@ type Codes interface {
 	CreateAuthCode(ctx context.Context, c *store.AuthCode) error
 }
 
+// IDTokenVerifier checks a compact JWS against the keys authd publishes;
+// *keys.Manager implements it. Logout uses it for id_token_hint.
+type IDTokenVerifier interface {
+	// Verify returns the payload if token is signed by a published key and
+	// its typ header is typ; it does not look at claims.
+	Verify(ctx context.Context, token, typ string) ([]byte, error)
+}
+
+var _ IDTokenVerifier = (*keys.Manager)(nil)
+
 // Deps are the handler's collaborators; all are required.
 type Deps struct {
 	Clients  Clients
@@ -56,6 +67,7 @@ type Deps struct {
 	Sessions store.Sessions
 	Consents store.Consents
 	Codes    Codes
+	IDTokens IDTokenVerifier
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -93,6 +105,7 @@ type Handler struct {
 	sessions store.Sessions
 	consents store.Consents
 	codes    Codes
+	idTokens IDTokenVerifier
 
 	issuer     string
 	secure     bool // cookies carry Secure: the issuer is https
@@ -110,7 +123,7 @@ type Handler struct {
 
 // New builds the handler, parsing its templates.
 func New(d Deps, opts Options) (*Handler, error) {
-	if d.Clients == nil || d.Accounts == nil || d.Sessions == nil || d.Consents == nil || d.Codes == nil {
+	if d.Clients == nil || d.Accounts == nil || d.Sessions == nil || d.Consents == nil || d.Codes == nil || d.IDTokens == nil {
 		return nil, errors.New("login: every dependency is required")
 	}
 	iss, err := url.Parse(opts.Issuer)
@@ -152,6 +165,7 @@ func New(d Deps, opts Options) (*Handler, error) {
 		sessions:   d.Sessions,
 		consents:   d.Consents,
 		codes:      d.Codes,
+		idTokens:   d.IDTokens,
 		issuer:     opts.Issuer,
 		secure:     iss.Scheme == "https",
 		csrfKey:    append([]byte(nil), opts.CSRFKey...),

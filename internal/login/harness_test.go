@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store"
@@ -94,6 +95,7 @@ type env struct {
 	clock    *clock
 	svc      *account.Service
 	accounts *countingAccounts
+	keys     *keys.Manager // signs the id_tokens logout tests present as hints
 	h        *Handler
 	srv      *httptest.Server
 	client   *http.Client
@@ -123,15 +125,17 @@ func testClients() []*oauth.Client {
 	return []*oauth.Client{
 		{
 			ID: "web", Name: "Web App", TokenEndpointAuthMethod: oauth.AuthMethodBasic,
-			GrantTypes:   []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
-			RedirectURIs: []string{"https://app.example/cb", "https://app.example/cb2?x=1"},
-			Scopes:       []string{"openid", "profile", "email", "api"},
+			GrantTypes:             []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+			RedirectURIs:           []string{"https://app.example/cb", "https://app.example/cb2?x=1"},
+			PostLogoutRedirectURIs: []string{"https://app.example/bye", "https://app.example/bye2?x=1"},
+			Scopes:                 []string{"openid", "profile", "email", "api"},
 		},
 		{
 			ID: "first", Name: "First Party", TokenEndpointAuthMethod: oauth.AuthMethodNone, FirstParty: true,
-			GrantTypes:   []string{oauth.GrantAuthorizationCode},
-			RedirectURIs: []string{"https://first.example/callback?tenant=a"},
-			Scopes:       []string{"openid", "profile"},
+			GrantTypes:             []string{oauth.GrantAuthorizationCode},
+			RedirectURIs:           []string{"https://first.example/callback?tenant=a"},
+			PostLogoutRedirectURIs: []string{"https://first.example/signed-out"},
+			Scopes:                 []string{"openid", "profile"},
 		},
 		{
 			ID: "m2m", Name: "Machine", TokenEndpointAuthMethod: oauth.AuthMethodBasic,
@@ -161,6 +165,24 @@ func openStore(t testing.TB) *sqlite.DB {
 	return db
 }
 
+// newKeys is a real key manager over db, as authd serve builds it (ES256
+// rather than RS256 only because its keys are quicker to generate).
+func newKeys(t testing.TB, db keys.KeyStore, now func() time.Time) *keys.Manager {
+	t.Helper()
+	sealer, err := keys.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	km, err := keys.NewManager(db, sealer, keys.Options{Algorithms: []string{keys.ES256}, Retain: time.Hour, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := km.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return km
+}
+
 func newEnv(t *testing.T, issuer string) *env {
 	t.Helper()
 	return newEnvWith(t, issuer, nil)
@@ -187,7 +209,8 @@ func newEnvWith(t *testing.T, issuer string, wrap func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	e.accounts = &countingAccounts{Accounts: e.svc}
-	deps := Deps{Clients: e.db, Accounts: e.accounts, Sessions: e.db, Consents: e.db, Codes: e.db}
+	e.keys = newKeys(t, e.db, e.clock.Now)
+	deps := Deps{Clients: e.db, Accounts: e.accounts, Sessions: e.db, Consents: e.db, Codes: e.db, IDTokens: e.keys}
 	if wrap != nil {
 		wrap(&deps)
 	}

@@ -34,6 +34,7 @@ type Client struct {
 	Name                    string
 	GrantTypes              []string
 	RedirectURIs            []string
+	PostLogoutRedirectURIs  []string // OpenID Connect RP-Initiated Logout 1.0 §3.1
 	Scopes                  []string // allowed scopes; also the default when none is requested
 	TokenEndpointAuthMethod string
 	AccessTokenFormat       string        // FormatJWT or FormatOpaque
@@ -60,6 +61,18 @@ func (c *Client) AllowsGrant(g string) bool {
 // (RFC 9700 §4.1.3: no pattern matching).
 func (c *Client) HasRedirectURI(uri string) bool {
 	for _, x := range c.RedirectURIs {
+		if x == uri {
+			return true
+		}
+	}
+	return false
+}
+
+// HasPostLogoutRedirectURI reports whether uri is registered for post-logout
+// redirection, by exact string comparison (OpenID Connect RP-Initiated Logout
+// 1.0 §3: the value must exactly match a registered one).
+func (c *Client) HasPostLogoutRedirectURI(uri string) bool {
+	for _, x := range c.PostLogoutRedirectURIs {
 		if x == uri {
 			return true
 		}

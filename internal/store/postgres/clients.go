@@ -12,15 +12,15 @@ import (
 
 const clientColumns = `id, secret_hash, name, grant_types, redirect_uris, scopes,
 	token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party,
-	created_at, updated_at`
+	created_at, updated_at, post_logout_redirect_uris`
 
 // CreateClient inserts c; ErrConflict if c.ID exists.
 func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.ID, c.SecretHash, c.Name, list(c.GrantTypes), list(c.RedirectURIs), list(c.Scopes),
 		c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
-		nullTime(c.CreatedAt), nullTime(c.UpdatedAt))
+		nullTime(c.CreatedAt), nullTime(c.UpdatedAt), list(c.PostLogoutRedirectURIs))
 	return d.fail(ctx, "create client", err)
 }
 
@@ -61,9 +61,10 @@ func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, 
 func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
 	return d.fail(ctx, "update client", affected(d.pool.Exec(ctx, `UPDATE clients SET name = $2, grant_types = $3,
 		redirect_uris = $4, scopes = $5, token_endpoint_auth_method = $6, access_token_format = $7,
-		access_token_ttl_ns = $8, first_party = $9, updated_at = $10 WHERE id = $1`,
+		access_token_ttl_ns = $8, first_party = $9, updated_at = $10, post_logout_redirect_uris = $11 WHERE id = $1`,
 		c.ID, c.Name, list(c.GrantTypes), list(c.RedirectURIs), list(c.Scopes), c.TokenEndpointAuthMethod,
-		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, nullTime(c.UpdatedAt))))
+		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, nullTime(c.UpdatedAt),
+		list(c.PostLogoutRedirectURIs))))
 }
 
 func scanClient(row pgx.Row) (*oauth.Client, error) {
@@ -73,10 +74,12 @@ func scanClient(row pgx.Row) (*oauth.Client, error) {
 		createdAt, updatedAt pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.ID, &c.SecretHash, &c.Name, &c.GrantTypes, &c.RedirectURIs, &c.Scopes,
-		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt); err != nil {
+		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt,
+		&c.PostLogoutRedirectURIs); err != nil {
 		return nil, err
 	}
 	c.GrantTypes, c.RedirectURIs, c.Scopes = unlist(c.GrantTypes), unlist(c.RedirectURIs), unlist(c.Scopes)
+	c.PostLogoutRedirectURIs = unlist(c.PostLogoutRedirectURIs)
 	c.AccessTokenTTL = time.Duration(ttl)
 	c.CreatedAt, c.UpdatedAt = fromTime(createdAt), fromTime(updatedAt)
 	return &c, nil

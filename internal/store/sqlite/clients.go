@@ -10,7 +10,7 @@ import (
 
 const clientColumns = `id, secret_hash, name, grant_types, redirect_uris, scopes,
 	token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party,
-	created_at, updated_at`
+	created_at, updated_at, post_logout_redirect_uris`
 
 // CreateClient inserts c; ErrConflict if c.ID exists.
 func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
@@ -26,9 +26,13 @@ func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
 	if err != nil {
 		return d.fail(ctx, "create client", err)
 	}
-	_, err = d.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	logoutURIs, err := encodeList(c.PostLogoutRedirectURIs)
+	if err != nil {
+		return d.fail(ctx, "create client", err)
+	}
+	_, err = d.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.SecretHash, c.Name, grants, uris, scopes, c.TokenEndpointAuthMethod,
-		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, micros(c.CreatedAt), micros(c.UpdatedAt))
+		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, micros(c.CreatedAt), micros(c.UpdatedAt), logoutURIs)
 	return d.fail(ctx, "create client", err)
 }
 
@@ -91,22 +95,26 @@ func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
 	if err != nil {
 		return d.fail(ctx, "update client", err)
 	}
+	logoutURIs, err := encodeList(c.PostLogoutRedirectURIs)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
 	return d.fail(ctx, "update client", rowsAffected(d.exec(ctx, `UPDATE clients SET name = ?, grant_types = ?,
 		redirect_uris = ?, scopes = ?, token_endpoint_auth_method = ?, access_token_format = ?,
-		access_token_ttl_ns = ?, first_party = ?, updated_at = ? WHERE id = ?`,
+		access_token_ttl_ns = ?, first_party = ?, updated_at = ?, post_logout_redirect_uris = ? WHERE id = ?`,
 		c.Name, grants, uris, scopes, c.TokenEndpointAuthMethod, c.AccessTokenFormat,
-		int64(c.AccessTokenTTL), c.FirstParty, micros(c.UpdatedAt), c.ID)))
+		int64(c.AccessTokenTTL), c.FirstParty, micros(c.UpdatedAt), logoutURIs, c.ID)))
 }
 
 func scanClient(s scanner) (*oauth.Client, error) {
 	var (
-		c                    oauth.Client
-		grants, uris, scopes string
-		ttl                  int64
-		createdAt, updatedAt sql.NullInt64
+		c                                oauth.Client
+		grants, uris, scopes, logoutURIs string
+		ttl                              int64
+		createdAt, updatedAt             sql.NullInt64
 	)
 	err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &grants, &uris, &scopes,
-		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt)
+		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt, &logoutURIs)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +125,9 @@ func scanClient(s scanner) (*oauth.Client, error) {
 		return nil, err
 	}
 	if c.Scopes, err = decodeList(scopes); err != nil {
+		return nil, err
+	}
+	if c.PostLogoutRedirectURIs, err = decodeList(logoutURIs); err != nil {
 		return nil, err
 	}
 	c.AccessTokenTTL = time.Duration(ttl)

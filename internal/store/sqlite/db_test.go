@@ -2,9 +2,12 @@ package sqlite
 
 import (
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 )
 
 func openMigrated(t *testing.T, path string) *DB {
@@ -99,5 +102,49 @@ func TestOpenRejectsMemory(t *testing.T) {
 			d.Close()
 			t.Errorf("Open(%q) succeeded; the reader pool cannot share an in-memory database", path)
 		}
+	}
+}
+
+// TestMigration2PostLogoutRedirectURIs upgrades a database that already holds
+// a client from the first schema, then takes the migration down again.
+func TestMigration2PostLogoutRedirectURIs(t *testing.T) {
+	ctx := t.Context()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.w.ExecContext(ctx, `INSERT INTO clients (id, name, grant_types, redirect_uris, scopes,
+		token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party)
+		VALUES ('old', 'Old', '["authorization_code"]', '["https://old.example/cb"]', '[]', 'none', 'jwt', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Client(ctx, "old")
+	if err != nil || c.PostLogoutRedirectURIs != nil || len(c.RedirectURIs) != 1 {
+		t.Fatalf("client from before the migration: %+v, %v", c, err)
+	}
+	if _, err := p.DownTo(ctx, 1); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var n int
+	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('clients') WHERE name = 'post_logout_redirect_uris'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("column left after down: %d, %v", n, err)
+	}
+	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM clients WHERE id = 'old'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("client lost by down: %d, %v", n, err)
 	}
 }

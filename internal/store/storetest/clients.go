@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ func clientCases() []testCase {
 			upd.Name = "Renamed"
 			upd.GrantTypes = []string{oauth.GrantClientCredentials}
 			upd.RedirectURIs = nil
+			upd.PostLogoutRedirectURIs = []string{"https://app.example/bye"}
 			upd.Scopes = []string{"read"}
 			upd.TokenEndpointAuthMethod = oauth.AuthMethodPost
 			upd.AccessTokenFormat = oauth.FormatJWT
@@ -31,7 +33,8 @@ func clientCases() []testCase {
 			got, err := s.Client(ctx, "c1")
 			wantErr(t, "Client", err, nil)
 			if got.Name != "Renamed" || len(got.GrantTypes) != 1 || got.GrantTypes[0] != oauth.GrantClientCredentials ||
-				len(got.RedirectURIs) != 0 || len(got.Scopes) != 1 || got.TokenEndpointAuthMethod != oauth.AuthMethodPost ||
+				len(got.RedirectURIs) != 0 || !slices.Equal(got.PostLogoutRedirectURIs, upd.PostLogoutRedirectURIs) ||
+				len(got.Scopes) != 1 || got.TokenEndpointAuthMethod != oauth.AuthMethodPost ||
 				got.AccessTokenFormat != oauth.FormatJWT || got.AccessTokenTTL != time.Hour || got.FirstParty ||
 				!got.UpdatedAt.Equal(upd.UpdatedAt.Truncate(time.Microsecond)) {
 				t.Fatalf("after update: %+v", got)
@@ -40,6 +43,12 @@ func clientCases() []testCase {
 				t.Fatal("UpdateClient changed the secret or the creation time")
 			}
 			wantErr(t, "UpdateClient absent", s.UpdateClient(ctx, client("nope")), store.ErrNotFound)
+			// Clearing a list stores it empty.
+			upd.PostLogoutRedirectURIs = nil
+			wantErr(t, "UpdateClient clearing", s.UpdateClient(ctx, upd), nil)
+			if got, err = s.Client(ctx, "c1"); err != nil || len(got.PostLogoutRedirectURIs) != 0 {
+				t.Fatalf("after clearing post_logout_redirect_uris: %v, %v", got.PostLogoutRedirectURIs, err)
+			}
 		}},
 		{"RoundTrip", func(t *testing.T, s store.Store) {
 			ctx := t.Context()

@@ -18,6 +18,7 @@ func client(id string) *oauth.Client {
 		Name:                    "Client " + id + " ✓",
 		GrantTypes:              []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		RedirectURIs:            []string{"https://app.example/cb?x=1", "http://127.0.0.1:8080/callback"},
+		PostLogoutRedirectURIs:  []string{"https://app.example/signed-out?a=1&b=é", "com.example.app:/logout"},
 		Scopes:                  []string{"openid", "profile", "email"},
 		TokenEndpointAuthMethod: oauth.AuthMethodBasic,
 		AccessTokenFormat:       oauth.FormatOpaque,

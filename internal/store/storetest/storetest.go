@@ -163,6 +163,7 @@ func gotClient(c *oauth.Client) *oauth.Client {
 	x := *c
 	x.SecretHash = bytesOrNil(c.SecretHash)
 	x.GrantTypes, x.RedirectURIs, x.Scopes = stringsOrNil(c.GrantTypes), stringsOrNil(c.RedirectURIs), stringsOrNil(c.Scopes)
+	x.PostLogoutRedirectURIs = stringsOrNil(c.PostLogoutRedirectURIs)
 	return &x
 }
 
