@@ -277,3 +277,35 @@ func TestCacheServesWhileStoreDown(t *testing.T) {
 		t.Fatalf("opaque issuance with the store down: %d %s", w.Code, w.Body)
 	}
 }
+
+// Deleting a client deactivates every token issued to it, both formats.
+func TestDeletedClientTokensInactive(t *testing.T) {
+	h := newHarness(t)
+	h.addClient("rs", "rs-secret", nil)
+	h.addClient("jwtc", "s", nil)
+	h.addClient("opqc", "s", func(c *oauth.Client) { c.AccessTokenFormat = oauth.FormatOpaque })
+	jwt := h.token("jwtc", "s", nil)
+	opq := h.token("opqc", "s", nil)
+	for _, tok := range []string{jwt, opq} {
+		if h.introspect("rs", "rs-secret", tok)["active"] != true {
+			t.Fatal("fresh token inactive")
+		}
+	}
+	ctx := context.Background()
+	for _, id := range []string{"jwtc", "opqc"} {
+		if err := h.db.DeleteClient(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		h.svc.InvalidateClient(ctx, id)
+	}
+	for _, tok := range []string{jwt, opq} {
+		if got := h.introspect("rs", "rs-secret", tok); got["active"] != false {
+			t.Fatalf("token of a deleted client: %v", got)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"tokens": []string{jwt, opq}})
+	w := h.do(http.MethodPost, httpapi.PathIntrospectBatch, "application/json", string(b), withBasic("rs", "rs-secret"))
+	if strings.Contains(w.Body.String(), `"active":true`) {
+		t.Fatalf("batch: %s", w.Body)
+	}
+}

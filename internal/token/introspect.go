@@ -53,6 +53,9 @@ func (s *Service) Introspect(ctx context.Context, tok string) (*Info, error) {
 	if err != nil || !info.Active {
 		return info, err
 	}
+	if gone, err := s.clientGone(ctx, info); err != nil || gone {
+		return inactive, err
+	}
 	ids := revocationIDs(info, isJWT(tok))
 	if len(ids) == 0 {
 		return info, nil
@@ -174,9 +177,16 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 	}
 	var ids []string
 	for i, info := range out {
-		if info.Active {
-			ids = append(ids, revocationIDs(info, isJWT(toks[i]))...)
+		if !info.Active {
+			continue
 		}
+		if gone, err := s.clientGone(ctx, info); err != nil {
+			return nil, err
+		} else if gone {
+			out[i] = inactive
+			continue
+		}
+		ids = append(ids, revocationIDs(info, isJWT(toks[i]))...)
 	}
 	if len(ids) == 0 {
 		return out, nil
@@ -200,4 +210,15 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 		}
 	}
 	return out, nil
+}
+
+// clientGone reports whether the client a token was issued to has been
+// deleted: its tokens die with it. The lookup is the cached one the token
+// endpoint uses, so it costs an in-process hit.
+func (s *Service) clientGone(ctx context.Context, info *Info) (bool, error) {
+	_, err := s.client(ctx, info.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
