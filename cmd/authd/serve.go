@@ -317,6 +317,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Observe:        telemetry.HTTP(reg, "admin"),
 		Events:         events,
 		OnClientChange: tokens.InvalidateClient,
+		OnUserDelete:   tokens.RevokeSubject,
 	})
 
 	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)

@@ -30,6 +30,7 @@ type harness struct {
 	keys    *keys.Manager
 	srv     *admin.Server
 	changed []string
+	deleted []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -58,6 +59,7 @@ func newHarness(t *testing.T) *harness {
 		MaxTokenTTL:    24 * time.Hour,
 		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		OnClientChange: func(_ context.Context, id string) { h.changed = append(h.changed, id) },
+		OnUserDelete:   func(_ context.Context, id string) error { h.deleted = append(h.deleted, id); return nil },
 	})
 	return h
 }
@@ -290,6 +292,12 @@ func TestUsers(t *testing.T) {
 	}
 	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 204 {
 		t.Fatalf("delete: %d", w.Code)
+	}
+	if len(h.deleted) != 1 || h.deleted[0] != id {
+		t.Fatalf("tokens of the deleted user not revoked: %v", h.deleted)
+	}
+	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 404 || len(h.deleted) != 1 {
+		t.Fatalf("deleting twice: %d, revocations %v", w.Code, h.deleted)
 	}
 	if w, _ := h.do("GET", "/admin/users/"+id, "", adminToken); w.Code != 404 {
 		t.Fatalf("get after delete: %d", w.Code)

@@ -106,11 +106,24 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.users.DeleteUser(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if _, err := s.users.User(r.Context(), id); err != nil {
 		writeProblem(w, r, s.log, err)
 		return
 	}
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserDeleted, Subject: r.PathValue("id")})
+	// Revoke before deleting: if the delete then fails it can be retried,
+	// whereas a user deleted with live tokens could not be found again.
+	if s.opts.OnUserDelete != nil {
+		if err := s.opts.OnUserDelete(r.Context(), id); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
+	}
+	if err := s.users.DeleteUser(r.Context(), id); err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserDeleted, Subject: id})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -407,3 +407,38 @@ func TestClientCacheFollowsSecretRotation(t *testing.T) {
 	}
 	h.token("svc", "new-secret", nil)
 }
+
+// Deleting a person revokes every token they hold, both formats.
+func TestDeletedUserTokensInactive(t *testing.T) {
+	h, u := userSetup(t)
+	_, spa := h.exchange(codeForm(h.code("d1", "spa", u.ID, "openid read", nil), "spa"))
+	f := codeForm(h.code("d2", "web", u.ID, "read", nil), "web")
+	f.Del("client_id")
+	_, web := h.exchange(f, withBasic("web", "web-secret"))
+	for _, tok := range []string{spa["access_token"].(string), web["access_token"].(string)} {
+		if h.introspect("web", "web-secret", tok)["active"] != true {
+			t.Fatal("fresh token inactive")
+		}
+	}
+	ctx := context.Background()
+	if err := h.svc.RevokeSubject(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{spa["access_token"].(string), web["access_token"].(string)} {
+		if got := h.introspect("web", "web-secret", tok); got["active"] != false {
+			t.Fatalf("token of a deleted user: %v", got)
+		}
+	}
+	// Other people's tokens are untouched.
+	other, err := h.accounts.Create(ctx, "bob", "another fine passphrase", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bob := h.exchange(codeForm(h.code("d3", "spa", other.ID, "read", nil), "spa"))
+	if h.introspect("web", "web-secret", bob["access_token"].(string))["active"] != true {
+		t.Fatal("another user's token was revoked")
+	}
+}

@@ -91,18 +91,24 @@ func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
 }
 
 // revocationIDs are the Revocations entries that would make info inactive: a
-// JWT's jti, and the grant of tokens issued to people. (A revoked opaque token
-// is deleted, so it needs no entry of its own.)
+// JWT's jti, and for tokens issued to people their grant and their subject
+// (a deleted user). A revoked opaque token is deleted, so it needs no entry
+// of its own.
 func revocationIDs(info *Info, jwt bool) []string {
 	var ids []string
 	if jwt {
 		ids = append(ids, info.Jti)
 	}
 	if info.grantID != "" {
-		ids = append(ids, GrantRevocationID(info.grantID))
+		ids = append(ids, GrantRevocationID(info.grantID), subjectRevocationID(info.Sub))
 	}
 	return ids
 }
+
+// subjectRevocationID is the Revocations id that revokes every token of a
+// person. Subjects are random and never reused, so a deleted user's entry
+// cannot catch anyone else.
+func subjectRevocationID(sub string) string { return "sub:" + sub }
 
 // GrantRevocationID is the Revocations id that revokes every JWT of a grant.
 func GrantRevocationID(grantID string) string { return "grant:" + grantID }
