@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store"
@@ -64,16 +65,7 @@ type fixture struct {
 
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return dbtest.SQLite(t)
 }
 
 func newFixture(t *testing.T, p password.Params) *fixture {

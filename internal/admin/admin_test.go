@@ -8,11 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
@@ -35,14 +36,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.SQLite(t)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
 	km, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour})
 	if err != nil {

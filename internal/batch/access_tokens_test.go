@@ -5,18 +5,16 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv/dbtest"
+
 	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/store"
-	"github.com/authd/authd/internal/store/postgres"
-	"github.com/authd/authd/internal/store/sqlite"
-	"github.com/authd/authd/internal/testenv"
 )
 
 // tokenStore is the slice of the store these tests use.
@@ -41,29 +39,12 @@ func backends() []backend {
 
 func openSQLite(tb testing.TB) tokenStore {
 	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "authd.db"))
-	if err != nil {
-		tb.Fatalf("sqlite.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.SQLite(tb)
 }
 
 func openPostgres(tb testing.TB) tokenStore {
 	tb.Helper()
-	url := testenv.PostgresURL(tb)
-	db, err := postgres.Open(tb.Context(), url, postgres.Options{})
-	if err != nil {
-		tb.Fatalf("postgres.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.Postgres(tb)
 }
 
 // countingStore counts the transactions that reach the store.

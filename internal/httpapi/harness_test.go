@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv/dbtest"
+
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/httpapi"
@@ -68,14 +70,7 @@ type harnessConfig struct {
 func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.SQLite(t)
 	clk := &clock{t: time.Now().Truncate(time.Second)}
 	sealer, err := keys.NewSealer(make([]byte, 32))
 	if err != nil {

@@ -7,17 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv/dbtest"
+
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/store"
-	"github.com/authd/authd/internal/store/postgres"
-	"github.com/authd/authd/internal/store/sqlite"
-	"github.com/authd/authd/internal/testenv"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -36,28 +34,12 @@ func backends() []struct {
 
 func openSQLite(tb testing.TB) store.Store {
 	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "authd.db"))
-	if err != nil {
-		tb.Fatalf("sqlite.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.SQLite(tb)
 }
 
 func openPostgres(tb testing.TB) store.Store {
 	tb.Helper()
-	db, err := postgres.Open(tb.Context(), testenv.PostgresURL(tb), postgres.Options{MaxConns: 4})
-	if err != nil {
-		tb.Fatalf("postgres.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.Postgres(tb)
 }
 
 func sum(s string) []byte {

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -80,15 +81,7 @@ func newManager(t *testing.T, db *sqlite.DB, clk *clock, master byte, algs ...st
 
 func openDB(t *testing.T) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return dbtest.SQLite(t)
 }
 
 func TestRotationAndRetention(t *testing.T) {

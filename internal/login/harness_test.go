@@ -11,13 +11,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/keys"
@@ -149,14 +150,7 @@ func testClients() []*oauth.Client {
 func openStore(t testing.TB) *sqlite.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.SQLite(t)
 	for _, c := range testClients() {
 		if err := db.CreateClient(ctx, c); err != nil {
 			t.Fatal(err)

@@ -8,18 +8,16 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv/dbtest"
+
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
-	"github.com/authd/authd/internal/store/postgres"
-	"github.com/authd/authd/internal/store/sqlite"
-	"github.com/authd/authd/internal/testenv"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -32,28 +30,12 @@ type auditStore interface {
 
 func openSQLite(tb testing.TB) auditStore {
 	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "authd.db"))
-	if err != nil {
-		tb.Fatalf("sqlite.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.SQLite(tb)
 }
 
 func openPostgres(tb testing.TB) auditStore {
 	tb.Helper()
-	db, err := postgres.Open(tb.Context(), testenv.PostgresURL(tb), postgres.Options{MaxConns: 4})
-	if err != nil {
-		tb.Fatalf("postgres.Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return db
+	return dbtest.Postgres(tb)
 }
 
 // countingSink counts the calls and events that reach the wrapped sink.

@@ -3,9 +3,10 @@ package token_test
 import (
 	"context"
 	"crypto/sha256"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/memory"
@@ -27,14 +28,7 @@ import (
 func newService(b *testing.B, c cache.Cache) (*token.Service, *sqlite.DB) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "authd.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := dbtest.SQLite(b)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
 	km, _ := keys.NewManager(db, sealer, keys.Options{Retain: 25 * time.Hour})
 	if err := km.Load(ctx); err != nil {
