@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv"
 
 	"github.com/authd/authd/internal/testenv/dbtest"
 
@@ -53,7 +54,7 @@ type harness struct {
 	svc      *token.Service
 	srv      *httpapi.Server
 	clock    *clock
-	logBuf   *strings.Builder
+	logBuf   *testenv.Buffer
 	accounts *account.Service
 }
 
@@ -103,21 +104,10 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	cfg.deps.Accounts = acct
 	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
-	logBuf := &strings.Builder{}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil))
+	logBuf := &testenv.Buffer{}
+	log := slog.New(slog.NewJSONHandler(logBuf, nil))
 	srv := httpapi.New(svc, km, log, *cfg.api)
 	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf, accounts: acct}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // addClient registers a confidential client with a known secret.

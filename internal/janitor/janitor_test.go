@@ -1,7 +1,6 @@
 package janitor_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv"
 
 	"github.com/authd/authd/internal/testenv/dbtest"
 
@@ -302,23 +303,7 @@ func TestRunOnceCanceledDuringPause(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe to read while Run writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testenv.Buffer
 
 func TestRunSurvivesErrors(t *testing.T) {
 	p := &scripted{results: []result{{0, errDown}, {0, errDown}, {3, nil}}}

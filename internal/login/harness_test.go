@@ -1,7 +1,6 @@
 package login
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv"
 
 	"github.com/authd/authd/internal/testenv/dbtest"
 
@@ -104,23 +105,7 @@ type env struct {
 	logs     *lockedBuffer
 }
 
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = testenv.Buffer
 
 func testClients() []*oauth.Client {
 	return []*oauth.Client{

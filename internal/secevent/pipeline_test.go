@@ -1,7 +1,6 @@
 package secevent_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv"
 
 	"github.com/authd/authd/internal/testenv/dbtest"
 
@@ -92,25 +93,10 @@ func (s *stuckSink) AppendAudit(ctx context.Context, events []*store.AuditEvent)
 	return s.memorySink.AppendAudit(ctx, events)
 }
 
-// logBuffer is a slog destination safe to read while the pipeline writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type logBuffer = testenv.Buffer
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewJSONHandler(l, nil)) }
+// logger logs JSON into b, which the test may read while the pipeline writes.
+func logger(b *logBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(b, nil)) }
 
 // start runs p until the test ends.
 func start(t *testing.T, p *secevent.Pipeline) {
@@ -151,7 +137,7 @@ func TestEmitNeverBlocks(t *testing.T) {
 	const n = 20_000
 	sink := &stuckSink{release: make(chan struct{})}
 	var logs logBuffer
-	p := secevent.New(sink, secevent.Options{FlushEvery: time.Millisecond, Logger: logs.logger()})
+	p := secevent.New(sink, secevent.Options{FlushEvery: time.Millisecond, Logger: logger(&logs)})
 	start(t, p)
 
 	emitted := make(chan time.Duration)
@@ -246,7 +232,7 @@ func TestSinkErrorsAreCountedNotFatal(t *testing.T) {
 	}}
 	var logs logBuffer
 	// Only full batches are written before Close, so the call order is fixed.
-	p := secevent.New(sink, secevent.Options{MaxBatch: 5, FlushEvery: time.Hour, Logger: logs.logger()})
+	p := secevent.New(sink, secevent.Options{MaxBatch: 5, FlushEvery: time.Hour, Logger: logger(&logs)})
 	start(t, p)
 	for i := range 18 {
 		p.Emit(event(i))

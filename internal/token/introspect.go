@@ -53,21 +53,11 @@ func (s *Service) Introspect(ctx context.Context, tok string) (*Info, error) {
 	if err != nil || !info.Active {
 		return info, err
 	}
-	if gone, err := s.clientGone(ctx, info); err != nil || gone {
-		return inactive, err
-	}
-	ids := revocationIDs(info, isJWT(tok))
-	if len(ids) == 0 {
-		return info, nil
-	}
-	revoked, err := s.revokedAmong(ctx, ids)
-	if err != nil {
+	out := []*Info{info}
+	if err := s.screen(ctx, []string{tok}, out); err != nil {
 		return nil, err
 	}
-	if len(revoked) > 0 {
-		return inactive, nil
-	}
-	return info, nil
+	return out[0], nil
 }
 
 // lookup answers for one token without the revocation check.
@@ -181,41 +171,44 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.screen(ctx, toks, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// screen turns inactive the answers in out (for toks) whose client is gone or
+// that a revocation covers, with one revocation lookup for all of them.
+func (s *Service) screen(ctx context.Context, toks []string, out []*Info) error {
 	var ids []string
+	var owner []int // owner[k]: the answer ids[k] belongs to
 	for i, info := range out {
 		if !info.Active {
 			continue
 		}
 		if gone, err := s.clientGone(ctx, info); err != nil {
-			return nil, err
+			return err
 		} else if gone {
 			out[i] = inactive
 			continue
 		}
-		ids = append(ids, revocationIDs(info, isJWT(toks[i]))...)
+		for _, id := range revocationIDs(info, isJWT(toks[i])) {
+			ids, owner = append(ids, id), append(owner, i)
+		}
 	}
 	if len(ids) == 0 {
-		return out, nil
+		return nil
 	}
 	revoked, err := s.revokedAmong(ctx, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(revoked) == 0 {
-		return out, nil
-	}
-	for i, info := range out {
-		if !info.Active {
-			continue
-		}
-		for _, id := range revocationIDs(info, isJWT(toks[i])) {
-			if revoked[id] {
-				out[i] = inactive
-				break
-			}
+	for k, id := range ids {
+		if revoked[id] {
+			out[owner[k]] = inactive
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // clientGone reports whether the client a token was issued to has been

@@ -1,16 +1,16 @@
 package fallback_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/internal/testenv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -83,23 +83,7 @@ func TestConformanceRedis(t *testing.T) {
 	})
 }
 
-// syncBuffer is a log sink that concurrent calls may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testenv.Buffer
 
 func TestFallsBackAndRecovers(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
