@@ -1,6 +1,11 @@
 package oauth
 
-import "time"
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Grant types (RFC 6749 §4, RFC 8693 names are not supported).
 const (
@@ -40,8 +45,52 @@ type Client struct {
 	AccessTokenFormat       string        // FormatJWT or FormatOpaque
 	AccessTokenTTL          time.Duration // zero: the server default
 	FirstParty              bool          // consent is skipped for first-party clients
+	// AllowedCORSOrigins are the web origins (scheme://host[:port]) whose
+	// scripts may call the token, revocation, userinfo and introspection
+	// endpoints for this client. CORSOrigins adds those derived from a public
+	// client's redirect URIs.
+	AllowedCORSOrigins []string
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
+}
+
+// CORSOrigins returns the origins allowed to call authd's endpoints from a
+// browser on this client's behalf: AllowedCORSOrigins, and for a public client
+// (a single-page app) the origins of its http(s) redirect URIs. Sorted, no
+// duplicates.
+func (c *Client) CORSOrigins() []string {
+	out := append([]string(nil), c.AllowedCORSOrigins...)
+	if c.Public() {
+		for _, u := range c.RedirectURIs {
+			if o, ok := WebOrigin(u); ok {
+				out = append(out, o)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// WebOrigin returns the RFC 6454 origin (scheme://host[:port], lower case,
+// default port omitted) of an http or https URL.
+func WebOrigin(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	o := strings.ToLower(u.Scheme) + "://" + host
+	if port != "" {
+		o += ":" + port
+	}
+	return o, true
 }
 
 // Public reports whether the client has no secret and authenticates with "none".
