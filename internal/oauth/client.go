@@ -50,8 +50,8 @@ type Client struct {
 	// endpoints for this client. CORSOrigins adds those derived from a public
 	// client's redirect URIs.
 	AllowedCORSOrigins []string
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // CORSOrigins returns the origins allowed to call authd's endpoints from a
