@@ -127,7 +127,7 @@ func (s *Service) Create(ctx context.Context, username, pw, email string) (*stor
 	u := &store.User{
 		ID:           s.newSubject(),
 		Username:     name,
-		Email:        email,
+		UserProfile:  store.UserProfile{Email: email},
 		PasswordHash: hash,
 		CreatedAt:    now,
 		UpdatedAt:    now,

@@ -37,18 +37,25 @@ type Clients interface {
 	// UpdateClient replaces c's metadata (everything but ID, SecretHash and
 	// CreatedAt) and sets UpdatedAt from c; ErrNotFound if absent.
 	UpdateClient(ctx context.Context, c *oauth.Client) error
+	// OriginAllowed reports whether some client's CORSOrigins (as written by
+	// CreateClient and UpdateClient) contains origin, compared exactly. A CORS
+	// preflight names no client, so it is answered for any registered origin.
+	OriginAllowed(ctx context.Context, origin string) (bool, error)
 }
 
 // AccessToken is an opaque access token as stored: only its SHA-256.
 type AccessToken struct {
-	Hash      []byte // SHA-256 of the token; primary key
-	ClientID  string
-	Subject   string // the user's subject, or the client id for client_credentials
-	Scope     string // space-delimited
-	Audience  []string
-	GrantID   string // the authorization grant (code / refresh family) it came from; "" for client_credentials
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	Hash     []byte // SHA-256 of the token; primary key
+	ClientID string
+	Subject  string // the user's subject, or the client id for client_credentials
+	Scope    string // space-delimited
+	Audience []string
+	GrantID  string // the authorization grant (code / refresh family) it came from; "" for client_credentials
+	// UserGeneration is the user's Generation when the token was issued (0
+	// for client_credentials): once it moves on, the token is inactive.
+	UserGeneration int64
+	IssuedAt       time.Time
+	ExpiresAt      time.Time
 }
 
 // AccessTokens stores opaque access tokens.
@@ -108,13 +115,28 @@ type SigningKeys interface {
 
 // User is a person who logs in with a password.
 type User struct {
-	ID           string // subject: random and stable
-	Username     string // unique; already case-folded by the caller
-	Email        string
+	ID       string // subject: random and stable
+	Username string // unique; already case-folded by the caller
+	UserProfile
 	PasswordHash string // Argon2id PHC string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Generation moves on (by one) with every password change or reset and
+	// every disabling. Every token and code carries the generation it was
+	// issued under and is dead once it moves: that is how a password reset
+	// ends what the old password opened, JWTs included.
+	Generation int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// UserProfile is what an administrator may edit about a user and what
+// OpenID Connect releases as standard claims (Core §5.1).
+type UserProfile struct {
+	Email         string
+	EmailVerified bool
+	Name          string
+	GivenName     string
+	FamilyName    string
 }
 
 // Users stores user accounts.
@@ -129,10 +151,23 @@ type Users interface {
 	ListUsers(ctx context.Context) ([]*User, error)
 	// DeleteUser removes a user; ErrNotFound if absent.
 	DeleteUser(ctx context.Context, id string) error
-	// SetPasswordHash replaces the hash and bumps UpdatedAt; ErrNotFound if absent.
+	// SetPasswordHash replaces the hash of the same password (a rehash with
+	// new parameters) and bumps UpdatedAt; it ends nothing. ErrNotFound if absent.
 	SetPasswordHash(ctx context.Context, id, hash string, now time.Time) error
-	// SetUserDisabled sets the disabled flag and bumps UpdatedAt; ErrNotFound if absent.
+	// ChangePassword replaces the hash and ends what the old password
+	// opened, in one transaction: Generation moves on, every refresh token of
+	// the user is revoked, and every session of theirs is deleted except the
+	// one whose hash is keepSession (nil keeps none). It returns the new
+	// generation; ErrNotFound if absent.
+	ChangePassword(ctx context.Context, id, hash string, keepSession []byte, now time.Time) (int64, error)
+	// SetUserDisabled sets the disabled flag and bumps UpdatedAt. Disabling
+	// also ends everything the user holds, as ChangePassword does (keeping no
+	// session), so enabling the account again revives none of it.
+	// ErrNotFound if absent.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
+	// UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound
+	// if absent.
+	UpdateUserProfile(ctx context.Context, id string, p UserProfile, now time.Time) error
 }
 
 // AuthCode is an authorization code as stored: only its SHA-256.
@@ -146,7 +181,9 @@ type AuthCode struct {
 	CodeChallenge string // S256 challenge
 	AuthTime      time.Time
 	GrantID       string // every token issued from this code carries it
-	ExpiresAt     time.Time
+	// UserGeneration is the user's Generation when the code was issued.
+	UserGeneration int64
+	ExpiresAt      time.Time
 }
 
 // AuthCodes stores authorization codes.
@@ -161,14 +198,21 @@ type AuthCodes interface {
 
 // RefreshToken is a refresh token as stored: only its SHA-256.
 type RefreshToken struct {
-	Hash      []byte
-	GrantID   string // the family: every rotation keeps it
-	ClientID  string
-	Subject   string
-	Scope     string
-	AuthTime  time.Time
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	Hash     []byte
+	GrantID  string // the family: every rotation keeps it
+	ClientID string
+	Subject  string
+	Scope    string
+	AuthTime time.Time
+	// UserGeneration is the user's Generation when the family was granted.
+	UserGeneration int64
+	IssuedAt       time.Time
+	ExpiresAt      time.Time
+	// UsedAt (when it was rotated) and Revoked are set by the store and
+	// ignored on insert; they tell a retried rotation from a replay from a
+	// revoked family.
+	UsedAt  time.Time
+	Revoked bool
 }
 
 // RefreshTokens stores refresh tokens in families that rotate.
@@ -237,10 +281,45 @@ type Audit interface {
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
+// ScopeDescriptions holds what the consent page says of custom scopes.
+type ScopeDescriptions interface {
+	// SetScopeDescription creates or replaces the description of a scope.
+	SetScopeDescription(ctx context.Context, scope, description string, now time.Time) error
+	// DeleteScopeDescription removes it; ErrNotFound if absent.
+	DeleteScopeDescription(ctx context.Context, scope string) error
+	// ScopeDescriptions returns every description by scope.
+	ScopeDescriptions(ctx context.Context) (map[string]string, error)
+}
+
+// Invalidation is a durable record of cache entries whose deletion from a
+// shared tier (Redis) could not be confirmed. Whichever replica reads it
+// deletes the keys again and then the record; until then a cache that saw
+// its shared tier fail must not trust it (see cache/tiered).
+type Invalidation struct {
+	ID        int64 // assigned by the store
+	Keys      []string
+	CreatedAt time.Time
+	// ExpiresAt is when every entry named has expired from the cache anyway;
+	// the record is useless (and purged) after it.
+	ExpiresAt time.Time
+}
+
+// Invalidations is the outbox of cache invalidations that did not land.
+type Invalidations interface {
+	// AddInvalidation records inv (its ID is assigned and ignored here).
+	AddInvalidation(ctx context.Context, inv *Invalidation) error
+	// PendingInvalidations returns up to limit records that have not
+	// expired at now, oldest first.
+	PendingInvalidations(ctx context.Context, now time.Time, limit int) ([]*Invalidation, error)
+	// DeleteInvalidations removes records by id; absent ids are not an error.
+	DeleteInvalidations(ctx context.Context, ids []int64) error
+}
+
 // Purger deletes what has expired, in bounded batches so no lock is held long.
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
-	// revocations, codes, refresh tokens, sessions, keys past PublishUntil) with
+	// revocations, codes, refresh tokens, sessions, keys past PublishUntil,
+	// invalidations) with
 	// expiry before now, and returns how many rows it deleted in all.
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
@@ -258,6 +337,8 @@ type Store interface {
 	Consents
 	Sessions
 	Audit
+	ScopeDescriptions
+	Invalidations
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

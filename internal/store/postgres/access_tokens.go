@@ -9,16 +9,16 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const accessTokenColumns = `hash, client_id, subject, scope, audience, grant_id, issued_at, expires_at`
+const accessTokenColumns = `hash, client_id, subject, scope, audience, grant_id, issued_at, expires_at, user_generation`
 
 // accessTokenCopyColumns must list the columns of accessTokenColumns in order.
 func accessTokenCopyColumns() []string {
-	return []string{"hash", "client_id", "subject", "scope", "audience", "grant_id", "issued_at", "expires_at"}
+	return []string{"hash", "client_id", "subject", "scope", "audience", "grant_id", "issued_at", "expires_at", "user_generation"}
 }
 
 func accessTokenRow(t *store.AccessToken) []any {
 	return []any{t.Hash, t.ClientID, t.Subject, t.Scope, list(t.Audience), t.GrantID,
-		nullTime(t.IssuedAt), nullTime(t.ExpiresAt)}
+		nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration}
 }
 
 // CreateAccessTokens inserts tokens, all or none, and returns once the commit is
@@ -31,7 +31,7 @@ func (d *DB) CreateAccessTokens(ctx context.Context, tokens []*store.AccessToken
 		return nil
 	case 1:
 		_, err := d.pool.Exec(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, accessTokenRow(tokens[0])...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, accessTokenRow(tokens[0])...)
 		return d.fail(ctx, "create access tokens", err)
 	}
 	_, err := d.pool.CopyFrom(ctx, pgx.Identifier{"access_tokens"}, accessTokenCopyColumns(),
@@ -46,7 +46,7 @@ func (d *DB) AccessToken(ctx context.Context, hash []byte) (*store.AccessToken, 
 		issuedAt, expiresAt pgtype.Timestamptz
 	)
 	err := d.pool.QueryRow(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE hash = $1`, hash).
-		Scan(&t.Hash, &t.ClientID, &t.Subject, &t.Scope, &t.Audience, &t.GrantID, &issuedAt, &expiresAt)
+		Scan(&t.Hash, &t.ClientID, &t.Subject, &t.Scope, &t.Audience, &t.GrantID, &issuedAt, &expiresAt, &t.UserGeneration)
 	if err != nil {
 		return nil, d.fail(ctx, "access token", err)
 	}

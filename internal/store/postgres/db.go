@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"net"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -130,7 +132,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(goMigrations()...))
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -181,13 +184,21 @@ func (d *DB) fail(ctx context.Context, op string, err error) error {
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) ||
-		errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) {
+		errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || connectionLost(err) {
 		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrUnavailable, err)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("postgres: %s: %w: %w (%w)", op, store.ErrUnavailable, ctx.Err(), err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// connectionLost reports an error of a connection that died under a query: a
+// server restart or a network cut mid-query ends the read with EOF or a reset,
+// which are not net.Errors and not safe to retry, but are an outage all the same.
+func connectionLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, pgconn.ErrConnClosed)
 }
 
 // nullTime encodes a stored time: truncated to microseconds (PostgreSQL would

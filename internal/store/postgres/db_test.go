@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 func TestMigrationsStayInSearchPathSchema(t *testing.T) {
@@ -110,5 +112,58 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Open of an unreachable server: %v, want ErrUnavailable", err)
+	}
+}
+
+// A connection cut while a statement runs is an outage (ErrUnavailable, which
+// the HTTP layer answers with 503 and Retry-After), not an unknown error.
+func TestConnectionCutMidQueryIsUnavailable(t *testing.T) {
+	raw := testenv.PostgresURL(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := redistest.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	ctx := t.Context()
+	db, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	app := "authd-cut-" + testenv.RandomSuffix()
+	errc := make(chan error, 1)
+	go func() { errc <- db.SleepAs(ctx, app, 30*time.Second) }()
+
+	// Wait until the statement is running on the server, seen from a direct connection.
+	conn, err := pgx.Connect(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep%'`, app).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("sleep ended before the cut: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	proxy.SetMode(redistest.Refuse) // drops the open connection mid-statement
+	select {
+	case err := <-errc:
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("statement on a cut connection: %v, want ErrUnavailable", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("statement on a cut connection did not return")
 	}
 }

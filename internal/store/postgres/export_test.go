@@ -21,3 +21,9 @@ func (d *DB) Sleep(ctx context.Context, dur time.Duration) error {
 	_, err := d.pool.Exec(ctx, `SELECT pg_sleep($1)`, dur.Seconds())
 	return d.fail(ctx, "sleep", err)
 }
+
+// SleepAs runs pg_sleep(d) on a connection named app in pg_stat_activity.
+func (d *DB) SleepAs(ctx context.Context, app string, dur time.Duration) error {
+	_, err := d.pool.Exec(ctx, `SELECT set_config('application_name', $1, false), pg_sleep($2)`, app, dur.Seconds())
+	return d.fail(ctx, "sleep", err)
+}

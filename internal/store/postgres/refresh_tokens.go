@@ -11,14 +11,19 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const refreshColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at`
+// insertColumns are what an insert sets; refreshColumns add what the store
+// keeps of the token's use.
+const (
+	insertColumns  = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation`
+	refreshColumns = insertColumns + `, used_at, revoked`
+)
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
 func (d *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := d.pool.Exec(ctx, `INSERT INTO refresh_tokens (`+insertColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt))
+		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration)
 	return d.fail(ctx, "create refresh token", err)
 }
 
@@ -31,8 +36,8 @@ const rotateRefresh = `WITH old AS (
 	WHERE hash = $1 AND used_at IS NULL AND NOT revoked
 	RETURNING ` + refreshColumns + `
 ), next AS (
-	INSERT INTO refresh_tokens (` + refreshColumns + `)
-	SELECT $3, $4, $5, $6, $7, $8, $9, $10 FROM old
+	INSERT INTO refresh_tokens (` + insertColumns + `)
+	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM old
 )
 SELECT ` + refreshColumns + ` FROM old`
 
@@ -42,7 +47,7 @@ SELECT ` + refreshColumns + ` FROM old`
 func (d *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *store.RefreshToken, now time.Time) (*store.RefreshToken, error) {
 	old, err := scanRefresh(d.pool.QueryRow(ctx, rotateRefresh, oldHash, atTime(now),
 		next.Hash, next.GrantID, next.ClientID, next.Subject, next.Scope,
-		nullTime(next.AuthTime), nullTime(next.IssuedAt), nullTime(next.ExpiresAt)))
+		nullTime(next.AuthTime), nullTime(next.IssuedAt), nullTime(next.ExpiresAt), next.UserGeneration))
 	if err == nil {
 		return old, nil
 	}
@@ -103,12 +108,13 @@ func (d *DB) DeleteRefreshToken(ctx context.Context, hash []byte) error {
 
 func scanRefresh(row pgx.Row) (*store.RefreshToken, error) {
 	var (
-		t                             store.RefreshToken
-		authTime, issuedAt, expiresAt pgtype.Timestamptz
+		t                                     store.RefreshToken
+		authTime, issuedAt, expiresAt, usedAt pgtype.Timestamptz
 	)
-	if err := row.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt); err != nil {
+	if err := row.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
+		&t.UserGeneration, &usedAt, &t.Revoked); err != nil {
 		return nil, err
 	}
-	t.AuthTime, t.IssuedAt, t.ExpiresAt = fromTime(authTime), fromTime(issuedAt), fromTime(expiresAt)
+	t.AuthTime, t.IssuedAt, t.ExpiresAt, t.UsedAt = fromTime(authTime), fromTime(issuedAt), fromTime(expiresAt), fromTime(usedAt)
 	return &t, nil
 }

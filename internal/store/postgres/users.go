@@ -10,12 +10,15 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at`
+const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at,
+	generation, email_verified, name, given_name, family_name`
 
 // CreateUser inserts u; ErrConflict if the id or username exists.
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, nullTime(u.CreatedAt), nullTime(u.UpdatedAt))
+	_, err := d.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, nullTime(u.CreatedAt), nullTime(u.UpdatedAt),
+		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName)
 	return d.fail(ctx, "create user", err)
 }
 
@@ -61,10 +64,59 @@ func (d *DB) SetPasswordHash(ctx context.Context, id, hash string, now time.Time
 		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, id, hash, nullTime(now))))
 }
 
-// SetUserDisabled sets the disabled flag and bumps UpdatedAt; ErrNotFound if absent.
+// ChangePassword replaces the hash, moves the generation on and ends the
+// user's refresh tokens and other sessions, in one transaction.
+func (d *DB) ChangePassword(ctx context.Context, id, hash string, keepSession []byte, now time.Time) (int64, error) {
+	var gen int64
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2, updated_at = $3, generation = generation + 1
+			WHERE id = $1 RETURNING generation`, id, hash, nullTime(now)).Scan(&gen); err != nil {
+			return err // pgx.ErrNoRows: absent
+		}
+		return endUserTokens(ctx, tx, id, keepSession)
+	})
+	if err != nil {
+		return 0, d.fail(ctx, "change password", err)
+	}
+	return gen, nil
+}
+
+// SetUserDisabled sets the disabled flag; disabling also moves the generation
+// on and ends the user's refresh tokens and sessions.
 func (d *DB) SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
-	return d.fail(ctx, "set user disabled", affected(d.pool.Exec(ctx,
-		`UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`, id, disabled, nullTime(now))))
+	if !disabled {
+		return d.fail(ctx, "set user disabled", affected(d.pool.Exec(ctx,
+			`UPDATE users SET disabled = false, updated_at = $2 WHERE id = $1`, id, nullTime(now))))
+	}
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if err := affected(tx.Exec(ctx, `UPDATE users SET disabled = true, updated_at = $2,
+			generation = generation + 1 WHERE id = $1`, id, nullTime(now))); err != nil {
+			return err
+		}
+		return endUserTokens(ctx, tx, id, nil)
+	})
+	return d.fail(ctx, "set user disabled", err)
+}
+
+// endUserTokens revokes the user's refresh tokens and deletes their sessions
+// but keepSession. Refresh tokens carry the user's generation too, so one a
+// concurrent rotation inserts behind this UPDATE's snapshot is refused anyway.
+func endUserTokens(ctx context.Context, tx pgx.Tx, id string, keepSession []byte) error {
+	if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked = true WHERE subject = $1 AND NOT revoked`, id); err != nil {
+		return err
+	}
+	if keepSession == nil {
+		keepSession = []byte{} // matches no session hash
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE subject = $1 AND hash <> $2`, id, keepSession)
+	return err
+}
+
+// UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound if absent.
+func (d *DB) UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error {
+	return d.fail(ctx, "update user profile", affected(d.pool.Exec(ctx,
+		`UPDATE users SET email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6,
+		updated_at = $7 WHERE id = $1`, id, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName, nullTime(now))))
 }
 
 func scanUser(row pgx.Row) (*store.User, error) {
@@ -72,7 +124,8 @@ func scanUser(row pgx.Row) (*store.User, error) {
 		u                    store.User
 		createdAt, updatedAt pgtype.Timestamptz
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt,
+		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromTime(createdAt), fromTime(updatedAt)

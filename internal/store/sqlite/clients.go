@@ -10,30 +10,63 @@ import (
 
 const clientColumns = `id, secret_hash, name, grant_types, redirect_uris, scopes,
 	token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party,
-	created_at, updated_at, post_logout_redirect_uris`
+	created_at, updated_at, post_logout_redirect_uris, allowed_cors_origins`
 
-// CreateClient inserts c; ErrConflict if c.ID exists.
+// CreateClient inserts c and its CORS origins; ErrConflict if c.ID exists.
 func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
-	grants, err := encodeList(c.GrantTypes)
+	lists, err := encodeClientLists(c)
 	if err != nil {
 		return d.fail(ctx, "create client", err)
 	}
-	uris, err := encodeList(c.RedirectURIs)
-	if err != nil {
-		return d.fail(ctx, "create client", err)
-	}
-	scopes, err := encodeList(c.Scopes)
-	if err != nil {
-		return d.fail(ctx, "create client", err)
-	}
-	logoutURIs, err := encodeList(c.PostLogoutRedirectURIs)
-	if err != nil {
-		return d.fail(ctx, "create client", err)
-	}
-	_, err = d.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.SecretHash, c.Name, grants, uris, scopes, c.TokenEndpointAuthMethod,
-		c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, micros(c.CreatedAt), micros(c.UpdatedAt), logoutURIs)
+	err = d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		if _, err := stmts[0].ExecContext(ctx, c.ID, c.SecretHash, c.Name, lists[0], lists[1], lists[2],
+			c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
+			micros(c.CreatedAt), micros(c.UpdatedAt), lists[3], lists[4]); err != nil {
+			return err
+		}
+		return insertOrigins(ctx, stmts[1], c)
+	},
+		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		insertOrigin)
 	return d.fail(ctx, "create client", err)
+}
+
+const insertOrigin = `INSERT INTO client_cors_origins (origin, client_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+
+func insertOrigins(ctx context.Context, ins *sql.Stmt, c *oauth.Client) error {
+	for _, o := range c.CORSOrigins() {
+		if _, err := ins.ExecContext(ctx, o, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeClientLists encodes grant types, redirect URIs, scopes, post-logout
+// redirect URIs and allowed CORS origins, in that order.
+func encodeClientLists(c *oauth.Client) ([5]string, error) {
+	var out [5]string
+	for i, l := range [][]string{c.GrantTypes, c.RedirectURIs, c.Scopes, c.PostLogoutRedirectURIs, c.AllowedCORSOrigins} {
+		v, err := encodeList(l)
+		if err != nil {
+			return out, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// OriginAllowed reports whether some client's CORS origins contain origin.
+func (d *DB) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	row, err := d.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM client_cors_origins WHERE origin = ?)`, origin)
+	if err != nil {
+		return false, d.fail(ctx, "origin allowed", err)
+	}
+	var ok bool
+	if err := row.Scan(&ok); err != nil {
+		return false, d.fail(ctx, "origin allowed", err)
+	}
+	return ok, nil
 }
 
 // Client returns the client with that id, or ErrNotFound.
@@ -81,40 +114,40 @@ func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, 
 		`UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ?`, secretHash, micros(now), id)))
 }
 
-// UpdateClient replaces c's metadata; ErrNotFound if absent.
+// UpdateClient replaces c's metadata and its CORS origins; ErrNotFound if absent.
 func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
-	grants, err := encodeList(c.GrantTypes)
+	lists, err := encodeClientLists(c)
 	if err != nil {
 		return d.fail(ctx, "update client", err)
 	}
-	uris, err := encodeList(c.RedirectURIs)
-	if err != nil {
-		return d.fail(ctx, "update client", err)
-	}
-	scopes, err := encodeList(c.Scopes)
-	if err != nil {
-		return d.fail(ctx, "update client", err)
-	}
-	logoutURIs, err := encodeList(c.PostLogoutRedirectURIs)
-	if err != nil {
-		return d.fail(ctx, "update client", err)
-	}
-	return d.fail(ctx, "update client", rowsAffected(d.exec(ctx, `UPDATE clients SET name = ?, grant_types = ?,
-		redirect_uris = ?, scopes = ?, token_endpoint_auth_method = ?, access_token_format = ?,
-		access_token_ttl_ns = ?, first_party = ?, updated_at = ?, post_logout_redirect_uris = ? WHERE id = ?`,
-		c.Name, grants, uris, scopes, c.TokenEndpointAuthMethod, c.AccessTokenFormat,
-		int64(c.AccessTokenTTL), c.FirstParty, micros(c.UpdatedAt), logoutURIs, c.ID)))
+	err = d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		if err := rowsAffected(stmts[0].ExecContext(ctx, c.Name, lists[0], lists[1], lists[2],
+			c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
+			micros(c.UpdatedAt), lists[3], lists[4], c.ID)); err != nil {
+			return err
+		}
+		if _, err := stmts[1].ExecContext(ctx, c.ID); err != nil {
+			return err
+		}
+		return insertOrigins(ctx, stmts[2], c)
+	},
+		`UPDATE clients SET name = ?, grant_types = ?, redirect_uris = ?, scopes = ?,
+		token_endpoint_auth_method = ?, access_token_format = ?, access_token_ttl_ns = ?, first_party = ?,
+		updated_at = ?, post_logout_redirect_uris = ?, allowed_cors_origins = ? WHERE id = ?`,
+		`DELETE FROM client_cors_origins WHERE client_id = ?`,
+		insertOrigin)
+	return d.fail(ctx, "update client", err)
 }
 
 func scanClient(s scanner) (*oauth.Client, error) {
 	var (
-		c                                oauth.Client
-		grants, uris, scopes, logoutURIs string
-		ttl                              int64
-		createdAt, updatedAt             sql.NullInt64
+		c                                         oauth.Client
+		grants, uris, scopes, logoutURIs, origins string
+		ttl                                       int64
+		createdAt, updatedAt                      sql.NullInt64
 	)
 	err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &grants, &uris, &scopes,
-		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt, &logoutURIs)
+		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt, &logoutURIs, &origins)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +161,9 @@ func scanClient(s scanner) (*oauth.Client, error) {
 		return nil, err
 	}
 	if c.PostLogoutRedirectURIs, err = decodeList(logoutURIs); err != nil {
+		return nil, err
+	}
+	if c.AllowedCORSOrigins, err = decodeList(origins); err != nil {
 		return nil, err
 	}
 	c.AccessTokenTTL = time.Duration(ttl)

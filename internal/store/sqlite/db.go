@@ -104,7 +104,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys, goose.WithGoMigrations(goMigrations()...))
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}

@@ -118,7 +118,7 @@ func TestMigration2PostLogoutRedirectURIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys, goose.WithGoMigrations(goMigrations()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,5 +146,69 @@ func TestMigration2PostLogoutRedirectURIs(t *testing.T) {
 	}
 	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM clients WHERE id = 'old'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("client lost by down: %d, %v", n, err)
+	}
+}
+
+// TestMigration3And4 upgrades a database holding clients from schema 2: a
+// public client gets its redirect URIs' origins as CORS origins (the Go
+// migration 4), users and tokens get generation 0, and down undoes it all.
+func TestMigration3And4(t *testing.T) {
+	ctx := t.Context()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "authd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.w, fsys, goose.WithGoMigrations(goMigrations()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO clients (id, name, grant_types, redirect_uris, scopes, token_endpoint_auth_method,
+			access_token_format, access_token_ttl_ns, first_party)
+			VALUES ('spa', 'SPA', '["authorization_code"]', '["https://SPA.example:443/cb","http://127.0.0.1:3000/cb"]',
+			'[]', 'none', 'jwt', 0, 0)`,
+		`INSERT INTO clients (id, name, grant_types, redirect_uris, scopes, token_endpoint_auth_method,
+			access_token_format, access_token_ttl_ns, first_party)
+			VALUES ('web', 'Web', '["authorization_code"]', '["https://web.example/cb"]', '[]', 'client_secret_basic', 'jwt', 0, 0)`,
+		`INSERT INTO users (id, username, email, password_hash, disabled) VALUES ('u1', 'alice', 'a@example.com', 'h', 0)`,
+	} {
+		if _, err := d.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for origin, want := range map[string]bool{
+		"https://spa.example":   true,
+		"http://127.0.0.1:3000": true,
+		"https://web.example":   false, // a confidential client's redirect URIs are not origins
+	} {
+		if got, err := d.OriginAllowed(ctx, origin); err != nil || got != want {
+			t.Errorf("OriginAllowed(%q) after upgrade = %v, %v; want %v", origin, got, err, want)
+		}
+	}
+	u, err := d.User(ctx, "u1")
+	if err != nil || u.Generation != 0 || u.EmailVerified || u.Email != "a@example.com" {
+		t.Fatalf("user from before the migration: %+v, %v", u, err)
+	}
+	if _, err := p.DownTo(ctx, 2); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var n int
+	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name IN
+		('client_cors_origins', 'scope_descriptions', 'cache_invalidations')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("tables left after down: %d, %v", n, err)
+	}
+	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("user lost by down: %d, %v", n, err)
 	}
 }

@@ -24,6 +24,8 @@ func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, e
 			(SELECT hash FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 		`DELETE FROM signing_keys WHERE id IN
 			(SELECT id FROM signing_keys WHERE publish_until < ? ORDER BY publish_until LIMIT ?)`,
+		`DELETE FROM cache_invalidations WHERE id IN
+			(SELECT id FROM cache_invalidations WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 	}
 	total := 0
 	for _, q := range queries {

@@ -9,13 +9,18 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const refreshColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at`
+// insertColumns are what an insert sets; refreshColumns add what the store
+// keeps of the token's use.
+const (
+	insertColumns  = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation`
+	refreshColumns = insertColumns + `, used_at, revoked`
+)
 
-const insertRefresh = `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRefresh = `INSERT INTO refresh_tokens (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func refreshArgs(t *store.RefreshToken) []any {
 	return []any{t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt)}
+		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration}
 }
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
@@ -99,12 +104,17 @@ func (d *DB) DeleteRefreshToken(ctx context.Context, hash []byte) error {
 
 func scanRefresh(s scanner) (*store.RefreshToken, error) {
 	var (
-		t                             store.RefreshToken
-		authTime, issuedAt, expiresAt sql.NullInt64
+		t                                     store.RefreshToken
+		authTime, issuedAt, expiresAt, usedAt sql.NullInt64
 	)
-	if err := s.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt); err != nil {
+	if err := s.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
+		&t.UserGeneration, &usedAt, &t.Revoked); err != nil {
 		return nil, err
 	}
 	t.AuthTime, t.IssuedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(issuedAt), fromMicros(expiresAt)
+	// used_at is written with UnixMicro, so even a zero "now" marks it; only NULL is unused.
+	if usedAt.Valid {
+		t.UsedAt = time.UnixMicro(usedAt.Int64).UTC()
+	}
 	return &t, nil
 }

@@ -8,12 +8,14 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at`
+const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at,
+	generation, email_verified, name, given_name, family_name`
 
 // CreateUser inserts u; ErrConflict if the id or username exists.
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := d.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt))
+	_, err := d.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt),
+		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName)
 	return d.fail(ctx, "create user", err)
 }
 
@@ -71,10 +73,65 @@ func (d *DB) SetPasswordHash(ctx context.Context, id, hash string, now time.Time
 		`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, micros(now), id)))
 }
 
-// SetUserDisabled sets the disabled flag and bumps UpdatedAt; ErrNotFound if absent.
+// ChangePassword replaces the hash, moves the generation on and ends the
+// user's refresh tokens and other sessions, in one transaction.
+func (d *DB) ChangePassword(ctx context.Context, id, hash string, keepSession []byte, now time.Time) (int64, error) {
+	var gen int64
+	err := d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		if err := stmts[0].QueryRowContext(ctx, hash, micros(now), id).Scan(&gen); err != nil {
+			return err // sql.ErrNoRows: absent
+		}
+		return endUserTokens(ctx, stmts[1:], id, keepSession)
+	},
+		`UPDATE users SET password_hash = ?, updated_at = ?, generation = generation + 1 WHERE id = ? RETURNING generation`,
+		revokeUserRefresh, deleteUserSessions)
+	if err != nil {
+		return 0, d.fail(ctx, "change password", err)
+	}
+	return gen, nil
+}
+
+// SetUserDisabled sets the disabled flag; disabling also moves the generation
+// on and ends the user's refresh tokens and sessions.
 func (d *DB) SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
-	return d.fail(ctx, "set user disabled", rowsAffected(d.exec(ctx,
-		`UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, micros(now), id)))
+	if !disabled {
+		return d.fail(ctx, "set user disabled", rowsAffected(d.exec(ctx,
+			`UPDATE users SET disabled = 0, updated_at = ? WHERE id = ?`, micros(now), id)))
+	}
+	err := d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
+		if err := rowsAffected(stmts[0].ExecContext(ctx, micros(now), id)); err != nil {
+			return err
+		}
+		return endUserTokens(ctx, stmts[1:], id, nil)
+	},
+		`UPDATE users SET disabled = 1, updated_at = ?, generation = generation + 1 WHERE id = ?`,
+		revokeUserRefresh, deleteUserSessions)
+	return d.fail(ctx, "set user disabled", err)
+}
+
+const (
+	revokeUserRefresh  = `UPDATE refresh_tokens SET revoked = 1 WHERE subject = ? AND revoked = 0`
+	deleteUserSessions = `DELETE FROM sessions WHERE subject = ? AND hash <> ?`
+)
+
+// endUserTokens runs revokeUserRefresh and deleteUserSessions. The single
+// writer serialises it with every rotation, so nothing slips between.
+func endUserTokens(ctx context.Context, stmts []*sql.Stmt, id string, keepSession []byte) error {
+	if _, err := stmts[0].ExecContext(ctx, id); err != nil {
+		return err
+	}
+	if keepSession == nil {
+		keepSession = []byte{} // matches no session hash
+	}
+	_, err := stmts[1].ExecContext(ctx, id, keepSession)
+	return err
+}
+
+// UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound if absent.
+func (d *DB) UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error {
+	return d.fail(ctx, "update user profile", rowsAffected(d.exec(ctx,
+		`UPDATE users SET email = ?, email_verified = ?, name = ?, given_name = ?, family_name = ?, updated_at = ?
+		WHERE id = ?`, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName, micros(now), id)))
 }
 
 func scanUser(s scanner) (*store.User, error) {
@@ -82,7 +139,8 @@ func scanUser(s scanner) (*store.User, error) {
 		u                    store.User
 		createdAt, updatedAt sql.NullInt64
 	)
-	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt); err != nil {
+	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt,
+		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)

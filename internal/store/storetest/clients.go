@@ -50,6 +50,53 @@ func clientCases() []testCase {
 				t.Fatalf("after clearing post_logout_redirect_uris: %v, %v", got.PostLogoutRedirectURIs, err)
 			}
 		}},
+		{"OriginAllowed", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			allowed := func(origin string, want bool) {
+				t.Helper()
+				got, err := s.OriginAllowed(ctx, origin)
+				wantErr(t, "OriginAllowed "+origin, err, nil)
+				if got != want {
+					t.Fatalf("OriginAllowed(%q) = %v, want %v", origin, got, want)
+				}
+			}
+			allowed("https://spa.example", false)
+			conf := client("conf") // confidential: only its explicit origins
+			wantErr(t, "CreateClient conf", s.CreateClient(ctx, conf), nil)
+			spa := &oauth.Client{
+				ID: "spa", Name: "SPA", TokenEndpointAuthMethod: oauth.AuthMethodNone,
+				GrantTypes:         []string{oauth.GrantAuthorizationCode},
+				RedirectURIs:       []string{"https://App.Example:443/cb", "com.example.app:/cb"},
+				AllowedCORSOrigins: []string{"https://spa.example"}, // also conf's
+				AccessTokenFormat:  oauth.FormatJWT, CreatedAt: t0(), UpdatedAt: t0(),
+			}
+			wantErr(t, "CreateClient spa", s.CreateClient(ctx, spa), nil)
+			allowed("https://spa.example", true)
+			allowed("http://127.0.0.1:5173", true)
+			allowed("https://app.example", true) // derived from the public client's redirect URI
+			allowed("https://app.example.evil", false)
+			allowed("http://app.example", false)
+			allowed("https://app.example/cb", false) // an origin has no path
+			allowed("https://spa.example:8443", false)
+
+			// An update replaces a client's origins; another client's stay.
+			spa.RedirectURIs = []string{"https://new.example/cb"}
+			spa.AllowedCORSOrigins = nil
+			wantErr(t, "UpdateClient spa", s.UpdateClient(ctx, spa), nil)
+			allowed("https://app.example", false)
+			allowed("https://new.example", true)
+			allowed("https://spa.example", true) // still conf's
+			got, err := s.Client(ctx, "conf")
+			wantErr(t, "Client conf", err, nil)
+			if !slices.Equal(got.AllowedCORSOrigins, conf.AllowedCORSOrigins) {
+				t.Fatalf("AllowedCORSOrigins = %q, want %q", got.AllowedCORSOrigins, conf.AllowedCORSOrigins)
+			}
+			wantErr(t, "DeleteClient conf", s.DeleteClient(ctx, "conf"), nil)
+			allowed("https://spa.example", false)
+			allowed("http://127.0.0.1:5173", false)
+			wantErr(t, "DeleteClient spa", s.DeleteClient(ctx, "spa"), nil)
+			allowed("https://new.example", false)
+		}},
 		{"RoundTrip", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			public := &oauth.Client{

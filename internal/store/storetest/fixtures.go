@@ -24,6 +24,7 @@ func client(id string) *oauth.Client {
 		AccessTokenFormat:       oauth.FormatOpaque,
 		AccessTokenTTL:          90*time.Second + 123*time.Nanosecond,
 		FirstParty:              true,
+		AllowedCORSOrigins:      []string{"https://spa.example", "http://127.0.0.1:5173"},
 		CreatedAt:               t0(),
 		UpdatedAt:               t0().Add(time.Minute),
 	}
@@ -31,14 +32,15 @@ func client(id string) *oauth.Client {
 
 func accessToken(i int, grantID string) *store.AccessToken {
 	return &store.AccessToken{
-		Hash:      sum(fmt.Sprintf("access-%d-%s", i, grantID)),
-		ClientID:  fmt.Sprintf("client-%d", i%7),
-		Subject:   fmt.Sprintf("subject-%d", i),
-		Scope:     "openid profile",
-		Audience:  []string{"https://api.example", fmt.Sprintf("aud-%d", i)},
-		GrantID:   grantID,
-		IssuedAt:  t0().Add(time.Duration(i) * time.Second),
-		ExpiresAt: t0().Add(time.Hour + time.Duration(i)*time.Second),
+		Hash:           sum(fmt.Sprintf("access-%d-%s", i, grantID)),
+		ClientID:       fmt.Sprintf("client-%d", i%7),
+		Subject:        fmt.Sprintf("subject-%d", i),
+		Scope:          "openid profile",
+		Audience:       []string{"https://api.example", fmt.Sprintf("aud-%d", i)},
+		GrantID:        grantID,
+		UserGeneration: int64(i%5 + 1),
+		IssuedAt:       t0().Add(time.Duration(i) * time.Second),
+		ExpiresAt:      t0().Add(time.Hour + time.Duration(i)*time.Second),
 	}
 }
 
@@ -55,11 +57,18 @@ func signingKey(id string, offset time.Duration) *store.SigningKey {
 
 func user(id, username string) *store.User {
 	return &store.User{
-		ID:           id,
-		Username:     username,
-		Email:        username + "@example.com",
+		ID:       id,
+		Username: username,
+		UserProfile: store.UserProfile{
+			Email:         username + "@example.com",
+			EmailVerified: true,
+			Name:          "Name " + username + " ✓",
+			GivenName:     "Given " + username,
+			FamilyName:    "Family " + username,
+		},
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA-" + id,
 		Disabled:     false,
+		Generation:   3,
 		CreatedAt:    t0(),
 		UpdatedAt:    t0().Add(time.Second),
 	}
@@ -67,29 +76,31 @@ func user(id, username string) *store.User {
 
 func authCode(name string) *store.AuthCode {
 	return &store.AuthCode{
-		Hash:          sum("code-" + name),
-		ClientID:      "client-" + name,
-		RedirectURI:   "https://app.example/cb",
-		Subject:       "subject-" + name,
-		Scope:         "openid email",
-		Nonce:         "nonce-" + name,
-		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-		AuthTime:      t0().Add(-time.Minute),
-		GrantID:       "grant-" + name,
-		ExpiresAt:     t0().Add(time.Minute),
+		Hash:           sum("code-" + name),
+		ClientID:       "client-" + name,
+		RedirectURI:    "https://app.example/cb",
+		Subject:        "subject-" + name,
+		Scope:          "openid email",
+		Nonce:          "nonce-" + name,
+		CodeChallenge:  "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		AuthTime:       t0().Add(-time.Minute),
+		GrantID:        "grant-" + name,
+		UserGeneration: 7,
+		ExpiresAt:      t0().Add(time.Minute),
 	}
 }
 
 func refreshToken(name, grantID string) *store.RefreshToken {
 	return &store.RefreshToken{
-		Hash:      sum("refresh-" + name),
-		GrantID:   grantID,
-		ClientID:  "client-" + grantID,
-		Subject:   "subject-" + grantID,
-		Scope:     "openid offline_access",
-		AuthTime:  t0().Add(-time.Hour),
-		IssuedAt:  t0(),
-		ExpiresAt: t0().Add(30 * 24 * time.Hour),
+		Hash:           sum("refresh-" + name),
+		GrantID:        grantID,
+		ClientID:       "client-" + grantID,
+		Subject:        "subject-" + grantID,
+		Scope:          "openid offline_access",
+		AuthTime:       t0().Add(-time.Hour),
+		UserGeneration: 2,
+		IssuedAt:       t0(),
+		ExpiresAt:      t0().Add(30 * 24 * time.Hour),
 	}
 }
 

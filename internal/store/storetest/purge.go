@@ -13,7 +13,7 @@ import (
 // expiringKinds are the row kinds PurgeExpired handles by ExpiresAt; signing keys,
 // purged by PublishUntil, are seeded separately.
 func expiringKinds() []string {
-	return []string{"access token", "revocation", "auth code", "refresh token", "session"}
+	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation"}
 }
 
 // seedExpiring stores one row of every expiring kind, all named name and expiring at exp.
@@ -33,6 +33,8 @@ func seedExpiring(t *testing.T, s store.Store, name string, exp time.Time) {
 	x := session(name)
 	x.ExpiresAt = exp
 	wantErr(t, "CreateSession", s.CreateSession(ctx, x), nil)
+	inv := &store.Invalidation{Keys: []string{"purge-" + name}, CreatedAt: t0(), ExpiresAt: exp}
+	wantErr(t, "AddInvalidation", s.AddInvalidation(ctx, inv), nil)
 }
 
 // aliveKinds returns which of the rows seedExpiring stored under name still exist.
@@ -66,6 +68,14 @@ func aliveKinds(t *testing.T, s store.Store, name string) []string {
 	check("refresh token", err)
 	_, err = s.Session(ctx, session(name).Hash)
 	check("session", err)
+	// Long before any expiry, so every record still stored is pending.
+	invs, err := s.PendingInvalidations(ctx, t0().Add(-1000*time.Hour), 1000)
+	wantErr(t, "PendingInvalidations", err, nil)
+	for _, inv := range invs {
+		if slices.Equal(inv.Keys, []string{"purge-" + name}) {
+			alive = append(alive, "invalidation")
+		}
+	}
 	return alive
 }
 

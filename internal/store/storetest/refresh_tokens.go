@@ -49,7 +49,7 @@ func refreshTokenCases() []testCase {
 
 			old, err := s.RotateRefreshToken(ctx, r1.Hash, r2, t0().Add(time.Hour))
 			wantErr(t, "RotateRefreshToken r1", err, nil)
-			mustEqual(t, "rotated-out token", old, wantRefreshToken(r1))
+			mustEqual(t, "rotated-out token", old, wantRefreshToken(used(r1, t0().Add(time.Hour), false)))
 			unusable(t, s, "r1 after rotation", r1.Hash)
 			usable(t, s, "r2", r2)
 
@@ -57,12 +57,12 @@ func refreshTokenCases() []testCase {
 			again := refreshToken("again", "g")
 			old, err = s.RotateRefreshToken(ctx, r1.Hash, again, t0().Add(2*time.Hour))
 			wantErr(t, "RotateRefreshToken r1 again", err, store.ErrAlreadyUsed)
-			mustEqual(t, "token returned with ErrAlreadyUsed", old, wantRefreshToken(r1))
+			mustEqual(t, "token returned with ErrAlreadyUsed", old, wantRefreshToken(used(r1, t0().Add(time.Hour), false)))
 			unusable(t, s, "next of a reused token", again.Hash)
 
 			old, err = s.RotateRefreshToken(ctx, r2.Hash, r3, t0().Add(2*time.Hour))
 			wantErr(t, "RotateRefreshToken r2", err, nil)
-			mustEqual(t, "rotated-out r2", old, wantRefreshToken(r2))
+			mustEqual(t, "rotated-out r2", old, wantRefreshToken(used(r2, t0().Add(2*time.Hour), false)))
 			usable(t, s, "r3", r3)
 		}},
 		{"RotateExpiredIsCallersCheck", func(t *testing.T, s store.Store) {
@@ -108,7 +108,7 @@ func refreshTokenCases() []testCase {
 			wantErr(t, "RevokeGrant G", s.RevokeGrant(ctx, "G"), nil)
 
 			unusable(t, s, "r2 of revoked family", r2.Hash)
-			for i, r := range []*store.RefreshToken{r1, r2} {
+			for i, r := range []*store.RefreshToken{used(r1, t0(), true), used(r2, time.Time{}, true)} {
 				next := refreshToken(fmt.Sprintf("next-%d", i), "G")
 				old, err := s.RotateRefreshToken(ctx, r.Hash, next, t0().Add(time.Hour))
 				wantErr(t, "RotateRefreshToken in revoked family", err, store.ErrAlreadyUsed)
@@ -232,7 +232,7 @@ func refreshTokenCases() []testCase {
 					t.Errorf("rotation %d: %v, want success or ErrAlreadyUsed", i, err)
 					continue
 				}
-				mustEqual(t, "raced old token", olds[i], wantRefreshToken(r))
+				mustEqual(t, "raced old token", olds[i], wantRefreshToken(used(r, t0(), false)))
 			}
 			if winner < 0 {
 				t.Fatalf("none of %d concurrent rotations succeeded", racers)
@@ -250,4 +250,12 @@ func refreshTokenCases() []testCase {
 			unusable(t, s, "raced token", r.Hash)
 		}},
 	}
+}
+
+// used is r as the store returns it once rotated at (zero: never) and, if
+// revoked, with its family revoked.
+func used(r *store.RefreshToken, at time.Time, revoked bool) *store.RefreshToken {
+	x := *r
+	x.UsedAt, x.Revoked = at, revoked
+	return &x
 }

@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Consents", consentCases()},
 		{"Sessions", sessionCases()},
 		{"Audit", auditCases()},
+		{"Invalidations", invalidationCases()},
+		{"ScopeDescriptions", scopeDescriptionCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}
@@ -164,6 +166,7 @@ func gotClient(c *oauth.Client) *oauth.Client {
 	x.SecretHash = bytesOrNil(c.SecretHash)
 	x.GrantTypes, x.RedirectURIs, x.Scopes = stringsOrNil(c.GrantTypes), stringsOrNil(c.RedirectURIs), stringsOrNil(c.Scopes)
 	x.PostLogoutRedirectURIs = stringsOrNil(c.PostLogoutRedirectURIs)
+	x.AllowedCORSOrigins = stringsOrNil(c.AllowedCORSOrigins)
 	return &x
 }
 
@@ -221,6 +224,7 @@ func wantRefreshToken(r *store.RefreshToken) *store.RefreshToken {
 	}
 	x := *r
 	x.AuthTime, x.IssuedAt, x.ExpiresAt = wantTime(r.AuthTime), wantTime(r.IssuedAt), wantTime(r.ExpiresAt)
+	x.UsedAt = wantTime(r.UsedAt)
 	return &x
 }
 
