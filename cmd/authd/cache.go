@@ -8,11 +8,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authd/authd/internal/cache"
+	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/cache/redis"
 	"github.com/authd/authd/internal/cache/tiered"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/token"
 )
 
 // cacheTiers is the cache a replica reads through, and the Redis tier when
@@ -35,7 +37,10 @@ const keysChannel = "keys"
 // buildCache makes the in-process cache, or with AUTHD_REDIS_URL the tiered
 // L1-over-Redis cache whose L1 answers no longer than AUTHD_CACHE_STALENESS
 // after a change elsewhere.
-func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Registerer) (*cacheTiers, error) {
+//
+// With Redis, deletions that could not reach it are recorded in outbox, and
+// the tiered cache applies the outbox before it trusts Redis after a failure.
+func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Registerer, outbox invalidator.Outbox) (*cacheTiers, error) {
 	if cfg.RedisURL == "" {
 		m := memory.New(memory.Options{MaxBytes: cfg.CacheMaxBytes, Registerer: reg, Tier: "memory"})
 		return &cacheTiers{cache: m, closer: []func(){m.Close}}, nil
@@ -57,6 +62,8 @@ func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Register
 		// separate, short-lived entry.
 		ImmutableKinds: []string{"jwt"},
 		Registerer:     reg,
+		Outbox:         outbox,
+		OutboxKeep:     token.RedeleteAfter,
 	})
 	if err != nil {
 		l1.Close()

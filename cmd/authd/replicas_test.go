@@ -268,3 +268,107 @@ func TestReplicas(t *testing.T) {
 		t.Logf("%d tokens acknowledged before SIGKILL, all present", len(acked))
 	})
 }
+
+// TestRevocationSurvivesRedisOutageAndRestart is the sequence a black-box run
+// found undoing revocations for about a minute: two replicas on PostgreSQL and
+// Redis; Redis is cut; an opaque token is revoked on one replica (200, and the
+// other answers inactive); the revoking replica restarts; Redis comes back
+// still holding the token's cached "active" answer. Every replica must keep
+// answering inactive.
+func TestRevocationSurvivesRedisOutageAndRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs several processes")
+	}
+	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			pg := testenv.PostgresURL(t)
+			redisURL, prefix := redistest.Setup(t)
+			proxy := redistest.NewProxy(t, redistest.Target(t, redisURL))
+			const adminToken = "outage-test-admin-token-0123456789abcdef"
+			env := map[string]string{
+				"AUTHD_DATABASE_URL":      pg,
+				"AUTHD_REDIS_URL":         redistest.WithHost(t, redisURL, proxy.Addr()),
+				"AUTHD_REDIS_PREFIX":      prefix,
+				"AUTHD_MASTER_KEY":        "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+				"AUTHD_ADMIN_TOKEN":       adminToken,
+				"AUTHD_ISSUER":            "http://auth.replicas.test",
+				"AUTHD_RATE_LIMIT_CLIENT": "0",
+				"AUTHD_RATE_LIMIT_IP":     "0",
+			}
+			a, b := startReplica(t, bin, env), startReplica(t, bin, env)
+			m := a.adminDo(t, "POST", "/admin/clients", adminToken, map[string]any{"client_name": "o", "scope": "read", "access_token_format": "opaque"})
+			cl := [2]string{m["client_id"].(string), m["client_secret"].(string)}
+			active := func(r *replica, tok string) bool {
+				t.Helper()
+				code, m := postForm(t, r.public+"/oauth2/introspect", cl[0], cl[1], url.Values{"token": {tok}})
+				if code != 200 {
+					t.Fatalf("introspect on %s: %d %v", r.public, code, m)
+				}
+				return m["active"] == true
+			}
+			code, tm := postForm(t, a.public+"/oauth2/token", cl[0], cl[1], url.Values{"grant_type": {"client_credentials"}})
+			if code != 200 {
+				t.Fatalf("token: %d %v", code, tm)
+			}
+			tok := tm["access_token"].(string)
+			// Both answer active, and the answer is now cached in Redis.
+			if !active(a, tok) || !active(b, tok) {
+				t.Fatal("fresh token inactive")
+			}
+
+			proxy.SetMode(redistest.Refuse)
+			if code, _ := postForm(t, a.public+"/oauth2/revoke", cl[0], cl[1], url.Values{"token": {tok}}); code != 200 {
+				t.Fatalf("revoke with Redis cut: %d", code)
+			}
+			// The other replica may answer from its L1 for the staleness bound (1 s).
+			revokedAt := time.Now()
+			for active(b, tok) {
+				if time.Since(revokedAt) > 1500*time.Millisecond {
+					t.Fatal("the other replica says active with Redis cut, past the staleness bound")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+
+			if err := a.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_ = a.cmd.Wait()
+			a2 := startReplica(t, bin, env)
+			proxy.SetMode(redistest.Forward)
+
+			// Until both report Redis healthy again, and for a while after, no
+			// replica may say active (before the fix: 54–56 s of active).
+			deadline := time.Now().Add(20 * time.Second)
+			var healthySince time.Time
+			for {
+				for _, r := range []*replica{a2, b} {
+					if active(r, tok) {
+						t.Fatalf("%s says active for a revoked token after Redis came back", r.public)
+					}
+				}
+				ca, ma := readyz(t, a2.public)
+				cb, mb := readyz(t, b.public)
+				healthy := ca == 200 && cb == 200 && ma["status"] == "ok" && mb["status"] == "ok"
+				switch {
+				case healthy && healthySince.IsZero():
+					healthySince = time.Now()
+				case !healthy:
+					healthySince = time.Time{}
+				}
+				if !healthySince.IsZero() && time.Since(healthySince) > 3*time.Second {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("replicas never both healthy: %v %v", ma, mb)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			// And a fresh token still works through Redis.
+			code, tm = postForm(t, b.public+"/oauth2/token", cl[0], cl[1], url.Values{"grant_type": {"client_credentials"}})
+			if code != 200 || !active(a2, tm["access_token"].(string)) {
+				t.Fatalf("fresh token after recovery: %d %v", code, tm)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/batch"
+	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/httpapi"
@@ -194,7 +195,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tiers, err := buildCache(ctx, cfg, reg)
+	tiers, err := buildCache(ctx, cfg, reg, st)
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -249,6 +250,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 
+	// Cache deletions that cannot reach Redis go to the store's outbox, which
+	// every replica applies; without Redis nothing can fail, so none is kept.
+	invOpts := invalidator.Options{EntryTTL: token.MutableTTL, Redelete: token.RedeleteAfter, Logger: log}
+	var outbox invalidator.Outbox
+	if tiers.redis != nil {
+		outbox, invOpts.Poll = st, cfg.CacheStaleness
+	}
+	inval := invalidator.New(tiers.cache, outbox, invOpts)
+	invDone := make(chan struct{})
+	go func() { defer close(invDone); inval.Run(runCtx) }()
+
 	tokenKey, err := keys.DeriveKey(cfg.MasterKey, "opaque token tag")
 	if err != nil {
 		return err
@@ -262,8 +274,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Refresh:     st,
 		Accounts:    accounts,
 		Cache:       tiers.cache,
+		Invalidator: inval,
 		Events:      events,
 		Limits:      requests,
+		Logger:      log,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -377,6 +391,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopEvents()
 	cancel()
+	<-invDone // its pending repeats are in the outbox now
 	log.Info("stopped", "events_dropped", events.Dropped())
 	return firstErr
 }

@@ -308,9 +308,10 @@ type Invalidation struct {
 type Invalidations interface {
 	// AddInvalidation records inv (its ID is assigned and ignored here).
 	AddInvalidation(ctx context.Context, inv *Invalidation) error
-	// PendingInvalidations returns up to limit records that have not
-	// expired at now, oldest first.
-	PendingInvalidations(ctx context.Context, now time.Time, limit int) ([]*Invalidation, error)
+	// PendingInvalidations returns up to limit records with an ID above
+	// afterID that have not expired at now, in ID order (oldest first), so a
+	// reader can page through them all.
+	PendingInvalidations(ctx context.Context, now time.Time, afterID int64, limit int) ([]*Invalidation, error)
 	// DeleteInvalidations removes records by id; absent ids are not an error.
 	DeleteInvalidations(ctx context.Context, ids []int64) error
 }

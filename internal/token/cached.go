@@ -35,8 +35,11 @@ const (
 	// second delete below, it bounds how long a load that raced a revocation
 	// can keep a stale answer in the cache.
 	loadBudget = 500 * time.Millisecond
-	// redeleteAfter is when a revocation deletes its cache entries again.
-	redeleteAfter = 2 * loadBudget
+	// RedeleteAfter is when a change deletes its cache entries again
+	// (invalidator.Options.Redelete).
+	RedeleteAfter = 2 * loadBudget
+	// MutableTTL is exported for invalidator.Options.EntryTTL.
+	MutableTTL = mutableTTL
 )
 
 func hashKey(kind string, h []byte) string {
@@ -65,35 +68,23 @@ func (s *Service) load(ctx context.Context, key string, load func(ctx context.Co
 	})
 }
 
-// invalidate deletes keys from every tier now and once more after
-// redeleteAfter, to catch a load that read the store before the change and
-// wrote the cache after the first delete.
-//
-// The change itself is already durable in the store, so a cache tier that
-// cannot be reached (Redis down) does not fail the caller: this replica's L1
-// is cleared at once, other replicas cannot read Redis either, and the delete
-// is retried every second until it lands or the entries have expired anyway
-// (mutableTTL), so a Redis that comes back serves nothing stale for long.
-func (s *Service) invalidate(ctx context.Context, keys ...string) {
-	if s.cache == nil {
-		return
+// invalidate deletes keys from every tier, through the Invalidator: it
+// repeats the deletion a moment later (to catch a load that read the store
+// before the change and wrote the cache after the first delete) and, when a
+// tier cannot be reached, records the deletion durably before returning, so
+// that a revocation stays effective on every replica whatever restarts.
+func (s *Service) invalidate(ctx context.Context, keys ...string) error {
+	if s.inval == nil {
+		return nil
 	}
-	_ = s.cache.Delete(ctx, keys...)
-	giveUp := time.Now().Add(mutableTTL + redeleteAfter)
-	var retry func()
-	retry = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := s.cache.Delete(ctx, keys...); err != nil && time.Now().Before(giveUp) {
-			time.AfterFunc(time.Second, retry)
-		}
-	}
-	time.AfterFunc(redeleteAfter, retry)
+	return s.inval.Invalidate(ctx, keys...)
 }
 
 // InvalidateClient drops a client from the caches after an admin change.
 func (s *Service) InvalidateClient(ctx context.Context, id string) {
-	s.invalidate(ctx, kindClient+id)
+	if err := s.invalidate(ctx, kindClient+id); err != nil {
+		s.log.Warn("client change not yet visible everywhere: cache deletion failed", "client_id", id, "error", err.Error())
+	}
 }
 
 // client returns a client through the cache (shared: callers must not modify
@@ -290,8 +281,7 @@ func (s *Service) revoke(ctx context.Context, id string, until time.Time) error 
 	if err := s.revoked.Revoke(ctx, id, until); err != nil {
 		return err
 	}
-	s.invalidate(ctx, kindRev+id)
-	return nil
+	return s.invalidate(ctx, kindRev+id)
 }
 
 // lookupMany is lookup for a batch: one cache round trip for every token's

@@ -50,8 +50,7 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 		return err
 	}
 	s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: rec.Subject, Detail: map[string]string{"kind": "opaque"}})
-	s.invalidate(ctx, hashKey(kindAT, h))
-	return nil
+	return s.invalidate(ctx, hashKey(kindAT, h))
 }
 
 // revokeRefresh revokes a refresh token and, as RFC 7009 §2.1 suggests, every

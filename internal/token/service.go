@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/authd/authd/internal/cache"
+	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -78,6 +80,19 @@ type Deps struct {
 	// Limits, if set, is asked after client authentication whether the
 	// client may have another token; an *oauth.Error refuses the request.
 	Limits ClientLimits
+	// Invalidator deletes cached state after a change and makes sure the
+	// deletion lands (cache/invalidator); default: one over Cache with no
+	// outbox, fit only for a cache no other process shares.
+	Invalidator Invalidator
+	// Logger receives what callers are not told; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Invalidator deletes cache entries after the data behind them changed
+// (*invalidator.Invalidator). A nil error means the deletion landed or is
+// durably recorded.
+type Invalidator interface {
+	Invalidate(ctx context.Context, keys ...string) error
 }
 
 // ClientLimits bounds token requests per client (defense.Requests).
@@ -116,6 +131,8 @@ type Service struct {
 	events   secevent.Emitter
 	limits   ClientLimits
 	cache    cache.Cache
+	inval    Invalidator
+	log      *slog.Logger
 	loader   *cache.Loader
 	memo     *memo
 	macs     sync.Pool // keyed HMAC-SHA256 states for token tags
@@ -155,10 +172,16 @@ func New(d Deps, opts Options) *Service {
 	if d.Events == nil {
 		d.Events = secevent.Discard{}
 	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Cache != nil && d.Invalidator == nil {
+		d.Invalidator = invalidator.New(d.Cache, nil, invalidator.Options{Logger: d.Logger})
+	}
 	s := &Service{
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
-		cache: d.Cache, limits: d.Limits,
+		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	if d.Cache != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/internal/metrics"
+	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/cache/redis"
 )
@@ -44,6 +46,19 @@ type Options struct {
 	ImmutableKinds []string
 	// Registerer receives the metrics of tier "tiered"; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Outbox, if set, holds deletions that some replica could not make in
+	// L2 (see package cache/invalidator). L2 may then hold values that the
+	// store no longer backs, so after any L2 failure, and from the start,
+	// this replica does not read L2 until it has applied the outbox: its
+	// reads go to the caller's loader (the store) meanwhile. Without it L2
+	// is always trusted.
+	Outbox invalidator.Outbox
+	// OutboxKeep is how long an applied record stays in the outbox for
+	// others to apply again (invalidator.Options.Redelete); default 1 s.
+	OutboxKeep time.Duration
+	// RetryEvery is how often recovery is retried while L2 or the store is
+	// still failing; default 1 s.
+	RetryEvery time.Duration
 }
 
 // Cache is an L1-over-L2 cache.Cache. It is safe for concurrent use. Close
@@ -69,6 +84,16 @@ type Cache struct {
 	subOnce    atomic.Bool
 	cancel     context.CancelFunc
 	done       chan struct{}
+
+	// L2 trust (only with an Outbox). failures counts L2 failures; the
+	// healer trusts L2 again only after a recovery that no failure overlapped.
+	outbox     invalidator.Outbox
+	outboxKeep time.Duration
+	retryEvery time.Duration
+	trusted    atomic.Bool
+	failures   atomic.Uint64
+	suspect    chan struct{} // wakes the healer
+	healed     chan struct{} // test hook: a recovery completed
 }
 
 var (
@@ -94,6 +119,16 @@ func New(opts Options) (*Cache, error) {
 	if c.l1Max <= 0 {
 		c.l1Max = DefaultL1MaxTTL
 	}
+	c.outbox, c.outboxKeep, c.retryEvery = opts.Outbox, opts.OutboxKeep, opts.RetryEvery
+	if c.outboxKeep <= 0 {
+		c.outboxKeep = time.Second
+	}
+	if c.retryEvery <= 0 {
+		c.retryEvery = time.Second
+	}
+	c.suspect = make(chan struct{}, 1)
+	c.healed = make(chan struct{}, 1)
+	c.trusted.Store(c.outbox == nil)
 	for k, d := range opts.L1MaxTTLByKind {
 		if d <= 0 {
 			return nil, fmt.Errorf("cache/tiered: L1 TTL of kind %q is %v, want > 0", k, d)
@@ -106,11 +141,92 @@ func New(opts Options) (*Cache, error) {
 	_, _ = rand.Read(c.id[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.l2.Subscribe(ctx, Channel, c.onSubscribed, c.onMessage) })
+	if c.outbox != nil {
+		c.suspect <- struct{}{} // recover once before trusting L2 at all
+		wg.Go(func() { c.heal(ctx) })
+	}
 	go func() {
-		defer close(c.done)
-		_ = c.l2.Subscribe(ctx, Channel, c.onSubscribed, c.onMessage)
+		wg.Wait()
+		close(c.done)
 	}()
 	return c, nil
+}
+
+// Trusted reports whether this replica reads L2 (always, without an Outbox).
+func (c *Cache) Trusted() bool { return c.trusted.Load() }
+
+// l2Failed counts an L2 failure (not the caller's cancellation) and stops
+// trusting L2.
+func (c *Cache) l2Failed(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	c.m.Error()
+	c.distrust()
+}
+
+func (c *Cache) distrust() {
+	if c.outbox == nil {
+		return
+	}
+	c.failures.Add(1)
+	if c.trusted.Swap(false) {
+		// Messages are lost while L2 fails, so L1 copies of what another
+		// replica changed meanwhile would outlive the change: drop them.
+		c.flush()
+	}
+	select {
+	case c.suspect <- struct{}{}:
+	default:
+	}
+}
+
+// heal makes L2 trusted again once it answers and the outbox is applied: a
+// deletion that could not reach L2 during the failure (by any replica, even
+// one that has since died) is made before this replica reads L2 again.
+func (c *Cache) heal(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.suspect:
+		}
+		for !c.trusted.Load() {
+			if c.recover(ctx) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.retryEvery):
+			}
+		}
+	}
+}
+
+func (c *Cache) recover(ctx context.Context) bool {
+	seen := c.failures.Load()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.l2.Ping(rctx); err != nil {
+		return false
+	}
+	if err := invalidator.ApplyOutbox(rctx, c.outbox, c, time.Now(), c.outboxKeep); err != nil {
+		return false
+	}
+	// Whatever L1 filled from store loads meanwhile is fresh; what it held
+	// from L2 before the failure is bounded by the L1 TTL.
+	if c.failures.Load() != seen {
+		return false // failed again meanwhile: go round once more
+	}
+	c.trusted.Store(true)
+	select {
+	case c.healed <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 // Close stops the subscriber and waits for it. L1 and L2 stay open: they
@@ -152,10 +268,14 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
 		kind.Hits.Inc()
 		return v, true, nil
 	}
+	if !c.trusted.Load() {
+		kind.Misses.Inc()
+		return nil, false, nil
+	}
 	ep := c.epoch.Load()
 	e, ok, err := c.l2.GetEntry(ctx, key)
-	if err != nil && ctx.Err() == nil {
-		c.m.Error()
+	if err != nil {
+		c.l2Failed(ctx)
 	}
 	if !ok {
 		kind.Misses.Inc()
@@ -199,6 +319,12 @@ func (c *Cache) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 	if len(missed) == 0 {
 		return out, nil
 	}
+	if !c.trusted.Load() {
+		for _, i := range missed {
+			c.m.Kind(keys[i]).Misses.Inc()
+		}
+		return out, nil
+	}
 	mkeys := make([]string, len(missed))
 	for j, i := range missed {
 		mkeys[j] = keys[i]
@@ -206,9 +332,7 @@ func (c *Cache) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 	ep := c.epoch.Load()
 	es, err := c.l2.MGetEntries(ctx, mkeys)
 	if err != nil {
-		if ctx.Err() == nil {
-			c.m.Error()
-		}
+		c.l2Failed(ctx)
 		es = nil
 	}
 	for j, i := range missed {
@@ -238,7 +362,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	err := c.l2.Set(ctx, key, value, ttl)
 	_ = c.l1.Set(ctx, key, value, min(ttl, c.l1TTL(key)))
 	if err != nil {
-		c.m.Error()
+		c.l2Failed(ctx)
 		return fmt.Errorf("cache/tiered: set: %w", err)
 	}
 	return nil
@@ -264,7 +388,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 	if delErr == nil && pubErr == nil {
 		return nil
 	}
-	c.m.Error()
+	c.l2Failed(ctx)
 	if delErr != nil {
 		delErr = fmt.Errorf("cache/tiered: delete from L2: %w", delErr)
 	}
@@ -293,7 +417,10 @@ func (c *Cache) onSubscribed() {
 	c.flush()
 	if c.subOnce.CompareAndSwap(false, true) {
 		close(c.subscribed)
+		return
 	}
+	// A resubscription follows a lost connection: recover before trusting L2.
+	c.distrust()
 }
 
 func (c *Cache) onMessage(payload string) {

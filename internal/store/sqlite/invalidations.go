@@ -20,10 +20,10 @@ func (d *DB) AddInvalidation(ctx context.Context, inv *store.Invalidation) error
 	return d.fail(ctx, "add invalidation", err)
 }
 
-// PendingInvalidations returns up to limit unexpired records, oldest first.
-func (d *DB) PendingInvalidations(ctx context.Context, now time.Time, limit int) ([]*store.Invalidation, error) {
+// PendingInvalidations returns up to limit unexpired records after afterID, oldest first.
+func (d *DB) PendingInvalidations(ctx context.Context, now time.Time, afterID int64, limit int) ([]*store.Invalidation, error) {
 	rows, err := d.query(ctx, `SELECT id, keys, created_at, expires_at FROM cache_invalidations
-		WHERE expires_at >= ? ORDER BY id LIMIT ?`, now.UnixMicro(), limit)
+		WHERE id > ? AND expires_at >= ? ORDER BY id LIMIT ?`, afterID, now.UnixMicro(), limit)
 	if err != nil {
 		return nil, d.fail(ctx, "pending invalidations", err)
 	}

@@ -21,7 +21,7 @@ func invalidationCases() []testCase {
 			for _, inv := range add {
 				wantErr(t, "AddInvalidation", s.AddInvalidation(ctx, inv), nil)
 			}
-			got, err := s.PendingInvalidations(ctx, now, 10)
+			got, err := s.PendingInvalidations(ctx, now, 0, 10)
 			wantErr(t, "PendingInvalidations", err, nil)
 			want := []*store.Invalidation{add[0], add[1], add[3]} // insertion order; the expired one is not pending
 			if len(got) != len(want) {
@@ -38,14 +38,19 @@ func invalidationCases() []testCase {
 				w.CreatedAt, w.ExpiresAt = wantTime(w.CreatedAt), wantTime(w.ExpiresAt)
 				mustEqual(t, "pending invalidation", g, &w)
 			}
-			limited, err := s.PendingInvalidations(ctx, now, 1)
+			limited, err := s.PendingInvalidations(ctx, now, 0, 1)
 			wantErr(t, "PendingInvalidations limit 1", err, nil)
 			if len(limited) != 1 || limited[0].ID != got[0].ID {
 				t.Fatalf("PendingInvalidations(limit 1) = %s, want the oldest", show(limited))
 			}
+			next, err := s.PendingInvalidations(ctx, now, got[0].ID, 1)
+			wantErr(t, "PendingInvalidations after the first", err, nil)
+			if len(next) != 1 || next[0].ID != got[1].ID {
+				t.Fatalf("PendingInvalidations(after %d, limit 1) = %s, want the second", got[0].ID, show(next))
+			}
 			wantErr(t, "DeleteInvalidations", s.DeleteInvalidations(ctx, []int64{got[0].ID, got[2].ID, 1 << 40}), nil)
 			wantErr(t, "DeleteInvalidations none", s.DeleteInvalidations(ctx, nil), nil)
-			left, err := s.PendingInvalidations(ctx, now, 10)
+			left, err := s.PendingInvalidations(ctx, now, 0, 10)
 			wantErr(t, "PendingInvalidations after delete", err, nil)
 			if len(left) != 1 || left[0].ID != got[1].ID {
 				t.Fatalf("after delete: %s, want only the second record", show(left))

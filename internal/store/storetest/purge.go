@@ -69,7 +69,7 @@ func aliveKinds(t *testing.T, s store.Store, name string) []string {
 	_, err = s.Session(ctx, session(name).Hash)
 	check("session", err)
 	// Long before any expiry, so every record still stored is pending.
-	invs, err := s.PendingInvalidations(ctx, t0().Add(-1000*time.Hour), 1000)
+	invs, err := s.PendingInvalidations(ctx, t0().Add(-1000*time.Hour), 0, 1000)
 	wantErr(t, "PendingInvalidations", err, nil)
 	for _, inv := range invs {
 		if slices.Equal(inv.Keys, []string{"purge-" + name}) {
