@@ -97,3 +97,11 @@ func announceRotation(r *redis.Cache, log *slog.Logger) func(context.Context) {
 		}
 	}
 }
+
+// userCache tells the caches that a user changed; the account service is
+// built before the token service that reads users through them.
+type userCache struct{ inval *invalidator.Invalidator }
+
+func (u userCache) InvalidateUser(ctx context.Context, id string) error {
+	return u.inval.Invalidate(ctx, token.UserCacheKey(id))
+}

@@ -239,17 +239,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), accountKey, events, log)
 	requests := defense.NewRequests(limiter, requestPolicy(cfg), events, log)
-	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
-		account.Options{Logger: log, Events: events, Guard: guard})
-	// Opaque tokens are written through group commit: each request still waits
-	// for its own row to be durable, but many share one transaction.
-	flushers := 1
-	if !cfg.Embedded() {
-		flushers = 2
-	}
-	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
-	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
-
 	// Cache deletions that cannot reach Redis go to the store's outbox, which
 	// every replica applies; without Redis nothing can fail, so none is kept.
 	invOpts := invalidator.Options{EntryTTL: token.MutableTTL, Redelete: token.RedeleteAfter, Logger: log}
@@ -260,6 +249,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	inval := invalidator.New(tiers.cache, outbox, invOpts)
 	invDone := make(chan struct{})
 	go func() { defer close(invDone); inval.Run(runCtx) }()
+
+	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
+		account.Options{Logger: log, Events: events, Guard: guard, Changes: userCache{inval}})
+	// Opaque tokens are written through group commit: each request still waits
+	// for its own row to be durable, but many share one transaction.
+	flushers := 1
+	if !cfg.Embedded() {
+		flushers = 2
+	}
+	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
+	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 
 	tokenKey, err := keys.DeriveKey(cfg.MasterKey, "opaque token tag")
 	if err != nil {
@@ -331,7 +331,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Observe:        telemetry.HTTP(reg, "admin"),
 		Events:         events,
 		OnClientChange: tokens.InvalidateClient,
-		OnUserDelete:   tokens.RevokeSubject,
 	})
 
 	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)

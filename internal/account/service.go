@@ -34,6 +34,10 @@ type Users interface {
 	User(ctx context.Context, id string) (*store.User, error)
 	UserByUsername(ctx context.Context, username string) (*store.User, error)
 	SetPasswordHash(ctx context.Context, id, hash string, now time.Time) error
+	ChangePassword(ctx context.Context, id, hash string, keepSession []byte, now time.Time) (int64, error)
+	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
+	UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error
+	DeleteUser(ctx context.Context, id string) error
 }
 
 // hasher is what the service needs from *password.Hasher. It is an interface
@@ -61,18 +65,22 @@ type Options struct {
 	// Events receives login.succeeded, login.failed and password.rehashed;
 	// nil discards them.
 	Events secevent.Emitter
+	// Changes, if set, is told after every change that ends what a user
+	// holds (password, disabling, deletion).
+	Changes UserChanges
 }
 
 // Service creates and authenticates users. It is safe for concurrent use.
 type Service struct {
-	users  Users
-	hasher hasher
-	policy password.Policy
-	now    func() time.Time
-	random func([]byte)
-	log    *slog.Logger
-	guard  Guard
-	events secevent.Emitter
+	users   Users
+	hasher  hasher
+	policy  password.Policy
+	now     func() time.Time
+	random  func([]byte)
+	log     *slog.Logger
+	guard   Guard
+	events  secevent.Emitter
+	changes UserChanges
 }
 
 // New returns a Service storing users in users, hashing with hasher and
@@ -91,14 +99,15 @@ func New(users Users, hasher *password.Hasher, policy password.Policy, opts Opti
 		opts.Events = secevent.Discard{}
 	}
 	return &Service{
-		users:  users,
-		hasher: hasher,
-		policy: policy,
-		now:    opts.Now,
-		random: opts.Random,
-		log:    opts.Logger,
-		guard:  opts.Guard,
-		events: opts.Events,
+		users:   users,
+		hasher:  hasher,
+		policy:  policy,
+		now:     opts.Now,
+		random:  opts.Random,
+		log:     opts.Logger,
+		guard:   opts.Guard,
+		events:  opts.Events,
+		changes: opts.Changes,
 	}
 }
 
@@ -136,25 +145,6 @@ func (s *Service) Create(ctx context.Context, username, pw, email string) (*stor
 		return nil, err
 	}
 	return u, nil
-}
-
-// SetPassword replaces a user's password after checking it against the
-// policy (with the user's username and email as inputs it must not contain).
-// Errors: store.ErrNotFound for an unknown user, *InputError for a password
-// the policy refuses, password.ErrBusy.
-func (s *Service) SetPassword(ctx context.Context, userID, pw string) error {
-	u, err := s.users.User(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if err := s.checkPolicy(pw, u.Username, u.Email); err != nil {
-		return err
-	}
-	hash, err := s.hash(ctx, pw)
-	if err != nil {
-		return err
-	}
-	return s.users.SetPasswordHash(ctx, u.ID, hash, s.now())
 }
 
 // User returns the user with that subject identifier, or store.ErrNotFound.

@@ -31,7 +31,15 @@ type harness struct {
 	keys    *keys.Manager
 	srv     *admin.Server
 	changed []string
-	deleted []string
+	// users are the users whose cached state was dropped (account.UserChanges).
+	users []string
+}
+
+type userChanges struct{ h *harness }
+
+func (u userChanges) InvalidateUser(_ context.Context, id string) error {
+	u.h.users = append(u.h.users, id)
+	return nil
 }
 
 func newHarness(t *testing.T) *harness {
@@ -47,13 +55,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	h := &harness{t: t, db: db, keys: km}
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
-	acct := account.New(db, hasher, password.Policy{}, account.Options{})
+	acct := account.New(db, hasher, password.Policy{}, account.Options{Changes: userChanges{h}})
 	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, slog.New(slog.NewTextHandler(io.Discard, nil)), admin.Options{
 		Token:          adminToken,
 		MaxTokenTTL:    24 * time.Hour,
 		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		OnClientChange: func(_ context.Context, id string) { h.changed = append(h.changed, id) },
-		OnUserDelete:   func(_ context.Context, id string) error { h.deleted = append(h.deleted, id); return nil },
 	})
 	return h
 }
@@ -261,7 +268,11 @@ func TestUsers(t *testing.T) {
 		{"bad email", "POST", "/admin/users", `{"username":"bob","password":"a fine long passphrase","email":"nope"}`, 400, "email"},
 		{"set password: common", "POST", "/admin/users/" + id + "/password", `{"password":"qwerty123"}`, 400, "password"},
 		{"set password: unknown user", "POST", "/admin/users/nobody/password", `{"password":"a fine long passphrase"}`, 404, ""},
-		{"patch nothing", "PATCH", "/admin/users/" + id, `{}`, 400, "disabled"},
+		{"patch nothing", "PATCH", "/admin/users/" + id, `{}`, 400, ""},
+		{"patch bad email", "PATCH", "/admin/users/" + id, `{"email":"not an address"}`, 400, "email"},
+		{"patch control character in name", "PATCH", "/admin/users/" + id, `{"name":"a\u0007b"}`, 400, "name"},
+		{"patch verified without an address", "PATCH", "/admin/users/" + id, `{"email":"","email_verified":true}`, 400, "email_verified"},
+		{"patch unknown user", "PATCH", "/admin/users/nobody", `{"name":"x"}`, 404, ""},
 		{"get unknown", "GET", "/admin/users/nobody", "", 404, ""},
 	}
 	for _, tc := range tests {
@@ -278,8 +289,14 @@ func TestUsers(t *testing.T) {
 	if w, _ := h.do("POST", "/admin/users/"+id+"/password", `{"password":"a brand new passphrase"}`, adminToken); w.Code != 204 {
 		t.Fatalf("set password: %d", w.Code)
 	}
+	if len(h.users) != 1 || h.users[0] != id {
+		t.Fatalf("a password reset did not end the user's tokens (cached state dropped for %v)", h.users)
+	}
 	if w, m := h.do("PATCH", "/admin/users/"+id, `{"disabled":true}`, adminToken); w.Code != 200 || m["disabled"] != true {
 		t.Fatalf("disable: %d %v", w.Code, m)
+	}
+	if len(h.users) != 2 {
+		t.Fatalf("disabling did not end the user's tokens (cached state dropped for %v)", h.users)
 	}
 	if w, m := h.do("GET", "/admin/users", "", adminToken); w.Code != 200 || len(m["users"].([]any)) != 1 {
 		t.Fatalf("list: %d %v", w.Code, m)
@@ -287,11 +304,11 @@ func TestUsers(t *testing.T) {
 	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 204 {
 		t.Fatalf("delete: %d", w.Code)
 	}
-	if len(h.deleted) != 1 || h.deleted[0] != id {
-		t.Fatalf("tokens of the deleted user not revoked: %v", h.deleted)
+	if len(h.users) != 3 || h.users[2] != id {
+		t.Fatalf("tokens of the deleted user not ended: %v", h.users)
 	}
-	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 404 || len(h.deleted) != 1 {
-		t.Fatalf("deleting twice: %d, revocations %v", w.Code, h.deleted)
+	if w, _ := h.do("DELETE", "/admin/users/"+id, "", adminToken); w.Code != 404 || len(h.users) != 3 {
+		t.Fatalf("deleting twice: %d, changes %v", w.Code, h.users)
 	}
 	if w, _ := h.do("GET", "/admin/users/"+id, "", adminToken); w.Code != 404 {
 		t.Fatalf("get after delete: %d", w.Code)
@@ -376,5 +393,44 @@ func TestPostLogoutRedirectURIs(t *testing.T) {
 	}
 	if c, err := h.db.Client(context.Background(), "app"); err != nil || len(c.PostLogoutRedirectURIs) != 0 {
 		t.Fatalf("stored after clearing: %v %v", c, err)
+	}
+}
+
+// TestUserProfile: an administrator sets the profile claims (oauth2-proxy
+// refuses every login while email_verified is false); a new address is
+// unverified unless the same request says otherwise.
+func TestUserProfile(t *testing.T) {
+	h := newHarness(t)
+	_, m := h.do("POST", "/admin/users", `{"username":"carol","password":"correct horse battery staple","email":"carol@example.com"}`, adminToken)
+	id := m["id"].(string)
+	steps := []struct {
+		body string
+		want map[string]any
+	}{
+		{`{"email_verified":true,"name":"Carol Ü","given_name":"Carol","family_name":"Ü"}`,
+			map[string]any{"email": "carol@example.com", "email_verified": true, "name": "Carol Ü", "given_name": "Carol", "family_name": "Ü"}},
+		{`{"email":"carol@example.org"}`, map[string]any{"email": "carol@example.org", "email_verified": false, "name": "Carol Ü"}},
+		{`{"email":"carol@example.net","email_verified":true}`, map[string]any{"email": "carol@example.net", "email_verified": true}},
+		{`{"email":"carol@example.net"}`, map[string]any{"email_verified": true}}, // the same address stays verified
+		{`{"name":"  Carol  ","disabled":true}`, map[string]any{"name": "Carol", "disabled": true, "email_verified": true}},
+	}
+	for i, st := range steps {
+		w, got := h.do("PATCH", "/admin/users/"+id, st.body, adminToken)
+		if w.Code != 200 {
+			t.Fatalf("step %d %s: %d %v", i, st.body, w.Code, got)
+		}
+		for k, v := range st.want {
+			if got[k] != v {
+				t.Fatalf("step %d %s: %s = %v, want %v (%v)", i, st.body, k, got[k], v, got)
+			}
+		}
+	}
+	u, err := h.db.User(context.Background(), id)
+	if err != nil || u.Email != "carol@example.net" || !u.EmailVerified || u.Name != "Carol" || !u.Disabled {
+		t.Fatalf("stored: %+v, %v", u, err)
+	}
+	// The path takes a username too (case-folded as at login).
+	if w, got := h.do("GET", "/admin/users/CAROL", "", adminToken); w.Code != 200 || got["id"] != id {
+		t.Fatalf("GET by username: %d %v", w.Code, got)
 	}
 }

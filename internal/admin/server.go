@@ -50,8 +50,6 @@ type Options struct {
 	Observe httpapi.Observer
 	// Events receives the admin audit events; nil discards them.
 	Events secevent.Emitter
-	// OnUserDelete runs after a user is deleted, to revoke their tokens.
-	OnUserDelete func(ctx context.Context, userID string) error
 	// OnClientChange runs after a client is changed or deleted, so caches drop it.
 	OnClientChange func(ctx context.Context, clientID string)
 }

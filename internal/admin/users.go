@@ -13,33 +13,45 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-// Accounts creates users and sets passwords, applying the password policy
+// Accounts creates and changes users, applying the password policy and
+// ending what a user holds when their password or status changes
 // (account.Service).
 type Accounts interface {
 	Create(ctx context.Context, username, pw, email string) (*store.User, error)
 	SetPassword(ctx context.Context, userID, pw string) error
+	SetDisabled(ctx context.Context, userID string, disabled bool) error
+	UpdateProfile(ctx context.Context, userID string, u account.ProfileUpdate) (*store.User, error)
+	Delete(ctx context.Context, userID string) error
+	// Resolve finds a user by id or, failing that, by username.
+	Resolve(ctx context.Context, idOrUsername string) (*store.User, error)
 }
 
-// UserStore is the slice of the store the user endpoints read and change.
+// UserStore is the slice of the store the user endpoints read.
 type UserStore interface {
 	User(ctx context.Context, id string) (*store.User, error)
 	ListUsers(ctx context.Context) ([]*store.User, error)
-	DeleteUser(ctx context.Context, id string) error
-	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
 }
 
 // userJSON never carries the password hash.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Email     string    `json:"email,omitempty"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID            string    `json:"id"`
+	Username      string    `json:"username"`
+	Email         string    `json:"email,omitempty"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name,omitempty"`
+	GivenName     string    `json:"given_name,omitempty"`
+	FamilyName    string    `json:"family_name,omitempty"`
+	Disabled      bool      `json:"disabled"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u *store.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+	return userJSON{
+		ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
+		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
 }
 
 // userError maps account errors to problems naming the field.
@@ -96,8 +108,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
+// user resolves the {id} of the path: a user id, or a username.
+func (s *Server) user(r *http.Request) (*store.User, error) {
+	return s.accounts.Resolve(r.Context(), r.PathValue("id"))
+}
+
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.users.User(r.Context(), r.PathValue("id"))
+	u, err := s.user(r)
 	if err != nil {
 		writeProblem(w, r, s.log, err)
 		return
@@ -105,21 +122,16 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toUserJSON(u))
 }
 
+// deleteUser removes the user; their tokens end with them (introspection
+// checks the user behind every token issued to a person).
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := s.users.User(r.Context(), id); err != nil {
+	u, err := s.user(r)
+	if err != nil {
 		writeProblem(w, r, s.log, err)
 		return
 	}
-	// Revoke before deleting: if the delete then fails it can be retried,
-	// whereas a user deleted with live tokens could not be found again.
-	if s.opts.OnUserDelete != nil {
-		if err := s.opts.OnUserDelete(r.Context(), id); err != nil {
-			writeProblem(w, r, s.log, err)
-			return
-		}
-	}
-	if err := s.users.DeleteUser(r.Context(), id); err != nil {
+	id := u.ID
+	if err := s.accounts.Delete(r.Context(), id); err != nil {
 		writeProblem(w, r, s.log, err)
 		return
 	}
@@ -131,6 +143,8 @@ type setPasswordRequest struct {
 	Password string `json:"password"`
 }
 
+// setPassword is an administrator's reset: every session, refresh token and
+// access token of the user ends.
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	var req setPasswordRequest
 	if err := decode(r, &req); err != nil {
@@ -141,31 +155,59 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, badRequest("password", "password is required"))
 		return
 	}
-	if err := s.accounts.SetPassword(r.Context(), r.PathValue("id"), req.Password); err != nil {
+	u, err := s.user(r)
+	if err != nil {
+		writeProblem(w, r, s.log, err)
+		return
+	}
+	if err := s.accounts.SetPassword(r.Context(), u.ID, req.Password); err != nil {
 		writeProblem(w, r, s.log, userError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// patchUserRequest is a partial update: absent members stay as they are.
 type patchUserRequest struct {
-	Disabled *bool `json:"disabled"`
+	Disabled      *bool   `json:"disabled"`
+	Email         *string `json:"email"`
+	EmailVerified *bool   `json:"email_verified"`
+	Name          *string `json:"name"`
+	GivenName     *string `json:"given_name"`
+	FamilyName    *string `json:"family_name"`
 }
 
+// patchUser changes the profile and/or the disabled flag. Changing the
+// e-mail address clears email_verified unless the same request sets it.
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	var req patchUserRequest
 	if err := decode(r, &req); err != nil {
 		writeProblem(w, r, s.log, err)
 		return
 	}
-	if req.Disabled == nil {
-		writeProblem(w, r, s.log, badRequest("disabled", "only disabled can be changed"))
-		return
-	}
-	id := r.PathValue("id")
-	if err := s.users.SetUserDisabled(r.Context(), id, *req.Disabled, s.opts.Now().UTC()); err != nil {
+	cur, err := s.user(r)
+	if err != nil {
 		writeProblem(w, r, s.log, err)
 		return
+	}
+	id := cur.ID
+	profile := account.ProfileUpdate{Email: req.Email, EmailVerified: req.EmailVerified, Name: req.Name,
+		GivenName: req.GivenName, FamilyName: req.FamilyName}
+	if profile == (account.ProfileUpdate{}) && req.Disabled == nil {
+		writeProblem(w, r, s.log, badRequest("", "nothing to change: give disabled, email, email_verified, name, given_name or family_name"))
+		return
+	}
+	if profile != (account.ProfileUpdate{}) {
+		if _, err := s.accounts.UpdateProfile(r.Context(), id, profile); err != nil {
+			writeProblem(w, r, s.log, userError(err))
+			return
+		}
+	}
+	if req.Disabled != nil {
+		if err := s.accounts.SetDisabled(r.Context(), id, *req.Disabled); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
 	}
 	u, err := s.users.User(r.Context(), id)
 	if err != nil {

@@ -62,6 +62,10 @@ func (h *harness) code(value, clientID, subject, scope string, mod func(*store.A
 		GrantID:       "grant-" + value,
 		ExpiresAt:     h.clock.Now().Add(time.Minute),
 	}
+	// As the login page does: the code carries the user's current generation.
+	if u, err := h.db.User(context.Background(), subject); err == nil {
+		c.UserGeneration = u.Generation
+	}
 	if mod != nil {
 		mod(c)
 	}
@@ -421,10 +425,7 @@ func TestDeletedUserTokensInactive(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if err := h.svc.RevokeSubject(ctx, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.db.DeleteUser(ctx, u.ID); err != nil {
+	if err := h.accounts.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range []string{spa["access_token"].(string), web["access_token"].(string)} {

@@ -66,6 +66,16 @@ type harnessConfig struct {
 	api  *httpapi.Options
 	acct *account.Options
 	now  func() time.Time
+	// reuseGrace is token.Options.RefreshReuseGrace (0: off).
+	reuseGrace time.Duration
+}
+
+// lateUserChanges hands account changes to the token service, which is
+// built after the account service it reads users through.
+type lateUserChanges struct{ svc *token.Service }
+
+func (l *lateUserChanges) InvalidateUser(ctx context.Context, id string) error {
+	return l.svc.InvalidateUser(ctx, id)
 }
 
 func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
@@ -100,10 +110,16 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	for _, c := range configure {
 		c(&cfg)
 	}
+	changes := &lateUserChanges{}
+	if cfg.acct.Changes == nil {
+		cfg.acct.Changes = changes
+	}
 	acct := account.New(db, hasher, password.Policy{}, *cfg.acct)
 	cfg.deps.Accounts = acct
 	svc := token.New(*cfg.deps,
-		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
+		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256,
+			RefreshReuseGrace: cfg.reuseGrace})
+	changes.svc = svc
 	logBuf := &testenv.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logBuf, nil))
 	srv := httpapi.New(svc, km, log, *cfg.api)

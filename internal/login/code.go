@@ -30,6 +30,8 @@ func (h *Handler) issueCode(ctx context.Context, req *authRequest, sess *session
 		AuthTime:      sess.rec.AuthTime,
 		GrantID:       h.randomToken(16),
 		ExpiresAt:     h.now().Add(h.codeTTL),
+		// A password change after this moment ends the code too.
+		UserGeneration: sess.user.Generation,
 	}
 	if err := h.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", err

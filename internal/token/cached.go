@@ -19,6 +19,7 @@ const (
 	kindAT     = "at:"     // opaque access token by SHA-256: introspection answer
 	kindJWT    = "jwt:"    // JWT by SHA-256: verified claims (immutable until exp)
 	kindRev    = "rev:"    // revocation state of a jti or grant id: "1" or "0"
+	kindUser   = "user:"   // what introspection needs of a user, by subject
 )
 
 // negative marks a cached "no such thing".
@@ -129,11 +130,12 @@ func isNegative(v []byte) bool { return len(v) == 1 && v[0] == '-' }
 // grant it belongs to, for the revocation check.
 type cachedInfo struct {
 	Info
-	Gid string `json:"gid,omitempty"`
+	Gid  string `json:"gid,omitempty"`
+	Ugen int64  `json:"ugen,omitempty"`
 }
 
 func encodeInfo(info *Info) ([]byte, error) {
-	return json.Marshal(cachedInfo{Info: *info, Gid: info.grantID})
+	return json.Marshal(cachedInfo{Info: *info, Gid: info.grantID, Ugen: info.userGen})
 }
 
 // decodeInfo decodes a cached answer, once per cached slice.
@@ -146,7 +148,7 @@ func (s *Service) decodeInfo(key string, v []byte) (*Info, error) {
 		return nil, err
 	}
 	info := ci.Info
-	info.grantID = ci.Gid
+	info.grantID, info.userGen = ci.Gid, ci.Ugen
 	info.render()
 	s.memo.put(key, v, &info)
 	return &info, nil
@@ -341,3 +343,80 @@ func (s *Service) lookupMany(ctx context.Context, toks []string) ([]*Info, error
 	}
 	return out, nil
 }
+
+// userState is what introspection needs of a user: enough to tell whether a
+// token issued to them has ended. It holds nothing secret (no hash, no
+// profile), so it may sit in Redis.
+type userState struct {
+	Generation int64 `json:"g"`
+	Disabled   bool  `json:"d,omitempty"`
+}
+
+// user returns the state of the user with that subject through the cache; a
+// nil state means there is no such user.
+func (s *Service) user(ctx context.Context, sub string) (*userState, error) {
+	read := func(ctx context.Context) (*userState, error) {
+		u, err := s.accounts.User(ctx, sub)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &userState{Generation: u.Generation, Disabled: u.Disabled}, nil
+	}
+	if s.cache == nil {
+		return read(ctx)
+	}
+	key := kindUser + sub
+	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+		st, err := read(ctx)
+		if err != nil || st == nil {
+			return nil, negativeTTL, err
+		}
+		b, err := json.Marshal(st)
+		return b, mutableTTL, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if isNegative(v) {
+		return nil, nil
+	}
+	if st, ok := s.memo.get(key, v); ok {
+		return st.(*userState), nil
+	}
+	var st userState
+	if err := json.Unmarshal(v, &st); err != nil {
+		return nil, err
+	}
+	s.memo.put(key, v, &st)
+	return &st, nil
+}
+
+// userEnds reports whether a token issued to a person has ended with their
+// account: the user is gone or disabled, or their password changed since (the
+// generation moved on). Tokens of clients acting for themselves carry no grant
+// and are not checked.
+func (s *Service) userEnds(ctx context.Context, info *Info) (bool, error) {
+	if info.grantID == "" || s.accounts == nil {
+		return false, nil
+	}
+	st, err := s.user(ctx, info.Sub)
+	if err != nil {
+		return false, err
+	}
+	return st == nil || st.Disabled || st.Generation != info.userGen, nil
+}
+
+// InvalidateUser drops what the caches hold of a user after the account
+// changed (password, disabling, deletion): their tokens end within the
+// staleness bound on every replica.
+func (s *Service) InvalidateUser(ctx context.Context, id string) error {
+	return s.invalidate(ctx, UserCacheKey(id))
+}
+
+// UserCacheKey is the cache key of what introspection holds of a user, for
+// whoever changes users without a Service at hand (the account service is
+// built before it).
+func UserCacheKey(id string) string { return kindUser + id }

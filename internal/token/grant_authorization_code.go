@@ -51,6 +51,10 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 	if err != nil {
 		return nil, err
 	}
+	if user.Generation != code.UserGeneration {
+		// The code came from a session that a password change ended.
+		return nil, oauth.InvalidGrant("the authorization code was issued before the user's password changed or the account was disabled")
+	}
 	scopes := oauth.ParseScope(code.Scope)
 	return &grant{
 		client:      c,

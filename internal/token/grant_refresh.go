@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
@@ -12,7 +13,13 @@ import (
 // refreshGrant is RFC 6749 §6 with rotation: every use returns a new refresh
 // token, and presenting a rotated one again revokes the whole family (RFC 9700
 // §4.14.2). The rotation is one atomic store operation, so of N concurrent uses
-// exactly one succeeds.
+// exactly one rotates.
+//
+// A retry is not an attack: two tabs, or a client that timed out and asks
+// again, present the token they hold twice within moments. The same client
+// presenting a token rotated no more than RefreshReuseGrace ago gets working
+// tokens of the same family (a sibling refresh token) instead of having the
+// family revoked; after the window, reuse revokes the family as before.
 func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Request) (*grant, error) {
 	if req.RefreshToken == "" {
 		return nil, oauth.InvalidRequest("refresh_token is required")
@@ -49,23 +56,51 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 	nextValue := s.randomToken()
 	next := &store.RefreshToken{Hash: Hash(nextValue), ClientID: c.ID, IssuedAt: now, ExpiresAt: now.Add(s.opts.RefreshTTL)}
 	if cur != nil {
-		next.GrantID, next.Subject, next.Scope, next.AuthTime = cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime
+		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration =
+			cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime, cur.UserGeneration
 	}
 	old, err := s.refresh.RotateRefreshToken(ctx, h, next, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, oauth.InvalidGrant("the refresh token is invalid")
 	case errors.Is(err, store.ErrAlreadyUsed):
-		if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
-			return nil, rerr
+		if old.Revoked {
+			// Nothing more to revoke, and it says so rather than "reused".
+			if old.UsedAt.IsZero() {
+				return nil, oauth.InvalidGrant("the refresh token has been revoked")
+			}
+			return nil, oauth.InvalidGrant("the refresh token was already used, and its grant has since been revoked")
 		}
-		s.events.Emit(secevent.Event{Type: secevent.RefreshReused, ClientID: c.ID, Subject: old.Subject, IP: req.ClientIP})
-		return nil, oauth.InvalidGrant("the refresh token was already used; its grant is revoked")
+		if !s.withinReuseGrace(c, old, now) {
+			if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
+				return nil, rerr
+			}
+			s.events.Emit(secevent.Event{Type: secevent.RefreshReused, ClientID: c.ID, Subject: old.Subject, IP: req.ClientIP})
+			return nil, oauth.InvalidGrant("the refresh token was already used, so its grant is now revoked (refresh token reuse)")
+		}
+		if !old.ExpiresAt.After(now) {
+			return nil, oauth.InvalidGrant("the refresh token has expired")
+		}
+		// A retry within the grace window: a sibling in the same family.
+		if scopes, err = resolveScope(req.Scope, oauth.ParseScope(old.Scope)); err != nil {
+			return nil, err
+		}
+		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration =
+			old.GrantID, old.Subject, old.Scope, old.AuthTime, old.UserGeneration
+		if err := s.refresh.CreateRefreshToken(ctx, next); err != nil {
+			return nil, err
+		}
 	case err != nil:
 		return nil, err
 	}
 	family := oauth.ParseScope(old.Scope)
+	if scopes == nil {
+		scopes = family
+	}
 	user, err := s.activeUser(ctx, old.Subject)
+	if err == nil && user.Generation != old.UserGeneration {
+		err = oauth.InvalidGrant("the refresh token was revoked: the user's password changed or the account was disabled")
+	}
 	if err != nil {
 		if rerr := s.revokeGrant(ctx, old.GrantID); rerr != nil {
 			return nil, rerr
@@ -82,4 +117,11 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		user:         user,
 		refreshToken: nextValue,
 	}, nil
+}
+
+// withinReuseGrace reports whether presenting the used token old again is a
+// retry by its own client moments after it rotated, rather than a replay.
+func (s *Service) withinReuseGrace(c *oauth.Client, old *store.RefreshToken, now time.Time) bool {
+	grace := s.opts.RefreshReuseGrace
+	return grace > 0 && old.ClientID == c.ID && !old.UsedAt.IsZero() && now.Sub(old.UsedAt) <= grace
 }

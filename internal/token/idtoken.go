@@ -28,20 +28,24 @@ type idClaims struct {
 
 // userClaims are the claims userinfo and the id_token share.
 type userClaims struct {
+	// OpenID Connect Core §5.4: profile releases the name claims, email the
+	// address and whether it was verified (an administrator says so).
 	PreferredUsername string `json:"preferred_username,omitempty"`
+	Name              string `json:"name,omitempty"`
+	GivenName         string `json:"given_name,omitempty"`
+	FamilyName        string `json:"family_name,omitempty"`
 	Email             string `json:"email,omitempty"`
-	// EmailVerified is false: authd records an address but does not verify it.
-	EmailVerified *bool `json:"email_verified,omitempty"`
+	EmailVerified     *bool  `json:"email_verified,omitempty"`
 }
 
 func claimsFor(u *store.User, scopes []string) userClaims {
 	var c userClaims
 	if oauth.HasScope(scopes, "profile") {
-		c.PreferredUsername = u.Username
+		c.PreferredUsername, c.Name, c.GivenName, c.FamilyName = u.Username, u.Name, u.GivenName, u.FamilyName
 	}
 	if oauth.HasScope(scopes, "email") && u.Email != "" {
-		f := false
-		c.Email, c.EmailVerified = u.Email, &f
+		verified := u.EmailVerified
+		c.Email, c.EmailVerified = u.Email, &verified
 	}
 	return c
 }

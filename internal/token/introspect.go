@@ -35,6 +35,8 @@ type Info struct {
 
 	// grantID is internal: used to check grant-wide revocation.
 	grantID string
+	// userGen is the user's generation the token was issued under.
+	userGen int64
 	// raw is the rendered JSON of a shared (cached) answer.
 	raw []byte
 }
@@ -81,24 +83,19 @@ func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
 }
 
 // revocationIDs are the Revocations entries that would make info inactive: a
-// JWT's jti, and for tokens issued to people their grant and their subject
-// (a deleted user). A revoked opaque token is deleted, so it needs no entry
-// of its own.
+// JWT's jti, and for tokens issued to people their grant. A revoked opaque
+// token is deleted, so it needs no entry of its own; a person's deletion,
+// disabling or password change is checked against the user (userEnds).
 func revocationIDs(info *Info, jwt bool) []string {
 	var ids []string
 	if jwt {
 		ids = append(ids, info.Jti)
 	}
 	if info.grantID != "" {
-		ids = append(ids, GrantRevocationID(info.grantID), subjectRevocationID(info.Sub))
+		ids = append(ids, GrantRevocationID(info.grantID))
 	}
 	return ids
 }
-
-// subjectRevocationID is the Revocations id that revokes every token of a
-// person. Subjects are random and never reused, so a deleted user's entry
-// cannot catch anyone else.
-func subjectRevocationID(sub string) string { return "sub:" + sub }
 
 // GrantRevocationID is the Revocations id that revokes every JWT of a grant.
 func GrantRevocationID(grantID string) string { return "grant:" + grantID }
@@ -132,6 +129,7 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 		Iss:       c.Iss,
 		Jti:       c.Jti,
 		grantID:   c.Gid,
+		userGen:   c.Ugen,
 	}
 }
 
@@ -158,6 +156,7 @@ func (s *Service) opaqueFromStore(ctx context.Context, h []byte) (*Info, error) 
 		Aud:       rec.Audience,
 		Iss:       s.opts.Issuer,
 		grantID:   rec.GrantID,
+		userGen:   rec.UserGeneration,
 	}, nil
 }
 
@@ -189,6 +188,12 @@ func (s *Service) screen(ctx context.Context, toks []string, out []*Info) error 
 		if gone, err := s.clientGone(ctx, info); err != nil {
 			return err
 		} else if gone {
+			out[i] = inactive
+			continue
+		}
+		if ended, err := s.userEnds(ctx, info); err != nil {
+			return err
+		} else if ended {
 			out[i] = inactive
 			continue
 		}

@@ -27,6 +27,9 @@ type accessClaims struct {
 	// Gid names the authorization grant the token came from, so revoking the grant
 	// (a replayed code, a reused refresh token) revokes its JWTs too.
 	Gid string `json:"gid,omitempty"`
+	// Ugen is the user's generation at issuance (store.User.Generation): a
+	// password change or disabling moves it on and so ends the token.
+	Ugen int64 `json:"ugen,omitempty"`
 }
 
 // audience is a JWT aud: one string or an array (RFC 7519 §4.1.3).
@@ -69,14 +72,15 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	if resp.RefreshToken == "" && g.client.AllowsGrant(oauth.GrantRefreshToken) {
 		resp.RefreshToken = s.randomToken()
 		err := s.refresh.CreateRefreshToken(ctx, &store.RefreshToken{
-			Hash:      Hash(resp.RefreshToken),
-			GrantID:   g.grantID,
-			ClientID:  g.client.ID,
-			Subject:   g.subject,
-			Scope:     oauth.JoinScope(g.familyScope),
-			AuthTime:  g.authTime,
-			IssuedAt:  now,
-			ExpiresAt: now.Add(s.opts.RefreshTTL),
+			Hash:           Hash(resp.RefreshToken),
+			GrantID:        g.grantID,
+			ClientID:       g.client.ID,
+			Subject:        g.subject,
+			Scope:          oauth.JoinScope(g.familyScope),
+			AuthTime:       g.authTime,
+			UserGeneration: g.user.Generation,
+			IssuedAt:       now,
+			ExpiresAt:      now.Add(s.opts.RefreshTTL),
 		})
 		if err != nil {
 			return nil, err
@@ -117,6 +121,9 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 			IssuedAt:  now,
 			ExpiresAt: exp,
 		}
+		if g.user != nil {
+			rec.UserGeneration = g.user.Generation
+		}
 		if err := s.tokens.CreateAccessTokens(ctx, []*store.AccessToken{rec}); err != nil {
 			return "", err
 		}
@@ -133,6 +140,9 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 		ClientID: g.client.ID,
 		Scope:    scope,
 		Gid:      g.grantID,
+	}
+	if g.user != nil {
+		claims.Ugen = g.user.Generation
 	}
 	if !g.authTime.IsZero() {
 		claims.AuthTime = g.authTime.Unix()

@@ -72,14 +72,3 @@ func (s *Service) revokeRefresh(ctx context.Context, client *oauth.Client, h []b
 	s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: rt.Subject, Detail: map[string]string{"kind": "refresh_token"}})
 	return s.revokeGrant(ctx, rt.GrantID)
 }
-
-// RevokeSubject revokes every token issued to a person, for when the user is
-// deleted: their access tokens (both formats, through the subject's
-// revocation entry) and, since the account is gone, any refresh.
-func (s *Service) RevokeSubject(ctx context.Context, subject string) error {
-	if subject == "" {
-		return nil
-	}
-	until := s.opts.Now().Add(max(s.opts.RefreshTTL, s.opts.MaxTTL))
-	return s.revoke(ctx, subjectRevocationID(subject), until)
-}

@@ -108,12 +108,16 @@ type Options struct {
 	DefaultTTL time.Duration // for clients without their own lifetime
 	MaxTTL     time.Duration // no access token lives longer
 	RefreshTTL time.Duration // sliding lifetime of a refresh token; default 30 days
-	IDTokenTTL time.Duration // default 1 hour
-	SigningAlg string        // access tokens; "" = the signer's default
-	IDTokenAlg string        // id_tokens; "" = RS256 (OpenID Connect Core §15.1)
-	Now        func() time.Time
-	Random     func([]byte) // fills b with random bytes; nil = crypto/rand
-	Leeway     time.Duration
+	// RefreshReuseGrace: the same client presenting a refresh token again
+	// within this long after it rotated (a retry, a second tab) gets working
+	// tokens instead of having the family revoked. 0 turns it off.
+	RefreshReuseGrace time.Duration
+	IDTokenTTL        time.Duration // default 1 hour
+	SigningAlg        string        // access tokens; "" = the signer's default
+	IDTokenAlg        string        // id_tokens; "" = RS256 (OpenID Connect Core §15.1)
+	Now               func() time.Time
+	Random            func([]byte) // fills b with random bytes; nil = crypto/rand
+	Leeway            time.Duration
 	// TokenKey keys the tag of opaque tokens; every replica needs the same
 	// one (derive it from the master key). nil: a random key, for tests.
 	TokenKey []byte
