@@ -283,9 +283,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DefaultTTL: cfg.AccessTokenTTL,
 		MaxTTL:     cfg.MaxTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL,
-		IDTokenAlg: cfg.IDTokenAlg,
-		Leeway:     5 * time.Second,
-		TokenKey:   tokenKey,
+		// A retry or a second tab within this window is not a replay.
+		RefreshReuseGrace: cfg.RefreshReuseGrace,
+		IDTokenAlg:        cfg.IDTokenAlg,
+		Leeway:            5 * time.Second,
+		TokenKey:          tokenKey,
 	})
 	clientIPs, err := httpapi.NewClientIPs(cfg.TrustedProxies)
 	if err != nil {

@@ -51,7 +51,11 @@ type Config struct {
 
 	IDTokenAlg      string        // AUTHD_ID_TOKEN_SIGNING_ALG: default RS256 (OpenID Connect Core §15.1)
 	RefreshTokenTTL time.Duration // AUTHD_REFRESH_TOKEN_TTL: sliding lifetime of a refresh token
-	SessionTTL      time.Duration // AUTHD_SESSION_TTL: browser login session lifetime
+	// RefreshReuseGrace (AUTHD_REFRESH_REUSE_GRACE): a refresh token presented
+	// again by its client this soon after it rotated gets working tokens
+	// instead of revoking its family (a retry, two tabs); 0 turns it off.
+	RefreshReuseGrace time.Duration
+	SessionTTL        time.Duration // AUTHD_SESSION_TTL: browser login session lifetime
 
 	PasswordMinLength int    // AUTHD_PASSWORD_MIN_LENGTH
 	Argon2MemoryKiB   uint32 // AUTHD_ARGON2_MEMORY_KIB
@@ -102,6 +106,7 @@ var keyNames = []string{
 	"AUTHD_OTLP_ENDPOINT", "AUTHD_TRACE_SAMPLE_RATIO",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
+	"AUTHD_REFRESH_REUSE_GRACE",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -199,6 +204,7 @@ func parse(v map[string]string) (*Config, error) {
 		RateLimitInactive: 600,
 		IDTokenAlg:        or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
 		RefreshTokenTTL:   30 * 24 * time.Hour,
+		RefreshReuseGrace: 2 * time.Second,
 		SessionTTL:        12 * time.Hour,
 		// OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1.
 		PasswordMinLength: 8,
@@ -301,6 +307,15 @@ func parse(v map[string]string) (*Config, error) {
 		c.KeyPrepublish = 0
 	} else if c.KeyPrepublish, err = duration(v, "AUTHD_KEY_PREPUBLISH", c.KeyPrepublish); err != nil {
 		return nil, err
+	}
+	if s := v["AUTHD_REFRESH_REUSE_GRACE"]; s == "0" || s == "0s" {
+		c.RefreshReuseGrace = 0
+	} else if c.RefreshReuseGrace, err = duration(v, "AUTHD_REFRESH_REUSE_GRACE", c.RefreshReuseGrace); err != nil {
+		return nil, err
+	}
+	if c.RefreshReuseGrace > time.Minute {
+		// Longer would let a stolen token be replayed quietly.
+		return nil, &Error{"AUTHD_REFRESH_REUSE_GRACE", "must be at most 1m"}
 	}
 	if s := v["AUTHD_KEY_ROTATE_EVERY"]; s == "0" || s == "0s" {
 		c.KeyRotateEvery = 0

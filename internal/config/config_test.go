@@ -145,3 +145,33 @@ func TestEnsureSecrets(t *testing.T) {
 		t.Error("secrets changed between starts")
 	}
 }
+
+func TestRefreshReuseGrace(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", 2 * time.Second, false},
+		{"0", 0, false},
+		{"0s", 0, false},
+		{"500ms", 500 * time.Millisecond, false},
+		{"2m", 0, true},
+		{"soon", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := Load("", env(map[string]string{"AUTHD_REFRESH_REUSE_GRACE": tc.value}))
+			if tc.wantErr {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != "AUTHD_REFRESH_REUSE_GRACE" {
+					t.Fatalf("err = %v, want one naming AUTHD_REFRESH_REUSE_GRACE", err)
+				}
+				return
+			}
+			if err != nil || c.RefreshReuseGrace != tc.want {
+				t.Fatalf("= %v, %v; want %v", c.RefreshReuseGrace, err, tc.want)
+			}
+		})
+	}
+}

@@ -273,6 +273,12 @@ func TestRefreshGrant(t *testing.T) {
 func TestPasswordGrant(t *testing.T) {
 	h, _ := userSetup(t)
 	h.addClient("nopw", "nopw-secret", func(c *oauth.Client) { c.GrantTypes = []string{oauth.GrantClientCredentials} })
+	// Registered for the password grant with no secret, as the admin API once allowed.
+	h.addClient("pubpw", "", func(c *oauth.Client) {
+		c.TokenEndpointAuthMethod = oauth.AuthMethodNone
+		c.GrantTypes = []string{oauth.GrantPassword}
+		c.Scopes = []string{"openid", "read"}
+	})
 	pw := func(user, pass string) url.Values {
 		return url.Values{"grant_type": {"password"}, "username": {user}, "password": {pass}, "scope": {"openid read"}}
 	}
@@ -292,6 +298,11 @@ func TestPasswordGrant(t *testing.T) {
 		{"missing password", url.Values{"grant_type": {"password"}, "username": {"alice"}}, []reqOpt{withBasic("web", "web-secret")}, 400, "invalid_request"},
 		{"not enabled for client", pw("alice", "correct horse battery staple"), []reqOpt{withBasic("nopw", "nopw-secret")}, 400, "unauthorized_client"},
 		{"public client", func() url.Values { f := pw("alice", "x"); f.Set("client_id", "spa"); return f }(), nil, 400, "unauthorized_client"},
+		{"public client registered for it", func() url.Values {
+			f := pw("alice", "correct horse battery staple")
+			f.Set("client_id", "pubpw")
+			return f
+		}(), nil, 400, "unauthorized_client"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

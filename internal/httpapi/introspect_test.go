@@ -117,7 +117,21 @@ func TestIntrospectInactive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Signed by us, typ right, but living longer than anything authd issues.
+	now := h.clock.Now().Unix()
+	sign := func(claims string) string {
+		t.Helper()
+		tok, err := h.keys.Sign("", "at+jwt", []byte(claims))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	farFuture := sign(fmt.Sprintf(`{"iss":%q,"exp":13569465600,"iat":%d,"jti":"x","client_id":"svc","sub":"svc"}`, issuer, now))
+	tooLong := sign(fmt.Sprintf(`{"iss":%q,"exp":%d,"iat":%d,"jti":"y","client_id":"svc","sub":"svc"}`, issuer, now+3600, now-25*3600))
 	cases := map[string]string{
+		"exp in 2400":       farFuture,
+		"lifetime over max": tooLong,
 		"garbage":           "not-a-token",
 		"tampered":          tampered,
 		"alg none":          "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + ".",

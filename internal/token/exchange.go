@@ -81,6 +81,11 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if !client.AllowsGrant(req.GrantType) {
 		return nil, oauth.UnauthorizedClient("the client is not allowed to use grant_type " + req.GrantType)
 	}
+	if req.GrantType == oauth.GrantPassword && client.Public() {
+		// RFC 9700 §2.4: the password grant only ever for a client that can
+		// keep a secret; a public one would let anyone try passwords as it.
+		return nil, oauth.UnauthorizedClient("the password grant needs a confidential client")
+	}
 	if s.limits != nil {
 		if err := s.limits.AllowClient(ctx, client, req.ClientIP); err != nil {
 			return nil, err

@@ -116,6 +116,11 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 	if c.Iss != s.opts.Issuer || c.Jti == "" || c.Exp <= now || (c.Nbf != 0 && c.Nbf > now+leeway) || c.Iat > now+leeway {
 		return inactive
 	}
+	// No token authd issues lives longer than MaxTTL: one that claims to
+	// (an exp in 2400) was not minted by this server's rules, signature or not.
+	if maxTTL := int64(s.opts.MaxTTL.Seconds()) + leeway; c.Exp-c.Iat > maxTTL || c.Exp > now+maxTTL {
+		return inactive
+	}
 	return &Info{
 		Active:    true,
 		Scope:     c.Scope,
