@@ -297,3 +297,23 @@ func TestConfigErrorStopsStartup(t *testing.T) {
 		}
 	}
 }
+
+// A second serve on the same SQLite data folder refuses to start, in one
+// line, instead of serving answers that disagree with the first's.
+func TestSecondServeOnDataDirRefused(t *testing.T) {
+	first := startServer(t, nil)
+	var stderr bytes.Buffer
+	env := map[string]string{}
+	for k, v := range first.env {
+		env[k] = v
+	}
+	err := run(t.Context(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "already serving from "+env["AUTHD_DATA_DIR"]) ||
+		!strings.Contains(err.Error(), "pid") {
+		t.Fatalf("second serve on one data folder: %v\n%s", err, stderr.String())
+	}
+	// The first still serves.
+	if code, _ := readyz(t, first.public); code != 200 {
+		t.Fatalf("first server after the refused second: %d", code)
+	}
+}

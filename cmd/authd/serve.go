@@ -148,6 +148,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Where, never what.
 		log.Info("secret file in use", "path", p)
 	}
+	if cfg.Embedded() {
+		release, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// lockDataDir is a no-op where flock(2) does not exist.
+func lockDataDir(string) (func(), error) { return func() {}, nil }
