@@ -127,7 +127,8 @@ func tokenRequest(t *testing.T, s *server, form url.Values) (int, map[string]any
 // refresh with a cookie jar, against the real server, and checks the replay
 // defences on the way.
 func TestBrowserFlow(t *testing.T) {
-	s := startServer(t, map[string]string{"AUTHD_ARGON2_MEMORY_KIB": "8192", "AUTHD_ARGON2_TIME": "1"})
+	// No reuse grace: the replay below comes at once (httpapi TestRefreshReuseGrace covers the grace).
+	s := startServer(t, map[string]string{"AUTHD_ARGON2_MEMORY_KIB": "8192", "AUTHD_ARGON2_TIME": "1", "AUTHD_REFRESH_REUSE_GRACE": "0"})
 	createUser(t, s, "alice", "correct horse battery staple")
 	var app map[string]any
 	if err := json.Unmarshal(s.cli(t, "client", "create", "--name", "Web App", "--auth-method", "none",
@@ -290,7 +291,8 @@ func TestRPInitiatedLogout(t *testing.T) {
 // coreos/go-oidc through discovery and the JWKS, golang.org/x/oauth2 for the
 // code exchange with PKCE.
 func TestOIDCLibrary(t *testing.T) {
-	s := startServer(t, map[string]string{"AUTHD_ARGON2_MEMORY_KIB": "8192", "AUTHD_ARGON2_TIME": "1"})
+	// No reuse grace: the replay at the end comes at once.
+	s := startServer(t, map[string]string{"AUTHD_ARGON2_MEMORY_KIB": "8192", "AUTHD_ARGON2_TIME": "1", "AUTHD_REFRESH_REUSE_GRACE": "0"})
 	createUser(t, s, "bob", "another fine passphrase")
 	var app map[string]any
 	if err := json.Unmarshal(s.cli(t, "client", "create", "--name", "RP", "--auth-method", "client_secret_basic",

@@ -195,10 +195,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	// Access tokens use AUTHD_SIGNING_ALG; id_tokens AUTHD_ID_TOKEN_SIGNING_ALG
-	// (RS256 by default, as OpenID Connect requires). Each has a current key.
-	algs := []string{cfg.SigningAlg}
-	if cfg.IDTokenAlg != cfg.SigningAlg {
-		algs = append(algs, cfg.IDTokenAlg)
+	// (RS256 by default, as OpenID Connect requires). Each purpose has keys
+	// of its own, even when the algorithms are the same: an access token
+	// signed by the id_token key is refused.
+	purposes := []keys.Purpose{
+		{Name: keys.PurposeAccess, Algorithm: cfg.SigningAlg},
+		{Name: keys.PurposeIDToken, Algorithm: cfg.IDTokenAlg},
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -207,7 +209,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer tiers.Close()
-	keyOpts := keys.Options{Algorithms: algs, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery}
+	keyOpts := keys.Options{Purposes: purposes, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery}
 	if tiers.redis != nil {
 		keyOpts.OnRotate = announceRotation(tiers.redis, log)
 	}

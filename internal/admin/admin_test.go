@@ -46,7 +46,8 @@ func newHarness(t *testing.T) *harness {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
-	km, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour})
+	km, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Purposes: []keys.Purpose{
+		{Name: keys.PurposeAccess, Algorithm: keys.ES256}, {Name: keys.PurposeIDToken, Algorithm: keys.EdDSA}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,9 +227,23 @@ func TestRotateKey(t *testing.T) {
 	if !strings.Contains(string(h.keys.JWKS()), before) {
 		t.Fatal("old key left the JWKS at once")
 	}
+	idBefore := h.keys.CurrentKeyID(keys.PurposeIDToken)
 	w, m = h.do("POST", "/admin/keys/rotate", `{"algorithm":"EdDSA"}`, adminToken)
 	if w.Code != 200 || m["algorithm"] != "EdDSA" {
 		t.Fatalf("rotate EdDSA: %d %v", w.Code, m)
+	}
+	w, m = h.do("POST", "/admin/keys/rotate", `{"purpose":"id_token","immediate":true}`, adminToken)
+	if w.Code != 200 || m["algorithm"] != "EdDSA" || h.keys.CurrentKeyID(keys.PurposeIDToken) == idBefore {
+		t.Fatalf("rotate the id_token key: %d %v", w.Code, m)
+	}
+	for body, field := range map[string]string{
+		`{"algorithm":"RS256"}`:                    "algorithm", // no key of it in use
+		`{"purpose":"refresh"}`:                    "purpose",
+		`{"purpose":"access","algorithm":"ES256"}`: "purpose",
+	} {
+		if w, m := h.do("POST", "/admin/keys/rotate", body, adminToken); w.Code != 400 || m["field"] != field {
+			t.Errorf("rotate %s: %d %v, want 400 naming %s", body, w.Code, m, field)
+		}
 	}
 	w, m = h.do("POST", "/admin/keys/rotate", `{"immediate":true}`, adminToken)
 	if w.Code != 200 || m["kid"] != h.keys.CurrentKeyID("") || m["active_at"] == nil {

@@ -1,15 +1,18 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -148,6 +151,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 type rotateKeyRequest struct {
+	// Purpose ("access", "id_token") or Algorithm (every purpose using it)
+	// picks what rotates; neither: the access-token key.
+	Purpose   string `json:"purpose"`
 	Algorithm string `json:"algorithm"`
 	// Immediate skips pre-publication: for a key that may be compromised.
 	Immediate bool `json:"immediate"`
@@ -173,11 +179,29 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, badRequest("algorithm", "algorithm must be ES256, EdDSA or RS256"))
 		return
 	}
+	switch req.Purpose {
+	case "", keys.PurposeAccess, keys.PurposeIDToken:
+	default:
+		writeProblem(w, r, s.log, badRequest("purpose", "purpose must be access or id_token"))
+		return
+	}
+	if req.Purpose != "" && req.Algorithm != "" {
+		writeProblem(w, r, s.log, badRequest("purpose", "give purpose or algorithm, not both"))
+		return
+	}
 	rotate := s.keys.Rotate
 	if req.Immediate {
 		rotate = s.keys.RotateNow
 	}
-	k, err := rotate(r.Context(), req.Algorithm)
+	k, err := rotate(r.Context(), cmp.Or(req.Purpose, req.Algorithm))
+	if errors.Is(err, keys.ErrNoSeries) {
+		field := "algorithm"
+		if req.Purpose != "" {
+			field = "purpose"
+		}
+		writeProblem(w, r, s.log, badRequest(field, err.Error()))
+		return
+	}
 	if err != nil {
 		writeProblem(w, r, s.log, err)
 		return

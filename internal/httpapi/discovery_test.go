@@ -75,12 +75,17 @@ func TestJWKS(t *testing.T) {
 	var set struct {
 		Keys []map[string]any `json:"keys"`
 	}
-	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
+	// One key per purpose (access tokens, id_tokens), both ES256 here.
+	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 2 {
 		t.Fatalf("jwks = %s (%v)", w.Body, err)
 	}
-	k := set.Keys[0]
-	if k["kty"] != "EC" || k["alg"] != "ES256" || k["use"] != "sig" || k["kid"] == "" || k["d"] != nil {
-		t.Fatalf("key = %v", k)
+	if set.Keys[0]["kid"] == set.Keys[1]["kid"] {
+		t.Fatalf("both purposes share a key: %s", w.Body)
+	}
+	for _, k := range set.Keys {
+		if k["kty"] != "EC" || k["alg"] != "ES256" || k["use"] != "sig" || k["kid"] == "" || k["d"] != nil {
+			t.Fatalf("key = %v", k)
+		}
 	}
 	// A conditional request with the ETag is answered 304.
 	etag := w.Header().Get("ETag")

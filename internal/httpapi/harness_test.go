@@ -87,7 +87,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	km, err := keys.NewManager(db, sealer, keys.Options{Algorithms: []string{keys.ES256}, Retain: 25 * time.Hour, Now: clk.Now})
+	km, err := keys.NewManager(db, sealer, keys.Options{Purposes: []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: keys.ES256}, {Name: keys.PurposeIDToken, Algorithm: keys.ES256}},
+		Retain: 25 * time.Hour, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

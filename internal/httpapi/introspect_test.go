@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/token"
 )
@@ -129,19 +130,26 @@ func TestIntrospectInactive(t *testing.T) {
 	}
 	farFuture := sign(fmt.Sprintf(`{"iss":%q,"exp":13569465600,"iat":%d,"jti":"x","client_id":"svc","sub":"svc"}`, issuer, now))
 	tooLong := sign(fmt.Sprintf(`{"iss":%q,"exp":%d,"iat":%d,"jti":"y","client_id":"svc","sub":"svc"}`, issuer, now+3600, now-25*3600))
+	// Signed by our id_token key, with every claim of a good access token.
+	idKeySigned, err := h.keys.Sign(keys.PurposeIDToken, "at+jwt",
+		fmt.Appendf(nil, `{"iss":%q,"exp":%d,"iat":%d,"jti":"z","client_id":"svc","sub":"svc"}`, issuer, now+60, now))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]string{
-		"exp in 2400":       farFuture,
-		"lifetime over max": tooLong,
-		"garbage":           "not-a-token",
-		"tampered":          tampered,
-		"alg none":          "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + ".",
-		"wrong typ":         wrongTyp,
-		"too long":          strings.Repeat("a", 5000),
-		"three dots":        "a.b.c.d",
-		"unknown opaque":    unknown,
-		"opaque, short":     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"opaque, bad tag":   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"empty-looking jwt": "..",
+		"signed by the id_token key": idKeySigned,
+		"exp in 2400":                farFuture,
+		"lifetime over max":          tooLong,
+		"garbage":                    "not-a-token",
+		"tampered":                   tampered,
+		"alg none":                   "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + ".",
+		"wrong typ":                  wrongTyp,
+		"too long":                   strings.Repeat("a", 5000),
+		"three dots":                 "a.b.c.d",
+		"unknown opaque":             unknown,
+		"opaque, short":              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"opaque, bad tag":            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"empty-looking jwt":          "..",
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -14,7 +14,9 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/testenv/dbtest"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -227,14 +229,20 @@ func TestTokenOpaque(t *testing.T) {
 func TestTokenKeyAlgorithms(t *testing.T) {
 	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			h := newHarness(t)
-			h.addClient("svc", "svc-secret", nil)
-			if _, err := h.keys.Rotate(context.Background(), alg); err != nil {
+			sealer, err := keys.NewSealer(make([]byte, 32))
+			if err != nil {
 				t.Fatal(err)
 			}
-			// The harness signs with its default algorithm; ask for the rotated one.
+			km, err := keys.NewManager(dbtest.SQLite(t), sealer, keys.Options{
+				Purposes: []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: alg}}, Retain: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := km.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			payload := []byte(`{"x":1}`)
-			jws, err := h.keys.Sign(alg, "at+jwt", payload)
+			jws, err := km.Sign(keys.PurposeAccess, "at+jwt", payload)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +253,7 @@ func TestTokenKeyAlgorithms(t *testing.T) {
 			if parsed.Signatures[0].Header.Algorithm != alg {
 				t.Fatalf("alg = %s", parsed.Signatures[0].Header.Algorithm)
 			}
-			got, err := h.keys.Verify(context.Background(), jws, "at+jwt")
+			got, err := km.VerifyFor(context.Background(), jws, "at+jwt", keys.PurposeAccess)
 			if err != nil || string(got) != string(payload) {
 				t.Fatalf("verify: %v %s", err, got)
 			}

@@ -24,6 +24,9 @@ var (
 	ErrSignature  = errors.New("keys: bad signature")
 	ErrType       = errors.New("keys: wrong token type")
 	ErrNoKey      = errors.New("keys: no signing key for algorithm")
+	// ErrNoSeries: Rotate was asked for a purpose or algorithm this Manager
+	// keeps no keys for.
+	ErrNoSeries = errors.New("keys: no key series")
 )
 
 // KeyStore is the slice of the store the Manager needs.
@@ -32,9 +35,28 @@ type KeyStore interface {
 	SigningKeys(ctx context.Context, now time.Time) ([]*store.SigningKey, error)
 }
 
+// Key purposes. A key signs for one purpose only, and a token is verified
+// only against keys of the purpose it claims to be: an access token signed
+// by the id_token key (or the other way round) is refused even when both
+// use the same algorithm.
+const (
+	PurposeAccess  = "access"
+	PurposeIDToken = "id_token"
+)
+
+// Purpose is one series of keys: what they sign, and with which algorithm.
+type Purpose struct {
+	Name      string // PurposeAccess, PurposeIDToken; "" in Algorithms shorthand
+	Algorithm string
+}
+
 // Options configures a Manager.
 type Options struct {
-	// Algorithms to keep a current key for; the first is the default for Sign.
+	// Purposes to keep a current key for; the first is the default of Sign("").
+	Purposes []Purpose
+	// Algorithms is shorthand for unnamed Purposes, one per algorithm, for
+	// tools and tests that do not tell purposes apart. Ignored when Purposes
+	// is set.
 	Algorithms []string
 	// Retain is how long a replaced key stays in the JWKS after its successor
 	// starts signing: at least the longest lifetime of anything it signed, so
@@ -68,11 +90,13 @@ type Manager struct {
 }
 
 type snapshot struct {
-	current map[string]*liveKey // by algorithm: signing now
+	current map[int]*liveKey // by index in Options.Purposes: signing now
 	// next is a pre-published key that takes over from current at its
 	// activation time, without waiting for a reload.
-	next    map[string]*liveKey
-	byKID   map[string]*liveKey
+	next  map[int]*liveKey
+	byKID map[string]*liveKey
+	// hasOwn: purpose i has a key of its own, not only unnamed ones.
+	hasOwn  map[int]bool
 	signers sync.Map // signerKey -> jose.Signer, built on first use
 	jwks    []byte
 }
@@ -81,13 +105,23 @@ type signerKey struct{ kid, typ string }
 
 // NewManager returns a Manager; call Load before use.
 func NewManager(st KeyStore, sealer *Sealer, opts Options) (*Manager, error) {
-	if len(opts.Algorithms) == 0 {
-		opts.Algorithms = []string{ES256}
-	}
-	for _, a := range opts.Algorithms {
-		if !ValidAlgorithm(a) {
-			return nil, fmt.Errorf("keys: unsupported algorithm %q", a)
+	if len(opts.Purposes) == 0 {
+		if len(opts.Algorithms) == 0 {
+			opts.Algorithms = []string{ES256}
 		}
+		for _, a := range opts.Algorithms {
+			opts.Purposes = append(opts.Purposes, Purpose{Algorithm: a})
+		}
+	}
+	seen := map[Purpose]bool{}
+	for _, p := range opts.Purposes {
+		if !ValidAlgorithm(p.Algorithm) {
+			return nil, fmt.Errorf("keys: unsupported algorithm %q", p.Algorithm)
+		}
+		if seen[p] {
+			return nil, fmt.Errorf("keys: purpose %q with %s given twice", p.Name, p.Algorithm)
+		}
+		seen[p] = true
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -102,14 +136,29 @@ func (m *Manager) Load(ctx context.Context) error {
 	if err := m.Reload(ctx); err != nil {
 		return err
 	}
-	for _, alg := range m.opts.Algorithms {
-		if m.snap.Load().signing(alg, m.opts.Now()) == nil {
-			if _, err := m.rotate(ctx, alg, 0); err != nil {
+	for i := range m.opts.Purposes {
+		s := m.snap.Load()
+		switch {
+		case s.signing(i, m.opts.Now()) == nil:
+			if _, err := m.rotate(ctx, i, 0); err != nil {
+				return err
+			}
+		case m.opts.Purposes[i].Name != "" && !s.hasOwn[i]:
+			// Upgrading from keys without a purpose: the unnamed key of this
+			// algorithm keeps signing while a key of the purpose is published,
+			// then the new key takes over as after any rotation.
+			if _, err := m.rotate(ctx, i, m.opts.Prepublish); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// serves reports whether a stored key belongs to purpose p: its own, or an
+// unnamed key (from before purposes) of p's algorithm.
+func serves(r *store.SigningKey, p Purpose) bool {
+	return r.Algorithm == p.Algorithm && (r.Purpose == p.Name || r.Purpose == "")
 }
 
 // Reload replaces the snapshot with the store's current view.
@@ -121,7 +170,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: load signing keys: %w", err)
 	}
-	s := &snapshot{current: map[string]*liveKey{}, next: map[string]*liveKey{}, byKID: map[string]*liveKey{}}
+	s := &snapshot{current: map[int]*liveKey{}, next: map[int]*liveKey{}, byKID: map[string]*liveKey{}, hasOwn: map[int]bool{}}
 	pubs := make([]json.RawMessage, 0, len(recs))
 	// Newest first. A key's CreatedAt is when it starts signing, possibly in
 	// the future (pre-published): the newest key already active is current,
@@ -138,21 +187,31 @@ func (m *Manager) Reload(ctx context.Context) error {
 			return err
 		}
 		k.activeAt = r.CreatedAt
+		k.purposes = map[string]bool{}
 		s.byKID[k.id] = k
-		switch {
-		case r.CreatedAt.After(now):
-			if s.next[r.Algorithm] == nil {
-				s.next[r.Algorithm] = k
+		for i, p := range m.opts.Purposes {
+			if !serves(r, p) {
+				continue
 			}
-		case s.current[r.Algorithm] == nil:
-			s.current[r.Algorithm] = k
+			k.purposes[p.Name] = true
+			if r.Purpose == p.Name {
+				s.hasOwn[i] = true
+			}
+			switch {
+			case r.CreatedAt.After(now):
+				if s.next[i] == nil {
+					s.next[i] = k
+				}
+			case s.current[i] == nil:
+				s.current[i] = k
+			}
 		}
 		pubs = append(pubs, json.RawMessage(r.PublicJWK))
 	}
-	for alg, n := range s.next {
-		if s.current[alg] == nil {
-			s.current[alg] = n // nothing else can sign
-			delete(s.next, alg)
+	for i, n := range s.next {
+		if s.current[i] == nil {
+			s.current[i] = n // nothing else can sign
+			delete(s.next, i)
 		}
 	}
 	doc, err := json.Marshal(struct {
@@ -166,11 +225,12 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Rotate adds a new key for alg ("" means the default algorithm) that starts
-// signing after Prepublish, and returns it; the key it replaces stays
-// published for Retain after that.
-func (m *Manager) Rotate(ctx context.Context, alg string) (*store.SigningKey, error) {
-	return m.rotateAndAnnounce(ctx, alg, m.opts.Prepublish)
+// Rotate adds a new key for each purpose that which selects (a purpose name,
+// or an algorithm: every purpose using it; "" means the default purpose) that
+// starts signing after Prepublish, and returns the first; each key it
+// replaces stays published for Retain after that.
+func (m *Manager) Rotate(ctx context.Context, which string) (*store.SigningKey, error) {
+	return m.rotateAndAnnounce(ctx, which, m.opts.Prepublish)
 }
 
 // RotateNow is Rotate with no pre-publication: the new key signs at once.
@@ -180,29 +240,80 @@ func (m *Manager) RotateNow(ctx context.Context, alg string) (*store.SigningKey,
 	return m.rotateAndAnnounce(ctx, alg, 0)
 }
 
-func (m *Manager) rotateAndAnnounce(ctx context.Context, alg string, delay time.Duration) (*store.SigningKey, error) {
-	if alg == "" {
-		alg = m.opts.Algorithms[0]
+func (m *Manager) rotateAndAnnounce(ctx context.Context, which string, delay time.Duration) (*store.SigningKey, error) {
+	idx := m.selectAll(which)
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%w %q (in use: %s)", ErrNoSeries, which, m.purposeNames())
 	}
-	if !ValidAlgorithm(alg) {
-		return nil, fmt.Errorf("keys: unsupported algorithm %q", alg)
-	}
-	k, err := m.rotate(ctx, alg, delay)
-	if err != nil {
-		return nil, err
+	var first *store.SigningKey
+	for _, i := range idx {
+		k, err := m.rotate(ctx, i, delay)
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = k
+		}
 	}
 	if m.opts.OnRotate != nil {
 		m.opts.OnRotate(ctx)
 	}
-	return k, nil
+	return first, nil
 }
 
-func (m *Manager) rotate(ctx context.Context, alg string, delay time.Duration) (*store.SigningKey, error) {
+// selectAll returns the purposes which names: "" the default, a purpose
+// name that purpose, an algorithm every purpose that uses it.
+func (m *Manager) selectAll(which string) []int {
+	if which == "" {
+		return []int{0}
+	}
+	var out []int
+	for i, p := range m.opts.Purposes {
+		if p.Name == which || (p.Name != which && p.Algorithm == which) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// selectOne is the purpose that signs for which: the first selectAll match.
+func (m *Manager) selectOne(which string) (int, bool) {
+	if which == "" {
+		return 0, true
+	}
+	for i, p := range m.opts.Purposes {
+		if p.Name == which {
+			return i, true
+		}
+	}
+	for i, p := range m.opts.Purposes {
+		if p.Algorithm == which {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (m *Manager) purposeNames() string {
+	var names []string
+	for _, p := range m.opts.Purposes {
+		if p.Name == "" {
+			names = append(names, p.Algorithm)
+		} else {
+			names = append(names, p.Name+" ("+p.Algorithm+")")
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (m *Manager) rotate(ctx context.Context, i int, delay time.Duration) (*store.SigningKey, error) {
+	p := m.opts.Purposes[i]
 	activeAt := m.opts.Now().Add(delay)
-	k, err := NewSigningKey(alg, m.sealer, activeAt)
+	k, err := NewSigningKey(p.Algorithm, m.sealer, activeAt)
 	if err != nil {
 		return nil, err
 	}
+	k.Purpose = p.Name
 	if err := m.st.RotateKey(ctx, k, activeAt.Add(m.opts.Retain)); err != nil {
 		return nil, fmt.Errorf("keys: store new key: %w", err)
 	}
@@ -239,14 +350,19 @@ func (m *Manager) RotateDue(ctx context.Context) error {
 		return nil
 	}
 	s, now := m.snap.Load(), m.opts.Now()
-	for _, alg := range m.opts.Algorithms {
-		cur := s.signing(alg, now)
-		if cur == nil || s.next[alg] != nil || now.Sub(cur.activeAt) < m.opts.RotateEvery {
+	rotated := false
+	for i := range m.opts.Purposes {
+		cur := s.signing(i, now)
+		if cur == nil || s.next[i] != nil || now.Sub(cur.activeAt) < m.opts.RotateEvery {
 			continue
 		}
-		if _, err := m.Rotate(ctx, alg); err != nil {
+		if _, err := m.rotate(ctx, i, m.opts.Prepublish); err != nil {
 			return err
 		}
+		rotated = true
+	}
+	if rotated && m.opts.OnRotate != nil {
+		m.opts.OnRotate(ctx)
 	}
 	return nil
 }
@@ -255,30 +371,49 @@ func (m *Manager) RotateDue(ctx context.Context) error {
 // is shared: do not modify it.
 func (m *Manager) JWKS() []byte { return m.snap.Load().jwks }
 
-// CurrentKeyID returns the kid of the current key for alg ("" = default).
-func (m *Manager) CurrentKeyID(alg string) string {
-	if alg == "" {
-		alg = m.opts.Algorithms[0]
+// CurrentKeyID returns the kid of the key that signs for which (a purpose or
+// an algorithm, "" the default purpose).
+func (m *Manager) CurrentKeyID(which string) string {
+	i, ok := m.selectOne(which)
+	if !ok {
+		return ""
 	}
-	if k := m.snap.Load().signing(alg, m.opts.Now()); k != nil {
+	if k := m.snap.Load().signing(i, m.opts.Now()); k != nil {
 		return k.id
 	}
 	return ""
 }
 
-// Algorithms returns the algorithms this Manager keeps current keys for.
-func (m *Manager) Algorithms() []string { return slices.Clone(m.opts.Algorithms) }
+// Algorithms returns the algorithms this Manager signs with, without repeats.
+func (m *Manager) Algorithms() []string {
+	var out []string
+	for _, p := range m.opts.Purposes {
+		if !slices.Contains(out, p.Algorithm) {
+			out = append(out, p.Algorithm)
+		}
+	}
+	return out
+}
+
+// AlgorithmFor returns the algorithm of purpose ("" if there is none).
+func (m *Manager) AlgorithmFor(purpose string) string {
+	if i, ok := m.selectOne(purpose); ok {
+		return m.opts.Purposes[i].Algorithm
+	}
+	return ""
+}
 
 // Sign returns a compact JWS of payload signed with the current key of alg
 // ("" = default), with header typ (e.g. "at+jwt", RFC 9068 §2.1) and kid.
-func (m *Manager) Sign(alg, typ string, payload []byte) (string, error) {
-	if alg == "" {
-		alg = m.opts.Algorithms[0]
+func (m *Manager) Sign(which, typ string, payload []byte) (string, error) {
+	i, ok := m.selectOne(which)
+	if !ok {
+		return "", fmt.Errorf("%w %s", ErrNoKey, which)
 	}
 	s := m.snap.Load()
-	k := s.signing(alg, m.opts.Now())
+	k := s.signing(i, m.opts.Now())
 	if k == nil {
-		return "", fmt.Errorf("%w %s", ErrNoKey, alg)
+		return "", fmt.Errorf("%w %s", ErrNoKey, which)
 	}
 	sk := signerKey{k.id, typ}
 	v, ok := s.signers.Load(sk)
@@ -300,10 +435,23 @@ func (m *Manager) Sign(alg, typ string, payload []byte) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// Verify checks a compact JWS against the published keys and its typ header
-// (compared case-insensitively, RFC 7515 §4.1.9; "" skips the check) and
-// returns the payload. It does not look at claims: that is the caller's job.
+// Verify checks a compact JWS against every published key, whatever its
+// purpose, and its typ header; see VerifyFor, which callers that know what
+// the token should be must use.
 func (m *Manager) Verify(ctx context.Context, token, typ string) ([]byte, error) {
+	return m.verify(ctx, token, typ, "", false)
+}
+
+// VerifyFor checks a compact JWS against the published keys of purpose
+// (keys.PurposeAccess, keys.PurposeIDToken) and its typ header (compared
+// case-insensitively, RFC 7515 §4.1.9; "" skips the check) and returns the
+// payload. A token signed by a key of another purpose is ErrUnknownKey. It
+// does not look at claims: that is the caller's job.
+func (m *Manager) VerifyFor(ctx context.Context, token, typ, purpose string) ([]byte, error) {
+	return m.verify(ctx, token, typ, purpose, true)
+}
+
+func (m *Manager) verify(ctx context.Context, token, typ, purpose string, checkPurpose bool) ([]byte, error) {
 	obj, err := jose.ParseSignedCompact(token, allowedAlgs)
 	if err != nil || len(obj.Signatures) != 1 {
 		return nil, ErrMalformed
@@ -316,7 +464,7 @@ func (m *Manager) Verify(ctx context.Context, token, typ string) ([]byte, error)
 		}
 	}
 	k := m.lookup(ctx, h.KeyID)
-	if k == nil {
+	if k == nil || (checkPurpose && !k.purposes[purpose]) {
 		return nil, ErrUnknownKey
 	}
 	if string(k.alg) != h.Algorithm {
@@ -349,11 +497,11 @@ func (m *Manager) lookup(ctx context.Context, kid string) *liveKey {
 	return m.snap.Load().byKID[kid]
 }
 
-// signing is the key that signs for alg at now: the pre-published next key
-// once its time has come, else the current one.
-func (s *snapshot) signing(alg string, now time.Time) *liveKey {
-	if n := s.next[alg]; n != nil && !now.Before(n.activeAt) {
+// signing is the key that signs for purpose i at now: the pre-published next
+// key once its time has come, else the current one.
+func (s *snapshot) signing(i int, now time.Time) *liveKey {
+	if n := s.next[i]; n != nil && !now.Before(n.activeAt) {
 		return n
 	}
-	return s.current[alg]
+	return s.current[i]
 }

@@ -97,6 +97,8 @@ type liveKey struct {
 	alg      jose.SignatureAlgorithm
 	pub      any
 	priv     crypto.Signer
+	// purposes are the Purpose names the key may be verified for.
+	purposes map[string]bool
 }
 
 func openKey(k *store.SigningKey, sealer *Sealer) (*liveKey, error) {

@@ -97,6 +97,9 @@ type SigningKey struct {
 	PublicJWK    []byte    // JSON of the public JWK
 	CreatedAt    time.Time // when it starts signing; may be in the future (published before it signs)
 	PublishUntil time.Time // zero: current or still valid; else drops out of JWKS after it
+	// Purpose is what the key signs ("access", "id_token"); "" for keys from
+	// before purposes, which serve every purpose of their algorithm.
+	Purpose string
 }
 
 // SigningKeys stores signing keys, one rotation series per algorithm
@@ -105,8 +108,9 @@ type SigningKey struct {
 // whose CreatedAt has come.
 type SigningKeys interface {
 	// RotateKey inserts k and, in the same transaction, sets PublishUntil =
-	// publishUntil on every other key of k's Algorithm whose PublishUntil is zero;
-	// keys of other algorithms are untouched. ErrConflict if k.ID exists.
+	// publishUntil on every other key of k's Algorithm and Purpose (and on
+	// keys of that Algorithm without a purpose) whose PublishUntil is zero;
+	// other keys are untouched. ErrConflict if k.ID exists.
 	RotateKey(ctx context.Context, k *SigningKey, publishUntil time.Time) error
 	// SigningKeys returns every key whose PublishUntil is zero or after now,
 	// newest first.

@@ -30,7 +30,7 @@ func newService(b *testing.B, c cache.Cache) (*token.Service, *sqlite.DB) {
 	ctx := context.Background()
 	db := dbtest.SQLite(b)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
-	km, _ := keys.NewManager(db, sealer, keys.Options{Retain: 25 * time.Hour})
+	km, _ := keys.NewManager(db, sealer, keys.Options{Purposes: []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: keys.ES256}}, Retain: 25 * time.Hour})
 	if err := km.Load(ctx); err != nil {
 		b.Fatal(err)
 	}

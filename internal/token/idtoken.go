@@ -8,6 +8,7 @@ import (
 	"hash"
 	"time"
 
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -68,7 +69,7 @@ func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, 
 	if err != nil {
 		return "", err
 	}
-	return s.signer.Sign(s.opts.IDTokenAlg, "JWT", payload)
+	return s.signer.Sign(keys.PurposeIDToken, "JWT", payload)
 }
 
 // atHash is OpenID Connect Core §3.1.3.6: the left half of the hash of the

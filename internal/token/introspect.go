@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -103,7 +104,8 @@ func GrantRevocationID(grantID string) string { return "grant:" + grantID }
 // verifyJWT checks signature, type, issuer and time; the revocation check is the
 // caller's, so batches can make it once for many tokens.
 func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
-	payload, err := s.signer.Verify(ctx, tok, TypeAccessTokenJWT)
+	// Only access-token keys: an id_token key's signature proves nothing here.
+	payload, err := s.signer.VerifyFor(ctx, tok, TypeAccessTokenJWT, keys.PurposeAccess)
 	if err != nil {
 		return inactive
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -151,5 +152,5 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 	if err != nil {
 		return "", err
 	}
-	return s.signer.Sign(s.opts.SigningAlg, TypeAccessTokenJWT, payload)
+	return s.signer.Sign(keys.PurposeAccess, TypeAccessTokenJWT, payload)
 }

@@ -37,10 +37,12 @@ type RevocationStore interface {
 	Revoked(ctx context.Context, ids []string) ([]string, error)
 }
 
-// Signer signs and verifies compact JWS (keys.Manager).
+// Signer signs and verifies compact JWS (keys.Manager). Keys have a purpose
+// (keys.PurposeAccess, keys.PurposeIDToken): Sign signs with the current key
+// of one, VerifyFor accepts only keys of one.
 type Signer interface {
-	Sign(alg, typ string, payload []byte) (string, error)
-	Verify(ctx context.Context, token, typ string) ([]byte, error)
+	Sign(purpose, typ string, payload []byte) (string, error)
+	VerifyFor(ctx context.Context, token, typ, purpose string) ([]byte, error)
 }
 
 // CodeStore redeems authorization codes.
@@ -113,8 +115,7 @@ type Options struct {
 	// tokens instead of having the family revoked. 0 turns it off.
 	RefreshReuseGrace time.Duration
 	IDTokenTTL        time.Duration // default 1 hour
-	SigningAlg        string        // access tokens; "" = the signer's default
-	IDTokenAlg        string        // id_tokens; "" = RS256 (OpenID Connect Core §15.1)
+	IDTokenAlg        string        // id_tokens' algorithm, for at_hash; "" = RS256 (OpenID Connect Core §15.1)
 	Now               func() time.Time
 	Random            func([]byte) // fills b with random bytes; nil = crypto/rand
 	Leeway            time.Duration

@@ -10,10 +10,10 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-const signingKeyColumns = `id, algorithm, private_key, public_jwk, created_at, publish_until`
+const signingKeyColumns = `id, algorithm, private_key, public_jwk, created_at, publish_until, purpose`
 
-// RotateKey inserts k and retires every other current key of its algorithm at publishUntil, in
-// one transaction; ErrConflict if k.ID exists.
+// RotateKey inserts k and retires every other current key of its algorithm and purpose
+// (or of no purpose) at publishUntil, in one transaction; ErrConflict if k.ID exists.
 func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil time.Time) error {
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		// Rotations from two replicas must not each miss the other's new key and
@@ -21,12 +21,13 @@ func (d *DB) RotateKey(ctx context.Context, k *store.SigningKey, publishUntil ti
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-			k.ID, k.Algorithm, k.PrivateKey, k.PublicJWK, nullTime(k.CreatedAt), nullTime(k.PublishUntil)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			k.ID, k.Algorithm, k.PrivateKey, k.PublicJWK, nullTime(k.CreatedAt), nullTime(k.PublishUntil), k.Purpose); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE signing_keys SET publish_until = $2 WHERE publish_until IS NULL AND id <> $1 AND algorithm = $3`,
-			k.ID, nullTime(publishUntil), k.Algorithm)
+		_, err := tx.Exec(ctx, `UPDATE signing_keys SET publish_until = $2
+			WHERE publish_until IS NULL AND id <> $1 AND algorithm = $3 AND (purpose = $4 OR purpose = '')`,
+			k.ID, nullTime(publishUntil), k.Algorithm, k.Purpose)
 		return err
 	})
 	return d.fail(ctx, "rotate key", err)
@@ -45,7 +46,7 @@ func (d *DB) SigningKeys(ctx context.Context, now time.Time) ([]*store.SigningKe
 			k                       store.SigningKey
 			createdAt, publishUntil pgtype.Timestamptz
 		)
-		if err := r.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.PublicJWK, &createdAt, &publishUntil); err != nil {
+		if err := r.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.PublicJWK, &createdAt, &publishUntil, &k.Purpose); err != nil {
 			return nil, err
 		}
 		k.CreatedAt, k.PublishUntil = fromTime(createdAt), fromTime(publishUntil)

@@ -67,6 +67,39 @@ func signingKeyCases() []testCase {
 				t.Fatalf("old ES256 key PublishUntil = %v, want %v", byID["es"].PublishUntil, until)
 			}
 		}},
+		{"RotateIsPerPurpose", func(t *testing.T, s store.Store) {
+			// Access tokens and id_tokens both RS256: one series each, and a key
+			// from before purposes is retired by a rotation of either.
+			ctx := t.Context()
+			legacy, acc, idt, acc2 := signingKey("legacy", 0), signingKey("acc", time.Minute), signingKey("idt", 2*time.Minute), signingKey("acc2", 3*time.Minute)
+			for _, k := range []*store.SigningKey{legacy, acc, idt, acc2} {
+				k.Algorithm = "RS256"
+			}
+			acc.Purpose, acc2.Purpose, idt.Purpose = "access", "access", "id_token"
+			wantErr(t, "RotateKey legacy", s.RotateKey(ctx, legacy, t0().Add(time.Hour)), nil)
+			wantErr(t, "RotateKey acc", s.RotateKey(ctx, acc, t0().Add(2*time.Hour)), nil)
+			wantErr(t, "RotateKey idt", s.RotateKey(ctx, idt, t0().Add(3*time.Hour)), nil)
+			wantErr(t, "RotateKey acc2", s.RotateKey(ctx, acc2, t0().Add(4*time.Hour)), nil)
+			byID := map[string]*store.SigningKey{}
+			for _, k := range keysAt(t, s, t0()) {
+				byID[k.ID] = k
+			}
+			want := map[string]time.Time{
+				"legacy": t0().Add(2 * time.Hour), // retired by the first purposed key of its algorithm
+				"acc":    t0().Add(4 * time.Hour), // retired by acc2 only
+				"idt":    {},                      // no id_token rotation since
+				"acc2":   {},
+			}
+			for id, pu := range want {
+				k := byID[id]
+				if k == nil || !k.PublishUntil.Equal(wantTime(pu)) {
+					t.Fatalf("key %s: %+v, want PublishUntil %v", id, k, pu)
+				}
+			}
+			if byID["idt"].Purpose != "id_token" || byID["legacy"].Purpose != "" {
+				t.Fatalf("purposes not stored: idt %q legacy %q", byID["idt"].Purpose, byID["legacy"].Purpose)
+			}
+		}},
 		{"RotateRetiresOnlyCurrentKeys", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			pu1 := t0().Add(25*time.Hour + 789*time.Nanosecond)

@@ -33,6 +33,10 @@ CREATE TABLE scope_descriptions (
     updated_at  INTEGER
 ) STRICT;
 
+-- A key signs one kind of token; keys from before have none and serve every
+-- purpose of their algorithm until they are rotated out.
+ALTER TABLE signing_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
+
 CREATE TABLE cache_invalidations (
     id         INTEGER PRIMARY KEY,
     keys       TEXT    NOT NULL,
@@ -43,6 +47,7 @@ CREATE INDEX cache_invalidations_expires_at ON cache_invalidations (expires_at);
 
 -- +goose Down
 DROP TABLE cache_invalidations;
+ALTER TABLE signing_keys DROP COLUMN purpose;
 DROP TABLE scope_descriptions;
 DROP TABLE client_cors_origins;
 ALTER TABLE clients DROP COLUMN allowed_cors_origins;

@@ -1,0 +1,115 @@
+package keys_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/keys"
+)
+
+func purposeManager(t *testing.T, db keys.KeyStore, clk *clock, prepublish time.Duration, ps ...keys.Purpose) *keys.Manager {
+	t.Helper()
+	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
+	m, err := keys.NewManager(db, sealer, keys.Options{Purposes: ps, Retain: time.Hour, Prepublish: prepublish, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Each purpose has keys of its own, even on one algorithm, and a token
+// verifies only for the purpose whose key signed it.
+func TestPurposesKeepKeysApart(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	m := purposeManager(t, openDB(t), clk, 0,
+		keys.Purpose{Name: keys.PurposeAccess, Algorithm: keys.RS256},
+		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.RS256})
+	acc, idt := m.CurrentKeyID(keys.PurposeAccess), m.CurrentKeyID(keys.PurposeIDToken)
+	if acc == "" || idt == "" || acc == idt {
+		t.Fatalf("access key %q, id_token key %q: want two keys", acc, idt)
+	}
+	at, err := m.Sign(keys.PurposeAccess, "at+jwt", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := m.Sign(keys.PurposeIDToken, "at+jwt", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, tok, purpose string
+		want               error
+	}{
+		{"access key, access purpose", at, keys.PurposeAccess, nil},
+		{"id_token key, id_token purpose", it, keys.PurposeIDToken, nil},
+		{"id_token key as an access token", it, keys.PurposeAccess, keys.ErrUnknownKey},
+		{"access key as an id_token", at, keys.PurposeIDToken, keys.ErrUnknownKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := m.VerifyFor(ctx, tc.tok, "at+jwt", tc.purpose); !errors.Is(err, tc.want) {
+				t.Fatalf("VerifyFor = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Rotating one purpose leaves the other's key current.
+	if _, err := m.RotateNow(ctx, keys.PurposeAccess); err != nil {
+		t.Fatal(err)
+	}
+	if m.CurrentKeyID(keys.PurposeAccess) == acc || m.CurrentKeyID(keys.PurposeIDToken) != idt {
+		t.Fatal("rotating the access key must replace only it")
+	}
+}
+
+// A deployment from before purposes has one unnamed key per algorithm. After
+// the upgrade that key keeps signing (and verifying) for every purpose of its
+// algorithm until the purposes' own keys, published first, take over.
+func TestUpgradeFromUnnamedKeys(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	clk := &clock{t: time.Now()}
+	old := newManager(t, db, clk, 1, keys.ES256)
+	if err := old.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	legacy := old.CurrentKeyID(keys.ES256)
+	before, err := old.Sign("", "at+jwt", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := purposeManager(t, db, clk, 10*time.Minute,
+		keys.Purpose{Name: keys.PurposeAccess, Algorithm: keys.ES256},
+		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.ES256})
+	for _, p := range []string{keys.PurposeAccess, keys.PurposeIDToken} {
+		if got := m.CurrentKeyID(p); got != legacy {
+			t.Fatalf("%s signs with %q during pre-publication, want the old key %q", p, got, legacy)
+		}
+		if _, err := m.VerifyFor(ctx, before, "at+jwt", p); err != nil {
+			t.Fatalf("token of the old key for %s: %v", p, err)
+		}
+	}
+	clk.add(10*time.Minute + time.Second)
+	acc, idt := m.CurrentKeyID(keys.PurposeAccess), m.CurrentKeyID(keys.PurposeIDToken)
+	if acc == legacy || idt == legacy || acc == idt {
+		t.Fatalf("after pre-publication: access %q, id_token %q, old %q", acc, idt, legacy)
+	}
+	// The old key's tokens still verify until it leaves the JWKS.
+	if _, err := m.VerifyFor(ctx, before, "at+jwt", keys.PurposeAccess); err != nil {
+		t.Fatalf("old key's token after the switch: %v", err)
+	}
+	// A restart does not rotate again.
+	again := purposeManager(t, db, clk, 10*time.Minute,
+		keys.Purpose{Name: keys.PurposeAccess, Algorithm: keys.ES256},
+		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.ES256})
+	if again.CurrentKeyID(keys.PurposeAccess) != acc || again.CurrentKeyID(keys.PurposeIDToken) != idt {
+		t.Fatal("a restart rotated keys that already have a purpose")
+	}
+}
