@@ -225,9 +225,11 @@ func (s *Service) RefreshCensus(ctx context.Context, users UserLister, key []byt
 	return nil
 }
 
-// RunCensus calls RefreshCensus at once and then every interval (default
-// 10 minutes) until ctx is done. A failed refresh is logged and the previous
-// census kept: it changes only as users are created and rehashed, slowly.
+// RunCensus calls RefreshCensus every interval (default 10 minutes) until
+// ctx is done. Take the first census with RefreshCensus before serving, so it
+// is there from the first request. A failed refresh is logged and the
+// previous census kept: it changes only as users are created and rehashed,
+// slowly.
 func (s *Service) RunCensus(ctx context.Context, users UserLister, key []byte, every time.Duration) {
 	if every <= 0 {
 		every = 10 * time.Minute
@@ -235,13 +237,13 @@ func (s *Service) RunCensus(ctx context.Context, users UserLister, key []byte, e
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := s.RefreshCensus(ctx, users, key); err != nil && ctx.Err() == nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "password census refresh failed", slog.String("error", err.Error()))
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if err := s.RefreshCensus(ctx, users, key); err != nil && ctx.Err() == nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "password census refresh failed", slog.String("error", err.Error()))
 		}
 	}
 }

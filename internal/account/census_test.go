@@ -216,8 +216,8 @@ func (l *countingLister) ListUsers(ctx context.Context) ([]*store.User, error) {
 	return l.UserLister.ListUsers(ctx)
 }
 
-// TestRunCensus: the census is taken at once, then every interval; a failed
-// refresh keeps the last one; the loop ends with its context.
+// TestRunCensus: the census is refreshed every interval; a failed refresh
+// keeps the last one; the loop ends with its context.
 func TestRunCensus(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t, tinyParams)
@@ -225,23 +225,32 @@ func TestRunCensus(t *testing.T) {
 		if _, err := f.svc.Create(ctx, "alice", goodPassword, ""); err != nil {
 			t.Fatal(err)
 		}
-		svc := f.service(password.Params{Memory: 128, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+		current := password.Params{Memory: 128, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+		svc := f.service(current)
 		l := &countingLister{UserLister: f.db}
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { svc.RunCensus(runCtx, l, censusKey, time.Minute); close(done) }()
 		synctest.Wait()
+		if n := l.calls.Load(); n != 0 {
+			t.Fatalf("%d refreshes before the first interval, want 0 (serve takes the first one)", n)
+		}
+		if p := f.spy.Hasher.DecoyParams("nobody"); p != current {
+			t.Fatalf("decoy at %+v with no census, want %+v", p, current)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
 		if n := l.calls.Load(); n != 1 {
-			t.Fatalf("%d refreshes at start, want 1", n)
+			t.Fatalf("%d refreshes after one interval, want 1", n)
 		}
 		if p := f.spy.Hasher.DecoyParams("nobody"); p != tinyParams {
-			t.Fatalf("decoy at %+v after the first census, want %+v", p, tinyParams)
+			t.Fatalf("decoy at %+v after the census, want %+v", p, tinyParams)
 		}
 		l.failing.Store(true)
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		if n := l.calls.Load(); n != 2 {
-			t.Fatalf("%d refreshes after one interval, want 2", n)
+			t.Fatalf("%d refreshes after two intervals, want 2", n)
 		}
 		if p := f.spy.Hasher.DecoyParams("nobody"); p != tinyParams {
 			t.Fatalf("a failed refresh dropped the census: decoy at %+v", p)
