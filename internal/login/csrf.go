@@ -12,12 +12,11 @@ import (
 
 // CSRF defence: a double-submit token that cannot be forged. Each browser gets
 // a random cookie (authd_csrf, __Host-authd_csrf under an https issuer); a
-// form carries a token that is the
-// HMAC-SHA256, under a server key, of that cookie, the form's purpose and
-// anything the form is bound to. A cross-site page can make the browser send
-// the cookie but can neither read it nor compute the token (OWASP CSRF Cheat
-// Sheet, "signed double-submit cookie"). The purpose keeps a login token from
-// serving as a consent token.
+// form carries a token that is the HMAC-SHA256, under a server key, of that
+// cookie, the form's purpose and anything the form is bound to. A cross-site
+// page can make the browser send the cookie but can neither read it nor
+// compute the token (OWASP CSRF Cheat Sheet, "signed double-submit cookie").
+// The purpose keeps a login token from serving as a consent token.
 const (
 	csrfCookie = "authd_csrf"
 	csrfField  = "csrf_token"
