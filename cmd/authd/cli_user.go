@@ -123,6 +123,8 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintln(stdout, "done")
 		return nil
+	case "unlock":
+		return userUnlock(ctx, fs, args, getenv, stdout, stderr)
 	}
 	return fmt.Errorf("unknown user command %q (create, list, delete, set-password, disable, enable)", sub)
 }

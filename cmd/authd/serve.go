@@ -261,6 +261,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
 		account.Options{Logger: log, Events: events, Guard: guard, Changes: userCache{inval}})
+	// An unknown username is checked at parameters drawn from the stored
+	// hashes' census, so it costs what a real user's verification costs.
+	decoyKey, err := keys.DeriveKey(cfg.MasterKey, "decoy params")
+	if err != nil {
+		return err
+	}
+	if err := accounts.RefreshCensus(ctx, st, decoyKey); err != nil {
+		log.Warn("password census", "error", err.Error())
+	}
+	go accounts.RunCensus(runCtx, st, decoyKey, 10*time.Minute)
 	// Opaque tokens are written through group commit: each request still waits
 	// for its own row to be durable, but many share one transaction.
 	flushers := 1

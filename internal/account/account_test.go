@@ -30,6 +30,9 @@ type spyHasher struct {
 	verifies atomic.Int64
 	busy     atomic.Bool // every call fails with ErrBusy
 	busyHash atomic.Bool // only Hash fails with ErrBusy
+
+	mu          sync.Mutex
+	decoyParams []password.Params // of each VerifyDecoy
 }
 
 func (h *spyHasher) Hash(ctx context.Context, pw string) (string, error) {
@@ -53,6 +56,27 @@ func (h *spyHasher) VerifyDummy(ctx context.Context, pw string) error {
 	}
 	h.dummies.Add(1)
 	return h.Hasher.VerifyDummy(ctx, pw)
+}
+
+// VerifyDecoy counts as a decoy verification, as VerifyDummy does, and
+// records the parameters it was done at.
+func (h *spyHasher) VerifyDecoy(ctx context.Context, pw, name string) error {
+	if h.busy.Load() {
+		return password.ErrBusy
+	}
+	h.dummies.Add(1)
+	h.mu.Lock()
+	h.decoyParams = append(h.decoyParams, h.Hasher.DecoyParams(name))
+	h.mu.Unlock()
+	return h.Hasher.VerifyDecoy(ctx, pw, name)
+}
+
+func (h *spyHasher) takeDecoyParams() []password.Params {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.decoyParams
+	h.decoyParams = nil
+	return p
 }
 
 type fixture struct {
@@ -336,9 +360,10 @@ func TestAuthenticate(t *testing.T) {
 
 // recordingGuard records what Authenticate tells it; deny makes Allow refuse.
 type recordingGuard struct {
-	mu     sync.Mutex
-	events []string
-	deny   error
+	mu        sync.Mutex
+	events    []string
+	deny      error
+	unlockErr error
 }
 
 func (g *recordingGuard) add(kind string, a Attempt) {
@@ -355,11 +380,17 @@ func (g *recordingGuard) Allow(_ context.Context, a Attempt) error {
 }
 func (g *recordingGuard) Fail(_ context.Context, a Attempt)    { g.add("fail", a) }
 func (g *recordingGuard) Succeed(_ context.Context, a Attempt) { g.add("succeed", a) }
+func (g *recordingGuard) Unlock(_ context.Context, username string) error {
+	g.add("unlock", Attempt{Username: username})
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.unlockErr
+}
 
 func (g *recordingGuard) reset() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.events, g.deny = nil, nil
+	g.events, g.deny, g.unlockErr = nil, nil, nil
 }
 
 func (g *recordingGuard) list() []string {

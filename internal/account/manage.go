@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -67,6 +66,7 @@ func (s *Service) setPassword(ctx context.Context, userID, pw string, keepSessio
 	if _, err := s.users.ChangePassword(ctx, u.ID, hash, keepSession, s.now()); err != nil {
 		return err
 	}
+	s.passwordChanged(ctx, u)
 	return s.changed(ctx, u.ID)
 }
 
@@ -159,18 +159,4 @@ func cleanName(field, v string) (string, error) {
 		}
 	}
 	return v, nil
-}
-
-// Resolve finds a user by subject identifier or, failing that, by username:
-// commands and pages take either. Errors: store.ErrNotFound.
-func (s *Service) Resolve(ctx context.Context, idOrUsername string) (*store.User, error) {
-	u, err := s.users.User(ctx, idOrUsername)
-	if err == nil || !errors.Is(err, store.ErrNotFound) {
-		return u, err
-	}
-	name, nerr := NormalizeUsername(idOrUsername)
-	if nerr != nil {
-		return nil, store.ErrNotFound
-	}
-	return s.users.UserByUsername(ctx, name)
 }

@@ -47,6 +47,11 @@ type hasher interface {
 	Hash(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, pw, encoded string) (ok, needsRehash bool, err error)
 	VerifyDummy(ctx context.Context, pw string) error
+	// VerifyDecoy is VerifyDummy at the parameters drawn for name from the
+	// census of stored hashes (SetCensus), so an unknown name costs what a
+	// real user's verification costs.
+	VerifyDecoy(ctx context.Context, pw, name string) error
+	SetCensus(c password.Census)
 }
 
 // Options are the service's optional collaborators. Zero values take the

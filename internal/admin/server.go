@@ -114,6 +114,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("DELETE /admin/users/{id}", s.deleteUser)
 		mux.HandleFunc("PATCH /admin/users/{id}", s.patchUser)
 		mux.HandleFunc("POST /admin/users/{id}/password", s.setPassword)
+		mux.HandleFunc("POST /admin/users/{id}/unlock", s.unlockUser)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})

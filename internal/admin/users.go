@@ -24,6 +24,9 @@ type Accounts interface {
 	Delete(ctx context.Context, userID string) error
 	// Resolve finds a user by id or, failing that, by username.
 	Resolve(ctx context.Context, idOrUsername string) (*store.User, error)
+	// Unlock clears the brute-force counters of a user named by id or
+	// username; an error matching store.ErrNotFound for an unknown user.
+	Unlock(ctx context.Context, user string) error
 }
 
 // UserStore is the slice of the store the user endpoints read.

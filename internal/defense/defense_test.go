@@ -63,6 +63,10 @@ func is429(err error) (int, bool) {
 	return e.RetryAfter, true
 }
 
+// TestLoginGuardAccountLockout: failures lock the account for the source
+// they come from, which one try per interval keeps locked; a success from
+// there clears them. (Before per-source counting this test had the second
+// address refused too: that was the malicious-lockout bug.)
 func TestLoginGuardAccountLockout(t *testing.T) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	ev := &recorder{}
@@ -80,25 +84,33 @@ func TestLoginGuardAccountLockout(t *testing.T) {
 		}
 		g.Fail(ctx, alice)
 	}
-	// The account is out of failures, from any address.
-	other := account.Attempt{Username: "alice", IP: "203.0.113.9"}
-	retry, ok := is429(g.Allow(ctx, other))
+	// That address is out of failures for alice.
+	retry, ok := is429(g.Allow(ctx, alice))
 	if !ok || retry < 1 || retry > 300 {
-		t.Fatalf("locked account: retry %d, ok %v", retry, ok)
+		t.Fatalf("locked source: retry %d, ok %v", retry, ok)
 	}
 	if ev.count(secevent.RateLimitExceeded) != 1 {
 		t.Errorf("events = %v", ev.events)
 	}
-	// Another account is unaffected.
+	// Another address, and another account, are unaffected.
+	if err := g.Allow(ctx, account.Attempt{Username: "alice", IP: "203.0.113.9"}); err != nil {
+		t.Fatalf("alice from elsewhere refused: %v", err)
+	}
 	if err := g.Allow(ctx, account.Attempt{Username: "bob", IP: "198.51.100.1"}); err != nil {
 		t.Fatalf("bob refused: %v", err)
 	}
-	// After one emission interval one more try is allowed.
+	// After one emission interval one more try is allowed, and a failure
+	// locks the source again.
 	clk.Advance(301 * time.Second)
 	if err := g.Allow(ctx, alice); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
+	g.Fail(ctx, alice)
+	if _, ok := is429(g.Allow(ctx, alice)); !ok {
+		t.Fatal("one try per interval unlocked the source")
+	}
 	// A success clears the failures.
+	clk.Advance(301 * time.Second)
 	g.Succeed(ctx, alice)
 	for i := range 3 {
 		if err := g.Allow(ctx, alice); err != nil {

@@ -6,4 +6,11 @@
 // from an address or against an account that is over its budget is refused
 // (429 with Retry-After) before the Argon2id hash, so a flood of guesses
 // spends nothing and leaves the hashing slots to legitimate users.
+//
+// And refuse the attacker, not the victim: failures on an account are
+// counted per source (address, or trusted device), so whoever guesses locks
+// out only the addresses they guess from; a looser bound on the whole
+// account stops guessing spread over many addresses, and the owner's trusted
+// sources (a device cookie from an earlier login, an address that logged in
+// recently) are exempt from it.
 package defense

@@ -11,12 +11,12 @@ import (
 )
 
 // CSRF defence: a double-submit token that cannot be forged. Each browser gets
-// a random cookie (authd_csrf); a form carries a token that is the
-// HMAC-SHA256, under a server key, of that cookie, the form's purpose and
-// anything the form is bound to. A cross-site page can make the browser send
-// the cookie but can neither read it nor compute the token (OWASP CSRF Cheat
-// Sheet, "signed double-submit cookie"). The purpose keeps a login token from
-// serving as a consent token.
+// a random cookie (authd_csrf, __Host-authd_csrf under an https issuer); a
+// form carries a token that is the HMAC-SHA256, under a server key, of that
+// cookie, the form's purpose and anything the form is bound to. A cross-site
+// page can make the browser send the cookie but can neither read it nor
+// compute the token (OWASP CSRF Cheat Sheet, "signed double-submit cookie").
+// The purpose keeps a login token from serving as a consent token.
 const (
 	csrfCookie = "authd_csrf"
 	csrfField  = "csrf_token"
@@ -37,12 +37,19 @@ const consentTicketTTL = 10 * time.Minute
 
 // csrfCookieValue returns the browser's CSRF cookie value, setting a new
 // random one when it has none (or a malformed one).
+//
+// Under an https issuer the cookie is read under its __Host- name only, never
+// the bare name it had before: the defence rests on an attacker being unable
+// to set the cookie, and the bare name is one that a sibling subdomain can
+// set (cookie tossing). A form drawn before the upgrade therefore fails once
+// with "form expired", and the next one works.
 func (h *Handler) csrfCookieValue(w http.ResponseWriter, r *http.Request) string {
-	if v, ok := randomCookie(r, csrfCookie); ok {
+	if v, ok := randomCookie(r, h.names.csrf); ok {
 		return v
 	}
 	v := h.randomToken(32)
-	http.SetCookie(w, h.cookie(csrfCookie, v, 0))
+	http.SetCookie(w, h.cookie(h.names.csrf, v, 0))
+	h.clearLegacy(w, r, h.names.legacyCSRF)
 	return v
 }
 
@@ -65,7 +72,7 @@ func (h *Handler) csrfMAC(cookie, purpose, binding, ts string) []byte {
 // purpose and binding, and, when maxAge > 0, no older than maxAge. The MAC is
 // compared in constant time.
 func (h *Handler) checkCSRF(r *http.Request, token, purpose, binding string, maxAge time.Duration) bool {
-	cookie, ok := randomCookie(r, csrfCookie)
+	cookie, ok := randomCookie(r, h.names.csrf)
 	if !ok || len(token) > 64 {
 		return false
 	}

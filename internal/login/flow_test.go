@@ -439,34 +439,47 @@ func TestStandaloneLogin(t *testing.T) {
 }
 
 // TestCookieAttributes drives the handler directly so Secure cookies are
-// visible whatever the test server's scheme.
+// visible whatever the test server's scheme. Under an https issuer every
+// cookie carries the __Host- prefix (RFC 6265bis §4.1.3.2: Secure, Path=/,
+// no Domain); under plain http the names stay bare.
 func TestCookieAttributes(t *testing.T) {
 	for _, issuer := range []string{"http://authd.test", "https://authd.test"} {
 		t.Run(issuer, func(t *testing.T) {
 			e := newEnv(t, issuer)
+			wantSecure := strings.HasPrefix(issuer, "https:")
+			prefix := ""
+			if wantSecure {
+				prefix = "__Host-"
+			}
 			mux := http.NewServeMux()
 			e.h.Register(mux)
 			rec := httptest.NewRecorder()
 			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathAuthorize+"?"+authParams("first").Encode(), nil))
-			csrf := findCookie(t, rec.Result().Cookies(), csrfCookie)
+			csrf := findCookie(t, rec.Result().Cookies(), prefix+csrfCookie)
 			f := formOf(t, rec.Body.String())
 			f.Set("username", "alice")
 			f.Set("password", testPassword)
 			req := httptest.NewRequest(http.MethodPost, PathLogin, strings.NewReader(f.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf.Value})
+			req.AddCookie(&http.Cookie{Name: csrf.Name, Value: csrf.Value})
 			rec = httptest.NewRecorder()
 			mux.ServeHTTP(rec, req)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("login: %d\n%s", rec.Code, rec.Body)
 			}
-			sess := findCookie(t, rec.Result().Cookies(), sessionCookie)
-			wantSecure := strings.HasPrefix(issuer, "https:")
-			for _, c := range []*http.Cookie{csrf, sess} {
-				if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.Secure != wantSecure {
+			sess := findCookie(t, rec.Result().Cookies(), prefix+sessionCookie)
+			dev := findCookie(t, rec.Result().Cookies(), prefix+deviceCookie)
+			for _, c := range []*http.Cookie{csrf, sess, dev} {
+				wantSameSite := http.SameSiteLaxMode
+				if c == dev {
+					wantSameSite = http.SameSiteStrictMode
+				}
+				if !c.HttpOnly || c.SameSite != wantSameSite || c.Path != "/" || c.Domain != "" || c.Secure != wantSecure {
 					t.Errorf("cookie %s: HttpOnly=%v SameSite=%v Path=%q Domain=%q Secure=%v (want Secure=%v)",
 						c.Name, c.HttpOnly, c.SameSite, c.Path, c.Domain, c.Secure, wantSecure)
 				}
+			}
+			for _, c := range []*http.Cookie{csrf, sess} {
 				if len(c.Value) != 43 {
 					t.Errorf("cookie %s value is not 256 bits base64url", c.Name)
 				}
@@ -476,6 +489,12 @@ func TestCookieAttributes(t *testing.T) {
 			}
 			if csrf.MaxAge != 0 {
 				t.Errorf("csrf cookie Max-Age = %d, want a browser-session cookie", csrf.MaxAge)
+			}
+			if dev.MaxAge != 365*24*60*60 {
+				t.Errorf("device cookie Max-Age = %d, want a year", dev.MaxAge)
+			}
+			if strings.Contains(dev.Value, "alice") {
+				t.Errorf("device cookie %q shows the username", dev.Value)
 			}
 		})
 	}

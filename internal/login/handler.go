@@ -74,10 +74,12 @@ type Deps struct {
 // values of the others take the defaults.
 type Options struct {
 	// Issuer is the issuer identifier, sent as iss with every response to
-	// the redirect URI (RFC 9207). Cookies are Secure when it is https.
+	// the redirect URI (RFC 9207). When it is https, cookies are Secure and
+	// their names carry the __Host- prefix.
 	Issuer string
 	// CSRFKey is the 32-byte HMAC key for CSRF tokens; derive it from the
-	// master key so every replica accepts every other's forms.
+	// master key so every replica accepts every other's forms. The key of
+	// device cookies is derived from it.
 	CSRFKey []byte
 	// SessionTTL is how long a login lasts; default 12h.
 	SessionTTL time.Duration
@@ -108,8 +110,11 @@ type Handler struct {
 	idTokens IDTokenVerifier
 
 	issuer     string
-	secure     bool // cookies carry Secure: the issuer is https
+	secure     bool // cookies carry Secure and __Host- names: the issuer is https
+	names      cookieNames
+	started    time.Time // sessions under legacy cookie names must be older
 	csrfKey    []byte
+	deviceKey  []byte
 	sessionTTL time.Duration
 	codeTTL    time.Duration
 	now        func() time.Time
@@ -168,7 +173,10 @@ func New(d Deps, opts Options) (*Handler, error) {
 		idTokens:   d.IDTokens,
 		issuer:     opts.Issuer,
 		secure:     iss.Scheme == "https",
+		names:      namesFor(iss.Scheme == "https"),
+		started:    opts.Now(),
 		csrfKey:    append([]byte(nil), opts.CSRFKey...),
+		deviceKey:  deriveDeviceKey(opts.CSRFKey),
 		sessionTTL: opts.SessionTTL,
 		codeTTL:    opts.CodeTTL,
 		now:        opts.Now,

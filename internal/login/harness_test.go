@@ -170,11 +170,27 @@ func newEnv(t *testing.T, issuer string) *env {
 // newEnvWith lets a test wrap the handler's dependencies (to inject faults).
 func newEnvWith(t *testing.T, issuer string, wrap func(*Deps)) *env {
 	t.Helper()
+	return newEnvConfig(t, envConfig{issuer: issuer, wrap: wrap})
+}
+
+// envConfig is what tests may vary in an env.
+type envConfig struct {
+	issuer string
+	wrap   func(*Deps)
+	// guard, if set, is the account Guard; clientIP the handler's (default
+	// the remote address).
+	guard    account.Guard
+	clientIP func(*http.Request) string
+}
+
+func newEnvConfig(t *testing.T, cfg envConfig) *env {
+	t.Helper()
+	issuer, wrap := cfg.issuer, cfg.wrap
 	e := &env{t: t, db: openStore(t), clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
 	ctx := context.Background()
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
 	e.svc = account.New(e.db, hasher, password.Policy{}, account.Options{
-		Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler),
+		Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler), Guard: cfg.guard,
 	})
 	var err error
 	if e.alice, err = e.svc.Create(ctx, "Alice", testPassword, "alice@example.com"); err != nil {
@@ -195,11 +211,12 @@ func newEnvWith(t *testing.T, issuer string, wrap func(*Deps)) *env {
 	}
 	e.logs = &lockedBuffer{}
 	e.h, err = New(deps, Options{
-		Issuer:  issuer,
-		CSRFKey: []byte("0123456789abcdef0123456789abcdef"),
-		Now:     e.clock.Now,
-		Random:  seededRandom(),
-		Logger:  slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Issuer:   issuer,
+		CSRFKey:  []byte("0123456789abcdef0123456789abcdef"),
+		Now:      e.clock.Now,
+		Random:   seededRandom(),
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, nil)),
+		ClientIP: cfg.clientIP,
 	})
 	if err != nil {
 		t.Fatal(err)

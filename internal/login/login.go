@@ -18,6 +18,25 @@ const (
 	msgTooManyAttempts    = "Too many sign-in attempts. Please try again later."
 )
 
+// tooManyAttempts says how long to wait, from the Retry-After the defence
+// gave, rounded up to the unit a person reads it in.
+func tooManyAttempts(retryAfter int) string {
+	if retryAfter <= 0 {
+		return msgTooManyAttempts
+	}
+	n, unit := retryAfter, "second"
+	switch {
+	case retryAfter > 90*60:
+		n, unit = (retryAfter+3599)/3600, "hour"
+	case retryAfter > 90:
+		n, unit = (retryAfter+59)/60, "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return "Too many sign-in attempts. Try again in " + strconv.Itoa(n) + " " + unit + "."
+}
+
 // renderLogin draws the login form, carrying req (nil for a sign-in that is
 // not part of an authorization) in hidden fields. The password is never
 // echoed; the username is, when it is short and printable.
@@ -93,6 +112,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ctx := account.WithClientIP(r.Context(), h.clientIP(r))
+	ctx = h.withTrustedDevice(r, ctx, username)
 	u, err := h.accounts.Authenticate(ctx, username, pw)
 	if err != nil {
 		var oe *oauth.Error
@@ -113,7 +133,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 			if oe.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
 			}
-			h.renderLogin(w, r, status, req, username, msgTooManyAttempts)
+			h.renderLogin(w, r, status, req, username, tooManyAttempts(oe.RetryAfter))
 		default:
 			h.renderError(w, r, err)
 		}
@@ -124,6 +144,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, err)
 		return
 	}
+	h.rememberDevice(w, r, u)
 	if req == nil {
 		h.renderMessage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Username+".")
 		return

@@ -124,14 +124,12 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		h.renderForbidden(w, r)
 		return
 	}
-	if c, ok := randomCookie(r, sessionCookie); ok {
-		if err := h.sessions.DeleteSession(r.Context(), hashToken(c)); err != nil {
-			// Do not claim a sign-out that did not happen.
-			h.renderError(w, r, err)
-			return
-		}
+	if err := h.endSession(r.Context(), w, r); err != nil {
+		// Do not claim a sign-out that did not happen.
+		h.renderError(w, r, err)
+		return
 	}
-	http.SetCookie(w, h.cookie(sessionCookie, "", -1))
+	http.SetCookie(w, h.cookie(h.names.session, "", -1))
 	// Validated after signing out: the user asked to sign out, and that must
 	// not depend on the relying party's request being in order.
 	req, err := h.parseLogoutRequest(r.Context(), v)

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -69,11 +70,14 @@ type Hasher struct {
 	gate   *gate
 	idKey  keyFunc
 	// dummy is a PHC string at params with a random salt and random key,
-	// which no password matches. VerifyDummy verifies against it, so an
-	// unknown username costs exactly what a known one does. No password had
-	// to be hashed to make it: Argon2id output is indistinguishable from
-	// random bytes.
+	// which no password matches (see randomHash). VerifyDummy verifies
+	// against it, and VerifyDecoy while there is no census.
 	dummy string
+	// decoys is the census-weighted table VerifyDecoy draws from; nil until
+	// SetCensus.
+	decoys atomic.Pointer[decoys]
+	// decoyKey is used when a census brings no key of its own.
+	decoyKey []byte
 }
 
 // New returns a Hasher that hashes with p. It panics if p is outside the
@@ -83,15 +87,14 @@ func New(p Params, lim Limits) *Hasher {
 		panic(err)
 	}
 	lim = lim.withDefaults()
-	salt := make([]byte, p.SaltLen)
-	key := make([]byte, p.KeyLen)
-	rand.Read(salt) // never fails: crypto/rand crashes the program instead
-	rand.Read(key)
+	decoyKey := make([]byte, 32)
+	rand.Read(decoyKey) // never fails: crypto/rand crashes the program instead
 	return &Hasher{
-		params: p,
-		gate:   newGate(lim.MaxConcurrent, lim.MaxQueue, lim.MaxWait),
-		idKey:  argon2.IDKey,
-		dummy:  encodePHC(p, salt, key),
+		params:   p,
+		gate:     newGate(lim.MaxConcurrent, lim.MaxQueue, lim.MaxWait),
+		idKey:    argon2.IDKey,
+		dummy:    randomHash(p),
+		decoyKey: decoyKey,
 	}
 }
 
@@ -152,9 +155,9 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 }
 
 // VerifyDummy does the work of a Verify at the Hasher's current params
-// against a hash no password matches. Call it when the username is unknown,
-// then answer "invalid credentials" as for a wrong password, so response
-// time does not reveal which accounts exist. It returns nil once the work is
+// against a hash no password matches. It matches the cost of a known user
+// only while every stored hash is at the current params; VerifyDecoy also
+// matches it after a parameter change. It returns nil once the work is
 // done, or ErrBusy as Verify does.
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	_, _, err := h.Verify(ctx, password, h.dummy)
