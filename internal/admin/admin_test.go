@@ -504,3 +504,42 @@ func TestPublicPasswordGrantRefused(t *testing.T) {
 		t.Fatal("refused update was stored")
 	}
 }
+
+// TestAdminAccessLog: one INFO line per request with the route and status,
+// never the admin token.
+func TestAdminAccessLog(t *testing.T) {
+	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	w, _ := h.do("GET", "/admin/clients?x=leak-me", "", adminToken)
+	h.do("GET", "/admin/clients", "", "wrong-token")
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 2 || lines[0]["level"] != "INFO" || lines[0]["route"] != "GET /admin/clients" || lines[0]["status"] != 200.0 ||
+		lines[0]["path"] != "/admin/clients" || lines[0]["request_id"] != w.Header().Get("X-Request-Id") || lines[1]["status"] != 401.0 {
+		t.Fatalf("lines = %v", lines)
+	}
+	if all := h.logs.String(); strings.Contains(all, adminToken) || strings.Contains(all, "wrong-token") || strings.Contains(all, "leak-me") {
+		t.Fatalf("log carries a token or query: %s", all)
+	}
+}
+
+// TestAdminClientHangUp: a caller that hangs up is not an admin failure.
+func TestAdminClientHangUp(t *testing.T) {
+	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/admin/clients", nil)
+	r.Header.Set("Authorization", "Bearer "+adminToken)
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	if w.Code != 499 || strings.Contains(h.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("%d %s", w.Code, h.logs.String())
+	}
+}

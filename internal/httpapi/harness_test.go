@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -50,6 +53,8 @@ func (c *clock) Advance(d time.Duration) {
 type harness struct {
 	t        testing.TB
 	db       *sqlite.DB
+	clients  *corsClients
+	origins  *storeOrigins // the default httpapi.Options.Origins
 	keys     *keys.Manager
 	svc      *token.Service
 	srv      *httpapi.Server
@@ -66,6 +71,10 @@ type harnessConfig struct {
 	api  *httpapi.Options
 	acct *account.Options
 	now  func() time.Time
+	// logTo receives the server log (default: the harness's logBuf).
+	logTo io.Writer
+	// login mounts the browser flow (login package) and turns on OIDC.
+	login bool
 }
 
 func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
@@ -87,12 +96,15 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
 	mem := memory.New(memory.Options{})
 	t.Cleanup(mem.Close)
+	clients := &corsClients{db: db, origins: map[string][]string{}}
+	origins := &storeOrigins{clients: clients}
 	cfg := harnessConfig{
-		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Cache: mem},
+		deps: &token.Deps{Clients: clients, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Cache: mem},
 		api: &httpapi.Options{
 			Issuer:       issuer,
 			MaxBodyBytes: 16 << 10,
 			Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
+			Origins:      origins,
 		},
 		acct: &account.Options{Now: clk.Now},
 		now:  clk.Now,
@@ -105,9 +117,21 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256})
 	logBuf := &testenv.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logBuf, nil))
+	logTo := cfg.logTo
+	if logTo == nil {
+		logTo = logBuf
+	}
+	log := slog.New(slog.NewJSONHandler(logTo, nil))
+	if cfg.login {
+		browser, err := login.New(login.Deps{Clients: db, Accounts: acct, Sessions: db, Consents: db, Codes: db, IDTokens: km},
+			login.Options{Issuer: issuer, CSRFKey: make([]byte, 32), Logger: log, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
+	}
 	srv := httpapi.New(svc, km, log, *cfg.api)
-	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf, accounts: acct}
+	return &harness{t: t, db: db, clients: clients, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct}
 }
 
 // addClient registers a confidential client with a known secret.
@@ -134,7 +158,56 @@ func (h *harness) addClient(id, secret string, mod func(*oauth.Client)) *oauth.C
 	if err := h.db.CreateClient(context.Background(), c); err != nil {
 		h.t.Fatal(err)
 	}
+	h.clients.setOrigins(c.ID, c.AllowedCORSOrigins)
 	return c
+}
+
+// corsClients is the store as the token service reads clients, plus the
+// allowed_cors_origins a test registered: the store has no column for them
+// yet (the lead adds it), so without this the explicit origins would be lost
+// on the way in. Once the store keeps them, it only fills in what is already
+// there.
+type corsClients struct {
+	db      *sqlite.DB
+	mu      sync.Mutex
+	origins map[string][]string
+}
+
+func (c *corsClients) setOrigins(id string, origins []string) {
+	c.mu.Lock()
+	c.origins[id] = origins
+	c.mu.Unlock()
+}
+
+func (c *corsClients) Client(ctx context.Context, id string) (*oauth.Client, error) {
+	cl, err := c.db.Client(ctx, id)
+	if err == nil && cl.AllowedCORSOrigins == nil {
+		c.mu.Lock()
+		cl.AllowedCORSOrigins = c.origins[id]
+		c.mu.Unlock()
+	}
+	return cl, err
+}
+
+// storeOrigins is httpapi.Origins over every registered client, uncached;
+// calls counts the questions, so a test can tell which origins reached it.
+type storeOrigins struct {
+	clients *corsClients
+	calls   atomic.Int64
+}
+
+func (o *storeOrigins) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	o.calls.Add(1)
+	all, err := o.clients.db.ListClients(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range all {
+		if c, err := o.clients.Client(ctx, c.ID); err == nil && c.AllowsCORSOrigin(origin) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 type reqOpt func(*http.Request)
