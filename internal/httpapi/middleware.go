@@ -190,8 +190,8 @@ func Middleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Hand
 			if !o.AccessLog {
 				level = slog.LevelDebug
 			}
-			if log.Enabled(r.Context(), level) {
-				accessLog(log, level, r, st, status, took, o.ClientIPs)
+			if h := log.Handler(); h.Enabled(r.Context(), level) {
+				accessLog(r.Context(), h, level, r, st, status, took, o.ClientIPs)
 			}
 		}()
 		h.ServeHTTP(w, r)
@@ -200,8 +200,10 @@ func Middleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Hand
 
 // accessLog writes the request's line. It carries nothing a caller sent but
 // the method and path, bounded: never the query string (RFC 6750 §2.3 puts
-// tokens there), headers or body.
-func accessLog(log *slog.Logger, level slog.Level, r *http.Request, st *requestState, status int, took time.Duration, ips *ClientIPs) {
+// tokens there), headers or body. The record goes straight to the handler:
+// Logger.LogAttrs would also walk the stack for a source location that is
+// always this function.
+func accessLog(ctx context.Context, h slog.Handler, level slog.Level, r *http.Request, st *requestState, status int, took time.Duration, ips *ClientIPs) {
 	attrs := [...]slog.Attr{
 		slog.String("request_id", st.id),
 		slog.String("method", bounded(r.Method, 16)),
@@ -210,13 +212,15 @@ func accessLog(log *slog.Logger, level slog.Level, r *http.Request, st *requestS
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 		slog.String("client_ip", ips.Of(r)),
-		slog.String("client_id", st.clientID),
+		slog.String("client_id", st.clientID), // last: dropped when unknown
 	}
 	n := len(attrs)
 	if st.clientID == "" {
 		n--
 	}
-	log.LogAttrs(r.Context(), level, "request", attrs[:n]...)
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs[:n]...)
+	_ = h.Handle(ctx, rec)
 }
 
 // bounded cuts an untrusted string for a log line; the JSON handler escapes
