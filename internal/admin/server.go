@@ -127,7 +127,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		h = outer
 	}
 	// The admin listener is private: its peers are operators, not proxies.
-	s.handler = httpapi.Middleware(h, log, httpapi.MiddlewareOptions{
+	s.handler = httpapi.NewMiddleware(h, log, httpapi.MiddlewareOptions{
 		BodyLimit: httpapi.FixedLimit(opts.MaxBodyBytes),
 		Observe:   opts.Observe,
 		AccessLog: opts.AccessLog,

@@ -136,10 +136,16 @@ type MiddlewareOptions struct {
 	ClientIPs *ClientIPs
 }
 
-// Middleware wraps h with what every authd listener needs: a request id, a body
-// cap, security headers, panic recovery, metrics when o.Observe is set and the
-// access log. It is exported for the admin API.
-func Middleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Handler {
+// Middleware is NewMiddleware with a body cap and metrics (observe may be nil)
+// and the access log at DEBUG only.
+func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64, observe Observer) http.Handler {
+	return NewMiddleware(h, log, MiddlewareOptions{BodyLimit: bodyLimit, Observe: observe})
+}
+
+// NewMiddleware wraps h with what every authd listener needs: a request id, a
+// body cap, security headers, panic recovery, metrics when o.Observe is set and
+// the access log. It is exported for the admin API.
+func NewMiddleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Handler {
 	ids := newRequestIDs()
 	bodyLimit := o.BodyLimit
 	if bodyLimit == nil {
@@ -190,8 +196,8 @@ func Middleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Hand
 			if !o.AccessLog {
 				level = slog.LevelDebug
 			}
-			if h := log.Handler(); h.Enabled(r.Context(), level) {
-				accessLog(r.Context(), h, level, r, st, status, took, o.ClientIPs)
+			if lh := log.Handler(); lh.Enabled(r.Context(), level) {
+				accessLog(r.Context(), lh, level, r, st, status, took, o.ClientIPs)
 			}
 		}()
 		h.ServeHTTP(w, r)

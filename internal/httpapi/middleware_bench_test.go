@@ -22,7 +22,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-			h := httpapi.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := httpapi.NewMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				httpapi.SetClientID(r.Context(), "svc")
 				w.WriteHeader(http.StatusOK)
 			}), log, httpapi.MiddlewareOptions{

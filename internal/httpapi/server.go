@@ -161,7 +161,7 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	if opts.Limits != nil {
 		h = s.limitIP(mux)
 	}
-	s.handler = Middleware(h, log, MiddlewareOptions{
+	s.handler = NewMiddleware(h, log, MiddlewareOptions{
 		BodyLimit: func(r *http.Request) int64 {
 			if r.URL.Path == PathIntrospectBatch {
 				return opts.MaxBatchBodyBytes
