@@ -342,6 +342,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		OIDC:           true,
 		IDTokenAlg:     cfg.IDTokenAlg,
 		AccessTokenAlg: cfg.SigningAlg,
+		Origins:        tokens.CachedOrigins(st),
+		AccessLog:      cfg.AccessLog,
 	})
 	adm := admin.New(admin.Deps{Clients: st, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
 		Token:          cfg.AdminToken,
@@ -352,6 +354,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Observe:        telemetry.HTTP(reg, "admin"),
 		Events:         events,
 		OnClientChange: tokens.InvalidateClient,
+		AccessLog:      cfg.AccessLog,
 	})
 
 	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)

@@ -4,15 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
@@ -33,6 +34,7 @@ type harness struct {
 	changed []string
 	// users are the users whose cached state was dropped (account.UserChanges).
 	users []string
+	logs  *testenv.Buffer
 }
 
 type userChanges struct{ h *harness }
@@ -42,7 +44,7 @@ func (u userChanges) InvalidateUser(_ context.Context, id string) error {
 	return nil
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, configure ...func(*admin.Options)) *harness {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
@@ -54,15 +56,20 @@ func newHarness(t *testing.T) *harness {
 	if err := km.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, db: db, keys: km}
+	h := &harness{t: t, db: db, keys: km, logs: &testenv.Buffer{}}
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
 	acct := account.New(db, hasher, password.Policy{}, account.Options{Changes: userChanges{h}})
-	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, slog.New(slog.NewTextHandler(io.Discard, nil)), admin.Options{
+	opts := admin.Options{
 		Token:          adminToken,
 		MaxTokenTTL:    24 * time.Hour,
 		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		OnClientChange: func(_ context.Context, id string) { h.changed = append(h.changed, id) },
-	})
+	}
+	for _, c := range configure {
+		c(&opts)
+	}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, log, opts)
 	return h
 }
 
@@ -447,5 +454,158 @@ func TestUserProfile(t *testing.T) {
 	// The path takes a username too (case-folded as at login).
 	if w, got := h.do("GET", "/admin/users/CAROL", "", adminToken); w.Code != 200 || got["id"] != id {
 		t.Fatalf("GET by username: %d %v", w.Code, got)
+	}
+}
+
+// TestAllowedCORSOrigins: allowed_cors_origins is validated as exact origins,
+// returned by create and by an RFC 7592 update, and replaced by the update.
+func TestAllowedCORSOrigins(t *testing.T) {
+	h := newHarness(t)
+	origins := func(m map[string]any) []string {
+		var out []string
+		if l, ok := m["allowed_cors_origins"].([]any); ok {
+			for _, o := range l {
+				out = append(out, o.(string))
+			}
+		}
+		return out
+	}
+	w, m := h.do("POST", "/admin/clients", `{"client_id":"spa","token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"],
+		"allowed_cors_origins":["https://spa.example","http://localhost:5173","http://[::1]:8080","https://spa.example"]}`, adminToken)
+	want := []string{"http://[::1]:8080", "http://localhost:5173", "https://spa.example"}
+	if w.Code != 201 || !slices.Equal(origins(m), want) {
+		t.Fatalf("create: %d %v", w.Code, m)
+	}
+	w, m = h.do("PUT", "/admin/clients/spa", `{"token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"],"allowed_cors_origins":["https://b.example"]}`, adminToken)
+	if w.Code != 200 || !slices.Equal(origins(m), []string{"https://b.example"}) {
+		t.Fatalf("update: %d %v", w.Code, m)
+	}
+	if c, err := h.db.Client(context.Background(), "spa"); err != nil || !slices.Equal(c.AllowedCORSOrigins, []string{"https://b.example"}) {
+		t.Fatalf("stored: %v, %v", c, err)
+	}
+	if _, m := h.do("GET", "/admin/clients/spa", "", adminToken); !slices.Equal(origins(m), []string{"https://b.example"}) {
+		t.Errorf("get: %v", m)
+	}
+	w, m = h.do("PUT", "/admin/clients/spa", `{"token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"]}`, adminToken)
+	if _, present := m["allowed_cors_origins"]; w.Code != 200 || present {
+		t.Fatalf("update without the member: %d %v", w.Code, m)
+	}
+
+	tests := []struct {
+		name   string
+		origin string
+	}{
+		{"wildcard", `*`},
+		{"wildcard subdomain", `https://*.example`},
+		{"null", `null`},
+		{"path", `https://spa.example/`},
+		{"longer path", `https://spa.example/app`},
+		{"query", `https://spa.example?x=1`},
+		{"fragment", `https://spa.example#x`},
+		{"userinfo", `https://user@spa.example`},
+		{"default port spelled out", `https://spa.example:443`},
+		{"upper case", `https://SPA.example`},
+		{"http off loopback", `http://spa.example`},
+		{"ftp", `ftp://spa.example`},
+		{"no scheme", `spa.example`},
+		{"empty", ``},
+		{"private-use scheme", `com.example.app:`},
+		{"unicode host", `https://bücher.example`},
+		{"too long", "https://" + strings.Repeat("a", 400) + ".example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"allowed_cors_origins": []string{tc.origin}})
+			for _, req := range []struct{ method, path string }{{"POST", "/admin/clients"}, {"PUT", "/admin/clients/spa"}} {
+				w, m := h.do(req.method, req.path, string(body), adminToken)
+				if w.Code != 400 || m["field"] != "allowed_cors_origins" || m["detail"] == "" {
+					t.Fatalf("%s: got %d %v", req.method, w.Code, m)
+				}
+			}
+		})
+	}
+	t.Run("too many", func(t *testing.T) {
+		var many []string
+		for i := range 51 {
+			many = append(many, "https://o"+strconv.Itoa(i)+".example")
+		}
+		body, _ := json.Marshal(map[string]any{"allowed_cors_origins": many})
+		if w, m := h.do("POST", "/admin/clients", string(body), adminToken); w.Code != 400 || m["field"] != "allowed_cors_origins" {
+			t.Fatalf("got %d %v", w.Code, m)
+		}
+	})
+	t.Run("canonical form suggested", func(t *testing.T) {
+		_, m := h.do("POST", "/admin/clients", `{"allowed_cors_origins":["https://SPA.example:443"]}`, adminToken)
+		if d, _ := m["detail"].(string); !strings.Contains(d, `"https://spa.example"`) {
+			t.Fatalf("detail = %q", d)
+		}
+	})
+}
+
+// TestPublicPasswordGrantRefused: a client without a secret cannot register
+// the password grant, at creation or by an update.
+func TestPublicPasswordGrantRefused(t *testing.T) {
+	h := newHarness(t, func(o *admin.Options) {
+		o.Grants = append(o.Grants, oauth.GrantPassword)
+	})
+	w, m := h.do("POST", "/admin/clients", `{"client_id":"legacy","grant_types":["password"]}`, adminToken)
+	if w.Code != 201 {
+		t.Fatalf("confidential password client: %d %v", w.Code, m)
+	}
+	w, m = h.do("POST", "/admin/clients", `{"client_id":"pub","token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","password"]}`, adminToken)
+	if w.Code != 400 || m["field"] != "grant_types" || !strings.Contains(m["detail"].(string), "password") {
+		t.Fatalf("public password client: %d %v", w.Code, m)
+	}
+	if _, err := h.db.Client(context.Background(), "pub"); err == nil {
+		t.Fatal("refused client was stored")
+	}
+	if w, m = h.do("POST", "/admin/clients", `{"client_id":"pub","token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"]}`, adminToken); w.Code != 201 {
+		t.Fatalf("public client: %d %v", w.Code, m)
+	}
+	w, m = h.do("PUT", "/admin/clients/pub", `{"token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","password"]}`, adminToken)
+	if w.Code != 400 || m["field"] != "grant_types" {
+		t.Fatalf("update to password: %d %v", w.Code, m)
+	}
+	if c, _ := h.db.Client(context.Background(), "pub"); c.AllowsGrant(oauth.GrantPassword) {
+		t.Fatal("refused update was stored")
+	}
+}
+
+// TestAdminAccessLog: one INFO line per request with the route and status,
+// never the admin token.
+func TestAdminAccessLog(t *testing.T) {
+	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	w, _ := h.do("GET", "/admin/clients?x=leak-me", "", adminToken)
+	h.do("GET", "/admin/clients", "", "wrong-token")
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 2 || lines[0]["level"] != "INFO" || lines[0]["route"] != "GET /admin/clients" || lines[0]["status"] != 200.0 ||
+		lines[0]["path"] != "/admin/clients" || lines[0]["request_id"] != w.Header().Get("X-Request-Id") || lines[1]["status"] != 401.0 {
+		t.Fatalf("lines = %v", lines)
+	}
+	if all := h.logs.String(); strings.Contains(all, adminToken) || strings.Contains(all, "wrong-token") || strings.Contains(all, "leak-me") {
+		t.Fatalf("log carries a token or query: %s", all)
+	}
+}
+
+// TestAdminClientHangUp: a caller that hangs up is not an admin failure.
+func TestAdminClientHangUp(t *testing.T) {
+	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/admin/clients", nil)
+	r.Header.Set("Authorization", "Bearer "+adminToken)
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	if w.Code != 499 || strings.Contains(h.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("%d %s", w.Code, h.logs.String())
 	}
 }

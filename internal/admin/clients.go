@@ -28,6 +28,11 @@ type clientMetadata struct {
 	AccessTokenFormat       string   `json:"access_token_format,omitempty"`
 	AccessTokenTTL          int64    `json:"access_token_ttl,omitempty"`
 	FirstParty              bool     `json:"first_party,omitempty"`
+	// AllowedCORSOrigins are the web origins whose scripts may call the token,
+	// revocation, introspection and userinfo endpoints for this client. A
+	// public client's http(s) redirect URIs add their origins without being
+	// listed here.
+	AllowedCORSOrigins []string `json:"allowed_cors_origins,omitempty"`
 }
 
 // clientResponse is RFC 7591 §3.2.1: the metadata, the id, and the secret only
@@ -84,6 +89,13 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 	if c.AllowsGrant(oauth.GrantClientCredentials) && c.Public() {
 		return nil, badRequest("grant_types", "client_credentials needs a confidential client (token_endpoint_auth_method other than none)")
 	}
+	// RFC 9700 §2.4: the password grant must not be used at all; authd keeps
+	// it for legacy first-party clients, and those at least prove who they are
+	// with a secret. A public one would let anyone holding its client_id try
+	// passwords at the token endpoint as that application.
+	if c.AllowsGrant(oauth.GrantPassword) && c.Public() {
+		return nil, badRequest("grant_types", "password needs a confidential client (token_endpoint_auth_method other than none)")
+	}
 	if c.AllowsGrant(oauth.GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
 		return nil, badRequest("redirect_uris", "authorization_code needs at least one redirect URI")
 	}
@@ -98,6 +110,11 @@ func (s *Server) validate(m *clientMetadata) (*oauth.Client, error) {
 			return nil, badRequest("post_logout_redirect_uris", "post-logout redirect URI "+quote(u)+" "+err)
 		}
 	}
+	origins, err := validCORSOrigins(m.AllowedCORSOrigins)
+	if err != nil {
+		return nil, err
+	}
+	c.AllowedCORSOrigins = origins
 	for _, sc := range oauth.ParseScope(m.Scope) {
 		if !oauth.ValidScopeToken(sc) {
 			return nil, badRequest("scope", "scope must be space-separated tokens of printable ASCII without quotes or backslashes")
@@ -153,6 +170,64 @@ func validRedirectURI(raw string) string {
 	return ""
 }
 
+// maxCORSOrigins bounds allowed_cors_origins; a client with more web front
+// ends than this is several clients.
+const maxCORSOrigins = 50
+
+// validCORSOrigins checks allowed_cors_origins: each one a serialized origin
+// exactly as browsers send it in the Origin header (RFC 6454 §6.2, §7), since
+// that header is compared byte for byte; https, or http only on loopback (as
+// for redirect URIs). No wildcard and no "null": the endpoints answer with the
+// caller's origin, never "*", and "null" is what sandboxed frames, file: pages
+// and cross-origin redirects all send, so allowing it allows anyone. It returns
+// the origins sorted without duplicates.
+func validCORSOrigins(in []string) ([]string, error) {
+	if len(in) > maxCORSOrigins {
+		return nil, badRequest("allowed_cors_origins", "allowed_cors_origins may list at most "+itoa(maxCORSOrigins)+" origins")
+	}
+	for _, o := range in {
+		bad := func(why string) error {
+			return badRequest("allowed_cors_origins", "origin "+quote(o)+" "+why)
+		}
+		switch {
+		case o == "*" || strings.Contains(o, "*"):
+			return nil, bad("is a wildcard; list each origin")
+		case o == "null":
+			return nil, bad("is the opaque origin, which any sandboxed page can send")
+		case len(o) > oauth.MaxOriginLength:
+			return nil, bad("is too long")
+		}
+		canon, ok := oauth.WebOrigin(o)
+		if !ok {
+			return nil, bad("must be scheme://host[:port] with scheme https (or http on loopback) and no userinfo")
+		}
+		if u, err := url.Parse(o); err == nil && (u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(o, "?#")) {
+			return nil, bad("must be an origin only (scheme://host[:port]), without path, query or fragment")
+		}
+		if canon != o {
+			return nil, bad("must be written as browsers send it: " + quote(canon))
+		}
+		if strings.HasPrefix(o, "http://") {
+			if h := strings.TrimPrefix(o, "http://"); !isLoopbackHost(h) {
+				return nil, bad("may use http only for loopback (localhost, 127.0.0.1, [::1]); use https")
+			}
+		}
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(in))), nil
+}
+
+// isLoopbackHost reports whether host[:port] names the loopback interface.
+func isLoopbackHost(hostport string) bool {
+	h := hostport
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") {
+		h = hostport[:i]
+	}
+	return h == "localhost" || h == "127.0.0.1" || h == "[::1]"
+}
+
 func quote(s string) string {
 	if len(s) > 60 {
 		s = s[:60] + "…"
@@ -202,6 +277,7 @@ func toResponse(c *oauth.Client) *clientResponse {
 			AccessTokenFormat:       c.AccessTokenFormat,
 			AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
 			FirstParty:              c.FirstParty,
+			AllowedCORSOrigins:      c.AllowedCORSOrigins,
 		},
 		ClientIDIssuedAt: c.CreatedAt.Unix(),
 		UpdatedAt:        c.UpdatedAt.Unix(),

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -39,6 +40,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+	case errors.Is(r.Context().Err(), context.Canceled):
+		// The caller hung up: its canceled context is why the work failed.
+		log.LogAttrs(r.Context(), slog.LevelDebug, "admin request canceled by the client",
+			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
+			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		w.WriteHeader(httpapi.StatusClientClosedRequest)
+		return
 	case errors.Is(err, store.ErrNotFound):
 		e = &Error{Status: http.StatusNotFound, Detail: "no such resource"}
 	case errors.Is(err, store.ErrConflict):
@@ -46,8 +54,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	case errors.Is(err, store.ErrUnavailable):
 		e = &Error{Status: http.StatusServiceUnavailable, Detail: "the store is unavailable; retry later"}
 	default:
-		log.Error("admin request failed", "request_id", httpapi.RequestIDFrom(r.Context()),
-			"path", r.URL.Path, "error", err.Error())
+		log.LogAttrs(r.Context(), slog.LevelError, "admin request failed",
+			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
+			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		e = &Error{Status: http.StatusInternalServerError, Detail: "internal error; see the server log for request id " + httpapi.RequestIDFrom(r.Context())}
 	}
 	body, _ := json.Marshal(problem{

@@ -51,6 +51,8 @@ type Options struct {
 	Metrics http.Handler
 	// Observe, if set, is told about every request (metrics).
 	Observe httpapi.Observer
+	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG).
+	AccessLog bool
 	// Events receives the admin audit events; nil discards them.
 	Events secevent.Emitter
 	// OnClientChange runs after a client is changed or deleted, so caches drop it.
@@ -126,7 +128,12 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		outer.Handle("/", h)
 		h = outer
 	}
-	s.handler = httpapi.Middleware(h, log, httpapi.FixedLimit(opts.MaxBodyBytes), opts.Observe)
+	// The admin listener is private: its peers are operators, not proxies.
+	s.handler = httpapi.NewMiddleware(h, log, httpapi.MiddlewareOptions{
+		BodyLimit: httpapi.FixedLimit(opts.MaxBodyBytes),
+		Observe:   opts.Observe,
+		AccessLog: opts.AccessLog,
+	})
 	return s
 }
 

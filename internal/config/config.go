@@ -48,6 +48,7 @@ type Config struct {
 	TraceSampleRatio float64 // AUTHD_TRACE_SAMPLE_RATIO: share of root requests traced
 	MaxBodyBytes     int64   // AUTHD_MAX_BODY_BYTES
 	AutoMigrate      bool    // AUTHD_AUTO_MIGRATE: serve applies migrations on start
+	AccessLog        bool    // AUTHD_ACCESS_LOG: one INFO line per request on both listeners
 
 	IDTokenAlg      string        // AUTHD_ID_TOKEN_SIGNING_ALG: default RS256 (OpenID Connect Core §15.1)
 	RefreshTokenTTL time.Duration // AUTHD_REFRESH_TOKEN_TTL: sliding lifetime of a refresh token
@@ -106,7 +107,7 @@ var keyNames = []string{
 	"AUTHD_OTLP_ENDPOINT", "AUTHD_TRACE_SAMPLE_RATIO",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
-	"AUTHD_REFRESH_REUSE_GRACE",
+	"AUTHD_REFRESH_REUSE_GRACE", "AUTHD_ACCESS_LOG",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -186,6 +187,7 @@ func parse(v map[string]string) (*Config, error) {
 		SigningAlg:         or(v["AUTHD_SIGNING_ALG"], keys.ES256),
 		MaxBodyBytes:       64 << 10,
 		AutoMigrate:        true,
+		AccessLog:          true,
 		AccessTokenTTL:     time.Hour,
 		MaxTokenTTL:        24 * time.Hour,
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
@@ -430,6 +432,13 @@ func parse(v map[string]string) (*Config, error) {
 			return nil, &Error{"AUTHD_AUTO_MIGRATE", "must be true or false"}
 		}
 		c.AutoMigrate = b
+	}
+	if s := v["AUTHD_ACCESS_LOG"]; s != "" {
+		b, perr := strconv.ParseBool(s)
+		if perr != nil {
+			return nil, &Error{"AUTHD_ACCESS_LOG", "must be true or false"}
+		}
+		c.AccessLog = b
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +27,40 @@ func BenchmarkToken(b *testing.B) {
 				for pb.Next() {
 					r := httptest.NewRequest(http.MethodPost, httpapi.PathToken, strings.NewReader(body))
 					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					r.SetBasicAuth("svc", "svc-secret")
+					w := httptest.NewRecorder()
+					h.srv.ServeHTTP(w, r)
+					if w.Code != 200 {
+						b.Fatalf("%d %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTokenAccessLog is BenchmarkToken/jwt with the access log on,
+// written as JSON to io.Discard (the handler's cost, not the terminal's);
+// the "cors" case adds an allowed Origin, which authenticates twice.
+func BenchmarkTokenAccessLog(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		log    bool
+		origin string
+	}{{"off", false, ""}, {"on", true, ""}, {"on/cors", true, "https://console.example"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := newHarness(b, func(c *harnessConfig) { c.api.AccessLog = tc.log; c.logTo = io.Discard })
+			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AllowedCORSOrigins = []string{"https://console.example"} })
+			body := "grant_type=client_credentials&scope=read"
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest(http.MethodPost, httpapi.PathToken, strings.NewReader(body))
+					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					if tc.origin != "" {
+						r.Header.Set("Origin", tc.origin)
+					}
 					r.SetBasicAuth("svc", "svc-secret")
 					w := httptest.NewRecorder()
 					h.srv.ServeHTTP(w, r)

@@ -96,6 +96,6 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	// Public and identical for everyone, so a CDN may hold it.
 	h.Set("Cache-Control", "public, max-age="+itoa(s.opts.DiscoveryMaxAge))
-	h.Set("Access-Control-Allow-Origin", "*")
+	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
 	_, _ = w.Write(s.discovery)
 }

@@ -24,6 +24,17 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e, ok := oauth.As(err)
 	if !ok {
+		if clientGone(r) {
+			// The caller hung up, so whatever failed failed because its
+			// context was canceled (the store reports that in its own words):
+			// nothing is wrong with us and no one is left to answer.
+			log.LogAttrs(r.Context(), slog.LevelDebug, "request canceled by the client",
+				slog.String("request_id", requestID(r.Context())),
+				slog.String("path", r.URL.Path),
+				slog.String("error", err.Error()))
+			w.WriteHeader(StatusClientClosedRequest)
+			return
+		}
 		switch {
 		case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 			e = oauth.TemporarilyUnavailable("", 1)
@@ -43,6 +54,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// clientGone reports whether r's caller went away before it was answered
+// (net/http cancels the request's context when the connection closes).
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // writeJSON sends v as JSON with no-store caching: every OAuth response carries

@@ -25,7 +25,7 @@ const (
 )
 
 // userSetup registers a user, a public app and a confidential app.
-func userSetup(t *testing.T, configure ...func(*harnessConfig)) (*harness, *store.User) {
+func userSetup(t testing.TB, configure ...func(*harnessConfig)) (*harness, *store.User) {
 	t.Helper()
 	h := newHarness(t, configure...)
 	u, err := h.accounts.Create(context.Background(), "alice", "correct horse battery staple", "alice@example.com")

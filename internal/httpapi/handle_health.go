@@ -21,6 +21,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		err := c.Fn(ctx)
 		cancel()
+		if err != nil && clientGone(r) {
+			w.WriteHeader(StatusClientClosedRequest)
+			return
+		}
 		if err != nil {
 			// The detail is logged, not shown: readyz is public.
 			s.log.Warn("readiness check failed", "check", c.Name, "error", err.Error())

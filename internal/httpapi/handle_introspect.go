@@ -9,13 +9,21 @@ import (
 )
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	origin := s.crossOrigin(w, r)
 	f, cr, err := formRequest(r)
 	if err != nil {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
 		return
 	}
 	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
 	if err != nil {
+		s.shareFailure(w, r, origin)
+		writeError(w, r, s.log, err)
+		return
+	}
+	SetClientID(r.Context(), caller.ID)
+	if err := allowClientOrigin(w, caller, origin); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -44,17 +52,21 @@ type batchRequest struct {
 }
 
 func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
+	origin := s.crossOrigin(w, r)
 	if !isJSON(r.Header.Get("Content-Type")) {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, oauth.InvalidRequest("Content-Type must be application/json"))
 		return
 	}
 	body, err := readBody(r)
 	if err != nil {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
 		return
 	}
 	var req batchRequest
 	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, oauth.InvalidRequest(`body must be {"tokens":["…", …]}`))
 		return
 	}
@@ -66,11 +78,18 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	cr, err := clientCredentials(r, f)
 	if err != nil {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
 		return
 	}
 	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
 	if err != nil {
+		s.shareFailure(w, r, origin)
+		writeError(w, r, s.log, err)
+		return
+	}
+	SetClientID(r.Context(), caller.ID)
+	if err := allowClientOrigin(w, caller, origin); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}

@@ -14,7 +14,7 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/jwk-set+json")
 	h.Set("Cache-Control", "public, max-age="+itoa(s.opts.JWKSMaxAge))
 	h.Set("ETag", etag)
-	h.Set("Access-Control-Allow-Origin", "*")
+	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
 	if r.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)
 		return

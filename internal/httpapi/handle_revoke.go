@@ -5,13 +5,21 @@ import (
 )
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	origin := s.crossOrigin(w, r)
 	f, cr, err := formRequest(r)
 	if err != nil {
+		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
 		return
 	}
 	client, err := s.tokens.AuthenticateClient(r.Context(), cr)
 	if err != nil {
+		s.shareFailure(w, r, origin)
+		writeError(w, r, s.log, err)
+		return
+	}
+	SetClientID(r.Context(), client.ID)
+	if err := allowClientOrigin(w, client, origin); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -20,6 +28,6 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// RFC 7009 §2.2: 200 with an empty body.
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	w.WriteHeader(http.StatusOK)
 }

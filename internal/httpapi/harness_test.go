@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/store/sqlite"
@@ -50,6 +53,7 @@ func (c *clock) Advance(d time.Duration) {
 type harness struct {
 	t        testing.TB
 	db       *sqlite.DB
+	origins  *storeOrigins // the default httpapi.Options.Origins
 	keys     *keys.Manager
 	svc      *token.Service
 	srv      *httpapi.Server
@@ -66,6 +70,10 @@ type harnessConfig struct {
 	api  *httpapi.Options
 	acct *account.Options
 	now  func() time.Time
+	// logTo receives the server log (default: the harness's logBuf).
+	logTo io.Writer
+	// login mounts the browser flow (login package) and turns on OIDC.
+	login bool
 	// reuseGrace is token.Options.RefreshReuseGrace (0: off).
 	reuseGrace time.Duration
 }
@@ -98,12 +106,14 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
 	mem := memory.New(memory.Options{})
 	t.Cleanup(mem.Close)
+	origins := &storeOrigins{db: db}
 	cfg := harnessConfig{
 		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Cache: mem},
 		api: &httpapi.Options{
 			Issuer:       issuer,
 			MaxBodyBytes: 16 << 10,
 			Ready:        []httpapi.Check{{Name: "store", Fn: db.Ping}},
+			Origins:      origins,
 		},
 		acct: &account.Options{Now: clk.Now},
 		now:  clk.Now,
@@ -122,9 +132,21 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 			RefreshReuseGrace: cfg.reuseGrace})
 	changes.svc = svc
 	logBuf := &testenv.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logBuf, nil))
+	logTo := cfg.logTo
+	if logTo == nil {
+		logTo = logBuf
+	}
+	log := slog.New(slog.NewJSONHandler(logTo, nil))
+	if cfg.login {
+		browser, err := login.New(login.Deps{Clients: db, Accounts: acct, Sessions: db, Consents: db, Codes: db, IDTokens: km},
+			login.Options{Issuer: issuer, CSRFKey: make([]byte, 32), Logger: log, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
+	}
 	srv := httpapi.New(svc, km, log, *cfg.api)
-	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, clock: clk, logBuf: logBuf, accounts: acct}
+	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct}
 }
 
 // addClient registers a confidential client with a known secret.
@@ -152,6 +174,18 @@ func (h *harness) addClient(id, secret string, mod func(*oauth.Client)) *oauth.C
 		h.t.Fatal(err)
 	}
 	return c
+}
+
+// storeOrigins is httpapi.Origins straight from the store (uncached);
+// calls counts the questions, so a test can tell which origins reached it.
+type storeOrigins struct {
+	db    *sqlite.DB
+	calls atomic.Int64
+}
+
+func (o *storeOrigins) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	o.calls.Add(1)
+	return o.db.OriginAllowed(ctx, origin)
 }
 
 type reqOpt func(*http.Request)

@@ -16,11 +16,37 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const requestKey ctxKey = 0
+
+// requestState is what Middleware knows about one request, kept in its
+// context: the id, the client a handler authenticated (for the access log),
+// and the status writer, all in one allocation.
+type requestState struct {
+	sw       statusWriter
+	id       string
+	clientID string
+}
+
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestKey).(*requestState)
+	return st
+}
 
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := stateOf(ctx); st != nil {
+		return st.id
+	}
+	return ""
+}
+
+// SetClientID records the client a handler authenticated, for the access log
+// line Middleware writes when the request is done. Call it from the goroutine
+// serving the request, only with an id that authenticated: the log line
+// attributes the request to it. Outside Middleware it does nothing.
+func SetClientID(ctx context.Context, id string) {
+	if st := stateOf(ctx); st != nil {
+		st.clientID = id
+	}
 }
 
 // validRequestID accepts a caller's X-Request-Id only if it is short and plain,
@@ -87,12 +113,45 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Middleware wraps h with what every authd listener needs: a request id, a body
-// cap (bodyLimit says how many bytes a request may send), security headers,
-// panic recovery and, when observe is not nil, metrics. It is exported for
-// the admin API.
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// StatusClientClosedRequest is what authd records (nginx's 499) for a request
+// whose caller hung up before it was answered: not a server error, and not
+// counted as one, however the work it started ended.
+const StatusClientClosedRequest = 499
+
+// MiddlewareOptions configures Middleware.
+type MiddlewareOptions struct {
+	// BodyLimit says how many bytes a request may send (FixedLimit for one
+	// cap everywhere); nil: 64 KiB.
+	BodyLimit func(*http.Request) int64
+	// Observe, if set, is told about every request (metrics).
+	Observe Observer
+	// AccessLog writes one INFO line per request (method, route, path
+	// without the query, status, duration, client address and id, request
+	// id); off, the same line is written at DEBUG when that is enabled.
+	AccessLog bool
+	// ClientIPs resolves the client address for the access log; nil: the peer.
+	ClientIPs *ClientIPs
+}
+
+// Middleware is NewMiddleware with a body cap and metrics (observe may be nil)
+// and the access log at DEBUG only.
 func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) int64, observe Observer) http.Handler {
+	return NewMiddleware(h, log, MiddlewareOptions{BodyLimit: bodyLimit, Observe: observe})
+}
+
+// NewMiddleware wraps h with what every authd listener needs: a request id, a
+// body cap, security headers, panic recovery, metrics when o.Observe is set and
+// the access log. It is exported for the admin API.
+func NewMiddleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.Handler {
 	ids := newRequestIDs()
+	bodyLimit := o.BodyLimit
+	if bodyLimit == nil {
+		bodyLimit = FixedLimit(64 << 10)
+	}
+	observe := o.Observe
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -106,16 +165,13 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 		// Handlers that serve HTML replace this with their own policy (Set
 		// allocates a new slice, so the shared one is never written to).
 		hd["Content-Security-Policy"] = hdrCSPNone
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		st := &requestState{id: id, sw: statusWriter{ResponseWriter: w}}
+		w = &st.sw
+		r = r.WithContext(context.WithValue(r.Context(), requestKey, st))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		start := time.Now()
-		var sw *statusWriter
-		if observe != nil {
-			sw = &statusWriter{ResponseWriter: w}
-			w = sw
-		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -126,22 +182,60 @@ func Middleware(h http.Handler, log *slog.Logger, bodyLimit func(*http.Request) 
 					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				writeJSON(w, http.StatusInternalServerError, errorBody{Error: "server_error"})
 			}
-			if sw != nil {
+			took := time.Since(start)
+			status := max(st.sw.status, http.StatusOK)
+			if observe != nil {
 				// The mux recorded the matched pattern on this request.
-				observe(r.Pattern, max(sw.status, http.StatusOK), time.Since(start))
+				observe(r.Pattern, status, took)
 			}
 			if span := trace.SpanFromContext(r.Context()); span.IsRecording() && r.Pattern != "" {
 				span.SetName(r.Pattern)
 				span.SetAttributes(attribute.String("http.route", r.Pattern), attribute.String("request.id", id))
 			}
-			if log.Enabled(r.Context(), slog.LevelDebug) {
-				log.LogAttrs(r.Context(), slog.LevelDebug, "request",
-					slog.String("request_id", id), slog.String("method", r.Method),
-					slog.String("path", r.URL.Path), slog.Duration("took", time.Since(start)))
+			level := slog.LevelInfo
+			if !o.AccessLog {
+				level = slog.LevelDebug
+			}
+			if lh := log.Handler(); lh.Enabled(r.Context(), level) {
+				accessLog(r.Context(), lh, level, r, st, status, took, o.ClientIPs)
 			}
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// accessLog writes the request's line. It carries nothing a caller sent but
+// the method and path, bounded: never the query string (RFC 6750 §2.3 puts
+// tokens there), headers or body. The record goes straight to the handler:
+// Logger.LogAttrs would also walk the stack for a source location that is
+// always this function.
+func accessLog(ctx context.Context, h slog.Handler, level slog.Level, r *http.Request, st *requestState, status int, took time.Duration, ips *ClientIPs) {
+	attrs := [...]slog.Attr{
+		slog.String("request_id", st.id),
+		slog.String("method", bounded(r.Method, 16)),
+		slog.String("route", r.Pattern),
+		slog.String("path", bounded(r.URL.Path, 256)),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.String("client_ip", ips.Of(r)),
+		slog.String("client_id", st.clientID), // last: dropped when unknown
+	}
+	n := len(attrs)
+	if st.clientID == "" {
+		n--
+	}
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs[:n]...)
+	_ = h.Handle(ctx, rec)
+}
+
+// bounded cuts an untrusted string for a log line; the JSON handler escapes
+// what is left.
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // FixedLimit is a bodyLimit for Middleware that allows n bytes everywhere.

@@ -65,6 +65,13 @@ type Options struct {
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
+	// Origins says whether any client allows a web origin: it answers CORS
+	// preflights and decides CORS at userinfo. nil: no origin is allowed
+	// there (scripts then reach only discovery and the JWKS, and simple
+	// requests to the client-authenticated endpoints).
+	Origins Origins
+	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG).
+	AccessLog bool
 }
 
 // Limits are the request limits the public API enforces.
@@ -82,6 +89,8 @@ type Server struct {
 	opts      Options
 	discovery []byte
 	handler   http.Handler
+	// selfOrigin is the issuer's origin: requests from it are same-origin.
+	selfOrigin string
 }
 
 // Paths of the public endpoints, relative to the issuer.
@@ -111,6 +120,9 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		opts.JWKSMaxAge = 300
 	}
 	s := &Server{tokens: tokens, keys: keys, log: log, opts: opts}
+	if o, ok := oauth.WebOrigin(opts.Issuer); ok {
+		s.selfOrigin = o
+	}
 	s.discovery = s.discoveryDocument()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
@@ -124,6 +136,14 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	mux.HandleFunc("POST "+PathUserInfo, s.handleUserInfo)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	// CORS preflights (Fetch, "CORS-preflight request").
+	for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", PathJWKS} {
+		mux.HandleFunc("OPTIONS "+p, s.preflightPublic)
+	}
+	for _, p := range []string{PathToken, PathIntrospect, PathIntrospectBatch, PathRevoke} {
+		mux.HandleFunc("OPTIONS "+p, s.preflight(hdrPOST))
+	}
+	mux.HandleFunc("OPTIONS "+PathUserInfo, s.preflight(hdrGETPOST))
 	if opts.Mount != nil {
 		opts.Mount(mux)
 	}
@@ -141,12 +161,17 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	if opts.Limits != nil {
 		h = s.limitIP(mux)
 	}
-	s.handler = Middleware(h, log, func(r *http.Request) int64 {
-		if r.URL.Path == PathIntrospectBatch {
-			return opts.MaxBatchBodyBytes
-		}
-		return opts.MaxBodyBytes
-	}, opts.Observe)
+	s.handler = NewMiddleware(h, log, MiddlewareOptions{
+		BodyLimit: func(r *http.Request) int64 {
+			if r.URL.Path == PathIntrospectBatch {
+				return opts.MaxBatchBodyBytes
+			}
+			return opts.MaxBodyBytes
+		},
+		Observe:   opts.Observe,
+		AccessLog: opts.AccessLog,
+		ClientIPs: opts.ClientIPs,
+	})
 	return s
 }
 

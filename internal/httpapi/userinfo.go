@@ -8,7 +8,15 @@ import (
 )
 
 // handleUserInfo is OpenID Connect Core §5.3: GET or POST with a bearer token.
+//
+// The caller is a bearer token, not a client, so a script may read the answer
+// if some client allows its origin. Userinfo changes nothing, so a request from
+// any other origin is answered too, without CORS headers: the browser keeps it
+// from the script (Fetch), and callers without an Origin are unaffected.
 func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	if origin := s.crossOrigin(w, r); origin != "" && s.anyClientAllows(r, origin) {
+		allowOrigin(w, origin)
+	}
 	tok, err := bearerToken(r)
 	if err != nil {
 		s.writeBearerError(w, r, err)

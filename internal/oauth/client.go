@@ -1,8 +1,10 @@
 package oauth
 
 import (
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -71,26 +73,101 @@ func (c *Client) CORSOrigins() []string {
 	return slices.Compact(out)
 }
 
-// WebOrigin returns the RFC 6454 origin (scheme://host[:port], lower case,
-// default port omitted) of an http or https URL.
+// AllowsCORSOrigin reports whether origin is in CORSOrigins, without building
+// the list: explicit origins are compared first, so only a public client whose
+// origin is derived pays for parsing its redirect URIs. origin must be a
+// serialized origin as browsers send it (see IsOrigin); anything else is false.
+func (c *Client) AllowsCORSOrigin(origin string) bool {
+	if origin == "" {
+		return false
+	}
+	if slices.Contains(c.AllowedCORSOrigins, origin) {
+		return true
+	}
+	if !c.Public() {
+		return false
+	}
+	for _, u := range c.RedirectURIs {
+		if o, ok := WebOrigin(u); ok && o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxOriginLength bounds origins authd registers and looks up; a host name is
+// at most 253 characters (RFC 1035 §2.3.4), plus scheme and port.
+const MaxOriginLength = 300
+
+// WebOrigin returns the RFC 6454 §6.2 serialization of the origin of an http
+// or https URL: scheme://host[:port], lower case, default port omitted, IPv6
+// literals bracketed in their RFC 5952 form, as browsers send it in the Origin
+// header. URLs with userinfo, hosts outside [A-Za-z0-9._-] (a browser sends the
+// A-label of an internationalised name), an empty host or an invalid port have
+// no origin authd can match.
 func WebOrigin(raw string) (string, bool) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+	if len(raw) > 2000 {
 		return "", false
 	}
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-		port = ""
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "", false
 	}
 	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+		a, err := netip.ParseAddr(host)
+		if err != nil || a.Zone() != "" || !a.Is6() {
+			return "", false
+		}
+		host = "[" + a.String() + "]"
+	} else if plainHost(host) {
+		host = strings.ToLower(host)
+	} else {
+		return "", false
 	}
-	o := strings.ToLower(u.Scheme) + "://" + host
-	if port != "" {
-		o += ":" + port
+	o := u.Scheme + "://" + host
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", false
+		}
+		if !(u.Scheme == "http" && n == 80) && !(u.Scheme == "https" && n == 443) {
+			o += ":" + strconv.Itoa(n)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		// "https://host:" is allowed by RFC 3986 but no browser sends it.
+		return "", false
 	}
 	return o, true
+}
+
+// IsOrigin reports whether s is a serialized origin exactly as a browser
+// sends it in the Origin header (RFC 6454 §7): what WebOrigin would return for
+// it, so no path, query, fragment, userinfo, default port or upper case. The
+// opaque origin "null" is not one: it names no one and no client may allow it.
+func IsOrigin(s string) bool {
+	if s == "" || len(s) > MaxOriginLength {
+		return false
+	}
+	o, ok := WebOrigin(s)
+	return ok && o == s
+}
+
+// plainHost accepts the host names and IPv4 literals browsers serialize
+// unchanged: ASCII letters, digits, '-', '.' and '_'. Anything else is either
+// percent-decoded or IDNA-mapped by the browser's URL parser first, so it could
+// never equal the Origin header a browser sends.
+func plainHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Public reports whether the client has no secret and authenticates with "none".
@@ -106,20 +183,79 @@ func (c *Client) AllowsGrant(g string) bool {
 	return false
 }
 
-// HasRedirectURI reports whether uri is registered, by exact string comparison
-// (RFC 9700 §4.1.3: no pattern matching).
+// HasRedirectURI reports whether uri is registered. Comparison is by exact
+// string (RFC 9700 §4.1.3: no pattern matching), with one exception that RFC
+// 8252 §7.3 requires: a native app's loopback redirect URI (http with the IP
+// literal 127.0.0.1 or [::1]) matches a registered one whatever its port,
+// because the operating system picks the port when the app starts listening.
+// Scheme, host, path and query still match exactly. "localhost" gets no such
+// leeway (RFC 8252 §8.3: it may resolve off the loopback interface).
 func (c *Client) HasRedirectURI(uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	host, rest, ok := splitLoopback(uri)
+	if !ok {
+		return false
+	}
 	for _, x := range c.RedirectURIs {
-		if x == uri {
+		if h, r, ok := splitLoopback(x); ok && h == host && r == rest {
 			return true
 		}
 	}
 	return false
 }
 
+// splitLoopback splits an RFC 8252 §7.3 loopback redirect URI into its
+// "http://127.0.0.1" or "http://[::1]" prefix and what follows the port (path
+// and query, "" or starting with / or ?). It refuses anything else, including
+// userinfo ("http://127.0.0.1:80@evil.example"), other hosts that merely start
+// with the literal ("http://127.0.0.1.evil.example"), ports outside 1-65535 or
+// with leading zeros, and fragments (RFC 6749 §3.1.2).
+func splitLoopback(uri string) (host, rest string, ok bool) {
+	switch {
+	case strings.HasPrefix(uri, loopbackV4):
+		host = loopbackV4
+	case strings.HasPrefix(uri, loopbackV6):
+		host = loopbackV6
+	default:
+		return "", "", false
+	}
+	rest = uri[len(host):]
+	if strings.HasPrefix(rest, ":") {
+		i := 1
+		for i < len(rest) && i <= 6 && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		port := rest[1:i]
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
+			return "", "", false
+		}
+		rest = rest[i:]
+	}
+	if rest != "" && rest[0] != '/' && rest[0] != '?' {
+		return "", "", false
+	}
+	if strings.ContainsAny(rest, "#\\") {
+		return "", "", false
+	}
+	return host, rest, true
+}
+
+const (
+	loopbackV4 = "http://127.0.0.1"
+	loopbackV6 = "http://[::1]"
+)
+
 // HasPostLogoutRedirectURI reports whether uri is registered for post-logout
 // redirection, by exact string comparison (OpenID Connect RP-Initiated Logout
-// 1.0 §3: the value must exactly match a registered one).
+// 1.0 §3: the value must exactly match a registered one). The RFC 8252 §7.3
+// any-port rule of HasRedirectURI does not apply: it exists because the
+// authorization response must reach the listener a native app opened for it,
+// and nothing is delivered to a post-logout URI that such an app needs, so an
+// exact match costs native apps nothing and keeps logout from being a way to
+// send the browser to whatever else listens on a loopback port.
 func (c *Client) HasPostLogoutRedirectURI(uri string) bool {
 	for _, x := range c.PostLogoutRedirectURIs {
 		if x == uri {

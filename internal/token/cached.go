@@ -420,3 +420,44 @@ func (s *Service) InvalidateUser(ctx context.Context, id string) error {
 // whoever changes users without a Service at hand (the account service is
 // built before it).
 func UserCacheKey(id string) string { return kindUser + id }
+
+// OriginStore answers whether some client allows a CORS origin (store.Clients).
+type OriginStore interface {
+	OriginAllowed(ctx context.Context, origin string) (bool, error)
+}
+
+// kindCORS caches OriginStore answers by origin.
+const kindCORS = "cors:"
+
+// corsTTL bounds how long an answer about an origin is cached, yes or no. A
+// preflight carries no client, so no client change can name the entries to
+// delete; browsers cache a preflight for minutes anyway (Access-Control-Max-Age).
+const corsTTL = 5 * time.Second
+
+// CachedOrigins answers OriginAllowed through s's cache, so a flood of
+// preflights from one origin costs one store query per corsTTL.
+func (s *Service) CachedOrigins(st OriginStore) *Origins { return &Origins{s: s, st: st} }
+
+// Origins is httpapi.Origins over the store, cached.
+type Origins struct {
+	s  *Service
+	st OriginStore
+}
+
+// OriginAllowed reports whether some client allows origin.
+func (o *Origins) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	if o.s.cache == nil {
+		return o.st.OriginAllowed(ctx, origin)
+	}
+	v, err := o.s.load(ctx, kindCORS+origin, func(ctx context.Context) ([]byte, time.Duration, error) {
+		ok, err := o.st.OriginAllowed(ctx, origin)
+		if err != nil || !ok {
+			return nil, corsTTL, err
+		}
+		return []byte{'1'}, corsTTL, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return !isNegative(v), nil
+}
