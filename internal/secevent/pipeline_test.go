@@ -406,3 +406,36 @@ func BenchmarkEmit(b *testing.B) {
 	// that neither path costs the caller more than a few tens of ns.
 	b.ReportMetric(float64(p.Dropped())/float64(p.Emitted()+p.Dropped()), "dropped/op")
 }
+
+// BenchmarkEmitRefusal is the cost of an attacker-triggerable refusal, the
+// event a flood produces: from one source (every Emit hits the same
+// aggregation key) and from a botnet (a new address nearly every time).
+func BenchmarkEmitRefusal(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		sources int
+	}{{"one source", 1}, {"many sources", 1 << 16}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ips := make([]string, bc.sources)
+			for i := range ips {
+				ips[i] = fmt.Sprintf("2001:db8:%x:%x::1", i>>8, i&0xff)
+			}
+			p := secevent.New(nopSink{}, secevent.Options{})
+			go p.Run(b.Context())
+			defer p.Close(context.Background())
+			// One Detail for every Emit: the pipeline only reads it, and the
+			// figure should be the pipeline's cost, not the caller's map.
+			detail := map[string]string{"limit": "per_ip"}
+			var next atomic.Uint64
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					p.Emit(secevent.Event{Type: secevent.RateLimitExceeded, IP: ips[i%uint64(len(ips))],
+						Detail: detail, Time: t0})
+				}
+			})
+		})
+	}
+}
