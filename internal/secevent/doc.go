@@ -7,5 +7,7 @@
 // the queue is full, as it is when the store is slow or down or an attack
 // floods us with failures, the event is dropped and counted instead of making
 // the request wait. A single Pipeline goroutine writes the queue in batches,
-// and on a graceful shutdown drains it, so nothing queued is lost.
+// retries a batch for as long as Options.RetryFor while the store's failure
+// may pass (a connection cut, a failover), and on a graceful shutdown drains
+// it, so nothing queued is lost to a blip or a restart.
 package secevent

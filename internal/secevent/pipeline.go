@@ -3,6 +3,8 @@ package secevent
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,7 +14,10 @@ import (
 )
 
 // Sink stores audit events; store.Audit is one. It must not keep the slice
-// or the events after it returns: the Pipeline reuses them.
+// or the events after it returns: the Pipeline reuses them. An error that
+// wraps store.ErrUnavailable (or context.DeadlineExceeded) means a retry may
+// succeed, and the batch is retried; any other error means the store rejects
+// the rows, and they are lost.
 type Sink interface {
 	AppendAudit(ctx context.Context, events []*store.AuditEvent) error
 }
@@ -23,6 +28,15 @@ const (
 	DefaultMaxBatch     = 500
 	DefaultFlushEvery   = 200 * time.Millisecond
 	DefaultWriteTimeout = 5 * time.Second
+	DefaultRetryFor     = 30 * time.Second
+)
+
+// The backoff between attempts at one batch: doubling from retryFirst, at
+// most retryMax, so a blip of a second costs a few quick retries and a long
+// outage one attempt every few seconds.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = 5 * time.Second
 )
 
 // Options tune a Pipeline. Zero fields take the defaults.
@@ -36,6 +50,12 @@ type Options struct {
 	FlushEvery time.Duration
 	// WriteTimeout bounds one AppendAudit call.
 	WriteTimeout time.Duration
+	// RetryFor bounds the retries of a batch the sink failed to store for a
+	// reason that may pass (a connection cut, a failover): once the waits
+	// between attempts add up to RetryFor, the batch is given up (counted in
+	// WriteErrors and Lost). While a batch is retried nothing else is
+	// written, so the queue fills and Emit drops, as with a slow sink.
+	RetryFor time.Duration
 	// Logger receives write errors and drop counts; default discards.
 	Logger *slog.Logger
 	// Now stamps events emitted without a Time; default time.Now.
@@ -62,6 +82,7 @@ type Pipeline struct {
 	abort context.CancelFunc
 
 	emitted, dropped, written, writeErrors atomic.Uint64
+	retries, lost                          atomic.Uint64
 }
 
 // New returns a Pipeline writing to sink. Nothing is written until Run is
@@ -78,6 +99,9 @@ func New(sink Sink, opts Options) *Pipeline {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -127,9 +151,16 @@ func (p *Pipeline) Dropped() uint64 { return p.dropped.Load() }
 // Written is the number of events the sink stored.
 func (p *Pipeline) Written() uint64 { return p.written.Load() }
 
-// WriteErrors is the number of failed sink calls; the events of a failed call
-// are lost (and logged as such).
+// WriteErrors is the number of batches given up: the sink rejected them, or
+// kept failing for Options.RetryFor, or Close's deadline passed. Their rows
+// are lost (counted in Lost, and logged).
 func (p *Pipeline) WriteErrors() uint64 { return p.writeErrors.Load() }
+
+// WriteRetries is the number of failed sink calls that were tried again.
+func (p *Pipeline) WriteRetries() uint64 { return p.retries.Load() }
+
+// Lost is the number of rows in the batches counted in WriteErrors.
+func (p *Pipeline) Lost() uint64 { return p.lost.Load() }
 
 // Run writes queued events until ctx ends or Close is called, then stops
 // accepting events, writes everything still queued, and returns. Writes are
@@ -166,9 +197,9 @@ func (p *Pipeline) Run(ctx context.Context) {
 
 // Close stops accepting events, waits until everything queued is written,
 // and returns. If Run was never started, Close writes the queue itself. If ctx
-// ends first, Close returns ctx.Err() and abandons the write in progress; it
-// and the batches after it fail (counted in WriteErrors and logged). Calling
-// Close again is safe.
+// ends first, Close returns ctx.Err() and abandons the write in progress,
+// retries included; it and the batches after it fail (counted in WriteErrors
+// and Lost, and logged). Calling Close again is safe.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.shutdown()
 	if p.running.CompareAndSwap(false, true) {
@@ -235,23 +266,16 @@ func (b *batcher) add(e Event) {
 	}
 }
 
-// flush writes the batch. A failed batch is not retried: the sink is either
-// down (a retry would only delay the events queued behind it) or rejecting
-// the rows, and in both cases the log says how many events were lost.
+// flush writes the batch, retrying while the sink's failure may pass.
 func (b *batcher) flush() {
 	if len(b.ptrs) == 0 {
 		return
 	}
 	p := b.p
 	n := len(b.ptrs)
-	var err error
-	if err = p.ctx.Err(); err == nil {
-		ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
-		err = p.sink.AppendAudit(ctx, b.ptrs)
-		cancel()
-	}
-	if err != nil {
+	if err := b.write(); err != nil {
 		p.writeErrors.Add(1)
+		p.lost.Add(uint64(n))
 		p.opts.Logger.LogAttrs(context.Background(), slog.LevelError, "secevent: audit write failed; events lost",
 			slog.Int("events", n), slog.String("error", err.Error()))
 	} else {
@@ -260,6 +284,57 @@ func (b *batcher) flush() {
 	clear(b.rows[:n])
 	clear(b.ptrs)
 	b.ptrs = b.ptrs[:0]
+}
+
+// write stores the batch. A transient failure (a connection cut, a failover,
+// the circuit breaker open) is retried with exponential backoff, so a store
+// blip of a few seconds loses nothing; the budget is the sum of the waits,
+// Options.RetryFor, so it holds whatever the sink's calls cost. Meanwhile
+// the queue is not read, so Emit drops once it is full: the memory bound
+// holds. A retry after a write whose answer was lost may store the rows
+// twice; a duplicate audit row is better than a missing one. Close's
+// deadline ends the retries.
+func (b *batcher) write() error {
+	p := b.p
+	wait, waited := retryFirst, time.Duration(0)
+	for {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
+		err := p.sink.AppendAudit(ctx, b.ptrs)
+		cancel()
+		if err == nil {
+			if waited > 0 {
+				p.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "secevent: audit write succeeded after retries",
+					slog.Int("events", len(b.ptrs)), slog.Duration("waited", waited))
+			}
+			return nil
+		}
+		if !transient(err) || waited >= p.opts.RetryFor || p.ctx.Err() != nil {
+			return err
+		}
+		if waited == 0 {
+			p.opts.Logger.LogAttrs(context.Background(), slog.LevelWarn, "secevent: audit write failed; retrying",
+				slog.Int("events", len(b.ptrs)), slog.String("error", err.Error()))
+		}
+		wait = min(wait, p.opts.RetryFor-waited)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up retrying: %w)", err, p.ctx.Err())
+		}
+		p.retries.Add(1)
+		waited += wait
+		wait = min(2*wait, retryMax)
+	}
+}
+
+// transient reports whether a retry of a failed write may succeed.
+func transient(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // reportDrops logs how many events Emit dropped since the last report: one

@@ -223,10 +223,14 @@ func TestCloseFlushesToStores(t *testing.T) {
 	}
 }
 
+// TestSinkErrorsAreCountedNotFatal: a batch the store rejects is given up at
+// once (a retry cannot help), counted and logged, and the pipeline goes on.
+// Failures that may pass are retried: retry_test.go.
 func TestSinkErrorsAreCountedNotFatal(t *testing.T) {
+	errRejected := errors.New("store: rejected")
 	sink := &memorySink{fail: func(call int) error {
 		if call <= 2 {
-			return fmt.Errorf("append audit: %w", store.ErrUnavailable)
+			return fmt.Errorf("append audit: %w", errRejected)
 		}
 		return nil
 	}}
@@ -242,11 +246,14 @@ func TestSinkErrorsAreCountedNotFatal(t *testing.T) {
 	if p.WriteErrors() != 2 || p.Written() != 8 || p.Emitted() != 18 {
 		t.Errorf("WriteErrors %d Written %d Emitted %d, want 2, 8, 18", p.WriteErrors(), p.Written(), p.Emitted())
 	}
+	if p.Lost() != 10 || p.WriteRetries() != 0 {
+		t.Errorf("Lost %d WriteRetries %d, want 10, 0", p.Lost(), p.WriteRetries())
+	}
 	out := logs.String()
 	if got := strings.Count(out, "audit write failed"); got != 2 {
 		t.Errorf("logged %d write failures, want 2:\n%s", got, out)
 	}
-	if !strings.Contains(out, `"events":5`) || !strings.Contains(out, "store: unavailable") {
+	if !strings.Contains(out, `"events":5`) || !strings.Contains(out, "store: rejected") {
 		t.Errorf("failure log lacks the lost count or the error:\n%s", out)
 	}
 }
