@@ -2,7 +2,6 @@ package secevent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,9 @@ const (
 	DefaultFlushEvery   = 200 * time.Millisecond
 	DefaultWriteTimeout = 5 * time.Second
 	DefaultRetryFor     = 30 * time.Second
+	DefaultWindow       = time.Minute
+	DefaultMaxKeys      = 1024
+	DefaultMaxWarnings  = 20
 )
 
 // The backoff between attempts at one batch: doubling from retryFirst, at
@@ -56,7 +58,23 @@ type Options struct {
 	// WriteErrors and Lost). While a batch is retried nothing else is
 	// written, so the queue fills and Emit drops, as with a slow sink.
 	RetryFor time.Duration
-	// Logger receives write errors and drop counts; default discards.
+	// Window is the span over which refusals are aggregated (see the package
+	// documentation) and over which MaxWarnings applies. Windows are aligned
+	// to multiples of Window (whole minutes by default) and end at the first
+	// flush after their end, so a row's window_end may be up to FlushEvery
+	// late, and later still while a write is being retried.
+	Window time.Duration
+	// MaxKeys caps the distinct aggregation keys in one window; refusals
+	// with a new key beyond it are counted in one overflow row per type.
+	// It bounds both memory and rows: a window writes at most 2*MaxKeys rows
+	// of refusals plus one overflow row per refusal type.
+	MaxKeys int
+	// MaxWarnings caps the WARN lines for notable events in one window; the
+	// line that ends the window counts the ones held back. Negative: no such
+	// lines at all.
+	MaxWarnings int
+	// Logger receives write errors, drop counts and, rate-limited, a WARN
+	// line for each notable security event; default discards.
 	Logger *slog.Logger
 	// Now stamps events emitted without a Time; default time.Now.
 	Now func() time.Time
@@ -69,9 +87,11 @@ type Pipeline struct {
 	opts Options
 
 	// mu guards closed against the close of queue, so Emit never sends on a
-	// closed channel; Emit holds it only for a non-blocking send.
+	// closed channel; Emit holds it only for a non-blocking send. closed is
+	// atomic so that counting a refusal, which sends nothing, can skip mu:
+	// the aggregator's shard locks order it against the final drain.
 	mu     sync.RWMutex
-	closed bool
+	closed atomic.Bool
 	queue  chan Event
 
 	running atomic.Bool   // someone (Run, or Close) consumes the queue
@@ -80,6 +100,12 @@ type Pipeline struct {
 	// stuck sink cannot hold shutdown past the caller's deadline.
 	ctx   context.Context
 	abort context.CancelFunc
+
+	agg  aggregator
+	warn warner
+	// windowStart and windowEnd are the writer's: the current window began
+	// at windowStart and is closed at the first flush at or after windowEnd.
+	windowStart, windowEnd time.Time
 
 	emitted, dropped, written, writeErrors atomic.Uint64
 	retries, lost                          atomic.Uint64
@@ -103,6 +129,15 @@ func New(sink Sink, opts Options) *Pipeline {
 	if opts.RetryFor <= 0 {
 		opts.RetryFor = DefaultRetryFor
 	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = DefaultMaxKeys
+	}
+	if opts.MaxWarnings == 0 {
+		opts.MaxWarnings = DefaultMaxWarnings
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,45 +145,115 @@ func New(sink Sink, opts Options) *Pipeline {
 		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Pipeline{
+	p := &Pipeline{
 		sink:  sink,
 		opts:  opts,
 		queue: make(chan Event, opts.QueueSize),
 		done:  make(chan struct{}),
 		ctx:   ctx,
 		abort: cancel,
+		warn:  warner{log: opts.Logger, max: int64(opts.MaxWarnings)},
 	}
+	p.agg.init(opts.MaxKeys)
+	p.windowStart = opts.Now()
+	p.windowEnd = p.nextWindowEnd(p.windowStart)
+	return p
 }
 
-// Emit queues e for writing and returns at once. If the queue is full, or the
-// Pipeline is closed, e is dropped and counted in Dropped: a request must
-// never wait for the audit trail.
+func (p *Pipeline) nextWindowEnd(now time.Time) time.Time {
+	return now.Truncate(p.opts.Window).Add(p.opts.Window)
+}
+
+// Emit records e and returns at once; it never blocks on the sink, the
+// queue or the log. Most events are queued to be written one row each; if
+// the queue is full, or the Pipeline is closed, e is dropped and counted in
+// Dropped: a request must never wait for the audit trail. A refusal (see the
+// package documentation) is queued only when it is the first of its key in
+// the window, and otherwise counted (in Aggregated) for the window's
+// aggregate row; a full queue does not drop it but counts it too. A notable
+// event is also logged at WARN, within Options.MaxWarnings.
 func (p *Pipeline) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = p.opts.Now()
 	}
+	if i := refusalIndex(e.Type); i >= 0 {
+		p.emitRefusal(i, &e)
+		return
+	}
+	// enqueue, by hand: this is the path of nearly every event, and the
+	// call, which copies the Event, was measurably slower.
 	p.mu.RLock()
-	if !p.closed {
+	ok := false
+	if !p.closed.Load() {
 		select {
 		case p.queue <- e:
-			p.mu.RUnlock()
-			p.emitted.Add(1)
-			return
+			ok = true
 		default:
 		}
 	}
 	p.mu.RUnlock()
-	p.dropped.Add(1)
+	if ok {
+		p.emitted.Add(1)
+	} else {
+		p.dropped.Add(1)
+	}
+	// Logged even when the queue is full: the operator should hear of a
+	// stolen token most of all when the audit trail cannot keep up.
+	if notable(e.Type) {
+		p.warn.event(e)
+	}
 }
 
-// Emitted is the number of events accepted onto the queue.
+func (p *Pipeline) emitRefusal(i int, e *Event) {
+	out := p.agg.count(i, e, &p.closed, p.enqueue)
+	switch {
+	case out == afterClose:
+		p.dropped.Add(1)
+	case out == spilledFirst:
+		p.warn.spill(e.Type, p.agg.max)
+	case (out == queued || out == folded) && notable(e.Type):
+		p.warn.event(*e)
+	}
+}
+
+// enqueue offers e to the queue without waiting, and reports whether it was
+// taken: not when the queue is full or the Pipeline closed.
+func (p *Pipeline) enqueue(e Event) bool {
+	ok := false
+	p.mu.RLock()
+	if !p.closed.Load() {
+		select {
+		case p.queue <- e:
+			ok = true
+		default:
+		}
+	}
+	p.mu.RUnlock()
+	if ok {
+		p.emitted.Add(1)
+	}
+	return ok
+}
+
+// Emitted is the number of events accepted onto the queue. Every Emit is
+// counted in exactly one of Emitted, Aggregated and Dropped.
 func (p *Pipeline) Emitted() uint64 { return p.emitted.Load() }
 
 // Dropped is the number of events Emit discarded because the queue was full or
 // the Pipeline closed.
 func (p *Pipeline) Dropped() uint64 { return p.dropped.Load() }
 
-// Written is the number of events the sink stored.
+// Aggregated is the number of refusals counted in an aggregate row instead of
+// written one by one (Overflowed included).
+func (p *Pipeline) Aggregated() uint64 { return p.agg.aggregated() }
+
+// Overflowed is the number of refusals counted in a type's overflow row
+// because their window already had Options.MaxKeys keys: a distributed
+// flood, or one source varying client_id or subject.
+func (p *Pipeline) Overflowed() uint64 { return p.agg.overflowed() }
+
+// Written is the number of rows the sink stored: one per queued event, one
+// per aggregate row.
 func (p *Pipeline) Written() uint64 { return p.written.Load() }
 
 // WriteErrors is the number of batches given up: the sink rejected them, or
@@ -163,10 +268,10 @@ func (p *Pipeline) WriteRetries() uint64 { return p.retries.Load() }
 func (p *Pipeline) Lost() uint64 { return p.lost.Load() }
 
 // Run writes queued events until ctx ends or Close is called, then stops
-// accepting events, writes everything still queued, and returns. Writes are
-// not bound to ctx: its end means "shut down", not "abandon what is queued".
-// Only the first call to Run (or Close) consumes the queue; a later Run
-// returns at once.
+// accepting events, writes everything still queued and the open window's
+// aggregate rows, and returns. Writes are not bound to ctx: its end means
+// "shut down", not "abandon what is queued". Only the first call to Run (or
+// Close) consumes the queue; a later Run returns at once.
 func (p *Pipeline) Run(ctx context.Context) {
 	if !p.running.CompareAndSwap(false, true) {
 		return
@@ -180,13 +285,16 @@ func (p *Pipeline) Run(ctx context.Context) {
 		select {
 		case e, ok := <-p.queue:
 			if !ok { // closed and drained
-				b.flush()
-				b.reportDrops()
+				b.finish()
 				return
 			}
 			b.add(e)
 		case <-tick.C:
 			b.flush()
+			if now := p.opts.Now(); !now.Before(p.windowEnd) {
+				b.closeWindow(now)
+				b.flush()
+			}
 			b.reportDrops()
 		case <-stop:
 			stop = nil
@@ -195,11 +303,12 @@ func (p *Pipeline) Run(ctx context.Context) {
 	}
 }
 
-// Close stops accepting events, waits until everything queued is written,
-// and returns. If Run was never started, Close writes the queue itself. If ctx
-// ends first, Close returns ctx.Err() and abandons the write in progress,
-// retries included; it and the batches after it fail (counted in WriteErrors
-// and Lost, and logged). Calling Close again is safe.
+// Close stops accepting events, waits until everything queued and the open
+// window's aggregate rows are written, and returns. If Run was never
+// started, Close writes them itself. If ctx ends first, Close returns
+// ctx.Err() and abandons the write in progress, retries included; it and the
+// batches after it fail (counted in WriteErrors and Lost, and logged).
+// Calling Close again is safe.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.shutdown()
 	if p.running.CompareAndSwap(false, true) {
@@ -209,8 +318,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 			for e := range p.queue {
 				b.add(e)
 			}
-			b.flush()
-			b.reportDrops()
+			b.finish()
 		}()
 	}
 	select {
@@ -226,14 +334,15 @@ func (p *Pipeline) Close(ctx context.Context) error {
 func (p *Pipeline) shutdown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.closed {
-		p.closed = true
+	if !p.closed.Load() {
+		p.closed.Store(true)
 		close(p.queue)
 	}
 }
 
 // batcher holds the batch being filled. Its buffers are reused, so steady
-// state writes allocate only the Detail JSON.
+// state writes allocate only the Detail JSON. It belongs to the one
+// goroutine that consumes the queue.
 type batcher struct {
 	p        *Pipeline
 	rows     []store.AuditEvent
@@ -264,6 +373,23 @@ func (b *batcher) add(e Event) {
 	if len(b.ptrs) == cap(b.ptrs) {
 		b.flush()
 	}
+}
+
+// closeWindow writes the aggregate rows of the window ending now and starts
+// the next one. Shutdown is the end of a window too.
+func (b *batcher) closeWindow(now time.Time) {
+	p := b.p
+	w := newWindow(p.windowStart, now)
+	p.windowStart, p.windowEnd = now, p.nextWindowEnd(now)
+	p.agg.drain(w, b.add)
+	p.warn.endWindow(w)
+}
+
+// finish writes what is left once the queue is closed and drained.
+func (b *batcher) finish() {
+	b.closeWindow(b.p.opts.Now())
+	b.flush()
+	b.reportDrops()
 }
 
 // flush writes the batch, retrying while the sink's failure may pass.
@@ -347,43 +473,4 @@ func (b *batcher) reportDrops() {
 	b.p.opts.Logger.LogAttrs(context.Background(), slog.LevelWarn, "secevent: events dropped, queue full",
 		slog.Uint64("dropped", d-b.reported), slog.Uint64("dropped_total", d))
 	b.reported = d
-}
-
-// sensitive are Detail keys whose values are credentials. Callers must never
-// put them in Detail; if one slips through, its value is redacted rather than
-// written to the audit trail, which lives longer than any token.
-func sensitive(key string) bool {
-	switch key {
-	case "password", "secret", "client_secret", "token", "access_token", "refresh_token",
-		"id_token", "code", "code_verifier", "assertion", "client_assertion",
-		"authorization", "cookie":
-		return true
-	}
-	return false
-}
-
-// encodeDetail renders d as a JSON object, keys sorted (json.Marshal sorts
-// map keys), so equal details are equal strings.
-func encodeDetail(d map[string]string) string {
-	if len(d) == 0 {
-		return "{}"
-	}
-	for k := range d {
-		if sensitive(k) {
-			clean := make(map[string]string, len(d))
-			for k, v := range d {
-				if sensitive(k) {
-					v = "[redacted]"
-				}
-				clean[k] = v
-			}
-			d = clean
-			break
-		}
-	}
-	out, err := json.Marshal(d)
-	if err != nil { // a map[string]string always encodes
-		return "{}"
-	}
-	return string(out)
 }

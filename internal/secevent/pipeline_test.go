@@ -122,9 +122,12 @@ func closeWithin(t *testing.T, p *secevent.Pipeline, d time.Duration) {
 	}
 }
 
+// event is the i-th of a stream of events that are each written as a row.
+// (A refusal such as login.failed would be aggregated; aggregate_test.go
+// covers those.)
 func event(i int) secevent.Event {
 	return secevent.Event{
-		Type:     secevent.LoginFailed,
+		Type:     secevent.TokenIssued,
 		ClientID: "client-" + fmt.Sprint(i%3),
 		Subject:  fmt.Sprintf("subject-%d", i),
 		IP:       "192.0.2." + fmt.Sprint(i%250),
@@ -421,11 +424,17 @@ func BenchmarkEmitRefusal(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
 		sources int
-	}{{"one source", 1}, {"many sources", 1 << 16}} {
+		format  string
+	}{
+		{"one source", 1, "2001:db8:%x:%x::1"},
+		{"many sources", 1 << 16, "2001:db8:%x:%x::1"},
+		{"one IPv4 source", 1, "10.0.%d.%d"},
+		{"many IPv4 sources", 1 << 16, "10.0.%d.%d"},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ips := make([]string, bc.sources)
 			for i := range ips {
-				ips[i] = fmt.Sprintf("2001:db8:%x:%x::1", i>>8, i&0xff)
+				ips[i] = fmt.Sprintf(bc.format, i>>8, i&0xff)
 			}
 			p := secevent.New(nopSink{}, secevent.Options{})
 			go p.Run(b.Context())
