@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store/sqlite"
 )
 
@@ -607,5 +609,61 @@ func TestAdminClientHangUp(t *testing.T) {
 	h.srv.ServeHTTP(w, r)
 	if w.Code != 499 || strings.Contains(h.logs.String(), `"level":"ERROR"`) {
 		t.Fatalf("%d %s", w.Code, h.logs.String())
+	}
+}
+
+// recorder is a secevent.Emitter that keeps what it is given.
+type recorder struct {
+	mu     sync.Mutex
+	events []secevent.Event
+}
+
+func (r *recorder) Emit(e secevent.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+// Every administrator action and every admin-token failure reaches the audit
+// trail with the caller's address, never with a token or a secret.
+func TestAdminAudit(t *testing.T) {
+	rec := &recorder{}
+	h := newHarness(t, func(o *admin.Options) { o.Events = rec })
+	h.do("GET", "/admin/clients", "", "")
+	h.do("GET", "/admin/clients", "", "not-the-token")
+	_, m := h.do("POST", "/admin/users", `{"username":"dave","password":"correct horse battery staple"}`, adminToken)
+	id := m["id"].(string)
+	h.do("POST", "/admin/users/"+id+"/password", `{"password":"a brand new passphrase"}`, adminToken)
+	h.do("PATCH", "/admin/users/"+id, `{"name":"Dave","disabled":true}`, adminToken)
+	h.do("PATCH", "/admin/users/"+id, `{"disabled":false}`, adminToken)
+	h.do("POST", "/admin/users/"+id+"/unlock", "", adminToken)
+	_, c := h.do("POST", "/admin/clients", `{"client_name":"svc"}`, adminToken)
+	cid := c["client_id"].(string)
+	h.do("POST", "/admin/clients/"+cid+"/secret", "", adminToken)
+	want := []string{secevent.AdminAuthFailed, secevent.AdminAuthFailed, secevent.AdminUserCreated,
+		secevent.UserPasswordChanged, secevent.UserUpdated, secevent.UserDisabled, secevent.UserEnabled,
+		secevent.UserUnlocked, secevent.AdminClientCreated, secevent.AdminClientSecretRotated}
+	if got := rec.types(); !slices.Equal(got, want) {
+		t.Fatalf("events %q\nwant   %q", got, want)
+	}
+	for _, e := range rec.events {
+		if e.IP == "" {
+			t.Errorf("%s without the caller's address", e.Type)
+		}
+		for _, v := range e.Detail {
+			if strings.Contains(v, "not-the-token") || strings.Contains(v, c["client_secret"].(string)) {
+				t.Errorf("%s carries a credential: %v", e.Type, e.Detail)
+			}
+		}
 	}
 }

@@ -306,7 +306,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), c.ID)
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminClientCreated, ClientID: c.ID})
+	s.audit(r, secevent.Event{Type: secevent.AdminClientCreated, ClientID: c.ID})
 	resp := toResponse(c)
 	resp.ClientSecret = secret
 	if secret != "" {
@@ -354,6 +354,7 @@ func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), id)
+	s.audit(r, secevent.Event{Type: secevent.AdminClientUpdated, ClientID: id})
 	writeJSON(w, http.StatusOK, toResponse(c))
 }
 
@@ -386,7 +387,7 @@ func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), id)
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminClientDeleted, ClientID: id})
+	s.audit(r, secevent.Event{Type: secevent.AdminClientDeleted, ClientID: id})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -413,5 +414,6 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.OnClientChange(r.Context(), id)
+	s.audit(r, secevent.Event{Type: secevent.AdminClientSecretRotated, ClientID: id}) // never the secret
 	writeJSON(w, http.StatusOK, secretResponse{ClientID: id, ClientSecret: secret})
 }

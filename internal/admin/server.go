@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -139,6 +140,16 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// audit records what an administrator did (or tried), with the caller's
+// address: the admin listener is private, so its peers are operators, never
+// proxies, and RemoteAddr is the caller.
+func (s *Server) audit(r *http.Request, e secevent.Event) {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		e.IP = host
+	}
+	s.opts.Events.Emit(e)
+}
+
 // authenticate checks the bearer token in constant time (comparing hashes, so
 // the length of the token does not leak either).
 func (s *Server) authenticate(next http.Handler) http.Handler {
@@ -146,11 +157,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		h := r.Header.Get("Authorization")
 		const prefix = "bearer "
 		if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+			s.audit(r, secevent.Event{Type: secevent.AdminAuthFailed, Detail: map[string]string{"reason": "missing"}})
 			writeProblem(w, r, s.log, &Error{Status: http.StatusUnauthorized, Detail: "an admin bearer token is required"})
 			return
 		}
 		got := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
 		if subtle.ConstantTimeCompare(got[:], s.token[:]) != 1 {
+			// Never the token presented: it may be a near miss of the real one.
+			s.audit(r, secevent.Event{Type: secevent.AdminAuthFailed, Detail: map[string]string{"reason": "invalid"}})
 			writeProblem(w, r, s.log, &Error{Status: http.StatusUnauthorized, Detail: "the admin bearer token is not valid"})
 			return
 		}
@@ -215,6 +229,6 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("signing key rotated", "kid", k.ID, "algorithm", k.Algorithm, "active_at", k.CreatedAt.UTC(), "immediate", req.Immediate)
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminKeyRotated, Detail: map[string]string{"kid": k.ID, "algorithm": k.Algorithm}})
+	s.audit(r, secevent.Event{Type: secevent.AdminKeyRotated, Detail: map[string]string{"kid": k.ID, "algorithm": k.Algorithm}})
 	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: k.ID, Algorithm: k.Algorithm, ActiveAt: k.CreatedAt.UTC()})
 }

@@ -93,7 +93,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("user created", "user_id", u.ID)
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserCreated, Subject: u.ID})
+	s.audit(r, secevent.Event{Type: secevent.AdminUserCreated, Subject: u.ID})
 	w.Header().Set("Location", "/admin/users/"+url.PathEscape(u.ID))
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
@@ -138,7 +138,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, err)
 		return
 	}
-	s.opts.Events.Emit(secevent.Event{Type: secevent.AdminUserDeleted, Subject: id})
+	s.audit(r, secevent.Event{Type: secevent.AdminUserDeleted, Subject: id})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -167,6 +167,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, userError(err))
 		return
 	}
+	s.audit(r, secevent.Event{Type: secevent.UserPasswordChanged, Subject: u.ID, Detail: map[string]string{"by": "admin"}})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -205,12 +206,18 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, s.log, userError(err))
 			return
 		}
+		s.audit(r, secevent.Event{Type: secevent.UserUpdated, Subject: id})
 	}
 	if req.Disabled != nil {
 		if err := s.accounts.SetDisabled(r.Context(), id, *req.Disabled); err != nil {
 			writeProblem(w, r, s.log, err)
 			return
 		}
+		typ := secevent.UserEnabled
+		if *req.Disabled {
+			typ = secevent.UserDisabled
+		}
+		s.audit(r, secevent.Event{Type: typ, Subject: id})
 	}
 	u, err := s.users.User(r.Context(), id)
 	if err != nil {

@@ -89,7 +89,8 @@ func TestLoginGuardAccountLockout(t *testing.T) {
 	if !ok || retry < 1 || retry > 300 {
 		t.Fatalf("locked source: retry %d, ok %v", retry, ok)
 	}
-	if ev.count(secevent.RateLimitExceeded) != 1 {
+	// An account limit is recorded as a lockout.
+	if ev.count(secevent.LoginLockedOut) != 1 || ev.count(secevent.RateLimitExceeded) != 0 {
 		t.Errorf("events = %v", ev.events)
 	}
 	// Another address, and another account, are unaffected.

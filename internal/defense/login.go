@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"strconv"
 	"time"
 
@@ -272,8 +273,13 @@ func (g *LoginGuard) check(ctx context.Context, key string, l ratelimit.Limit, c
 	if d.Allowed {
 		return nil
 	}
-	g.events.Emit(secevent.Event{Type: secevent.RateLimitExceeded, IP: a.IP,
-		Detail: map[string]string{"limit": which}})
+	// Account limits are a lockout: recorded (and warned of) as one, never
+	// with the typed username, which may be a password.
+	typ := secevent.RateLimitExceeded
+	if strings.HasPrefix(which, "failures_per_account") {
+		typ = secevent.LoginLockedOut
+	}
+	g.events.Emit(secevent.Event{Type: typ, IP: a.IP, Detail: map[string]string{"limit": which}})
 	return oauth.TooManyRequests(retrySeconds(d.RetryAfter))
 }
 

@@ -17,6 +17,10 @@ type Event struct {
 }
 
 // Event types. They are stored as they are, so never rename one.
+//
+// The refusals an attacker can trigger at will (ratelimit.exceeded,
+// client.auth_failed, login.failed, token.enumeration, admin.auth_failed,
+// login.locked_out) are aggregated: see the package documentation.
 const (
 	TokenIssued  = "token.issued"
 	TokenRevoked = "token.revoked"
@@ -38,6 +42,31 @@ const (
 	AdminKeyRotated    = "admin.key_rotated"
 	AdminUserCreated   = "admin.user_created"
 	AdminUserDeleted   = "admin.user_deleted"
+
+	// AdminAuthFailed: a request to the admin API without a valid admin
+	// token. IP is the caller; Detail may say why ("reason": "missing",
+	// "invalid"), never what was presented.
+	AdminAuthFailed = "admin.auth_failed"
+	// AdminClientUpdated: a client's metadata was changed through the admin API.
+	AdminClientUpdated = "admin.client_updated"
+	// AdminClientSecretRotated: a client was given a new secret. The event
+	// never carries the secret, old or new.
+	AdminClientSecretRotated = "admin.client_secret_rotated"
+	// UserPasswordChanged: a user's password was set or changed (Subject is
+	// the user), by the user or an administrator ("by" in Detail).
+	UserPasswordChanged = "user.password_changed"
+	// UserDisabled and UserEnabled: an account was barred from or restored to
+	// logging in.
+	UserDisabled = "user.disabled"
+	UserEnabled  = "user.enabled"
+	// UserUpdated: a user's attributes other than password and status changed.
+	UserUpdated = "user.updated"
+	// UserUnlocked: an administrator cleared an account's failed-login budget.
+	UserUnlocked = "user.unlocked"
+	// LoginLockedOut: a login refused, without checking the password, because
+	// the account's failure budget is spent (ASVS 4.0.3 V2.2.1). Subject is the
+	// account when it is known; Detail "limit" names the budget.
+	LoginLockedOut = "login.locked_out"
 )
 
 // Emitter is what event producers depend on. Emit must not block.

@@ -2,7 +2,8 @@ package secevent
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,7 +13,10 @@ import (
 )
 
 // Sink stores audit events; store.Audit is one. It must not keep the slice
-// or the events after it returns: the Pipeline reuses them.
+// or the events after it returns: the Pipeline reuses them. An error that
+// wraps store.ErrUnavailable (or context.DeadlineExceeded) means a retry may
+// succeed, and the batch is retried; any other error means the store rejects
+// the rows, and they are lost.
 type Sink interface {
 	AppendAudit(ctx context.Context, events []*store.AuditEvent) error
 }
@@ -23,6 +27,18 @@ const (
 	DefaultMaxBatch     = 500
 	DefaultFlushEvery   = 200 * time.Millisecond
 	DefaultWriteTimeout = 5 * time.Second
+	DefaultRetryFor     = 30 * time.Second
+	DefaultWindow       = time.Minute
+	DefaultMaxKeys      = 1024
+	DefaultMaxWarnings  = 20
+)
+
+// The backoff between attempts at one batch: doubling from retryFirst, at
+// most retryMax, so a blip of a second costs a few quick retries and a long
+// outage one attempt every few seconds.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = 5 * time.Second
 )
 
 // Options tune a Pipeline. Zero fields take the defaults.
@@ -36,7 +52,29 @@ type Options struct {
 	FlushEvery time.Duration
 	// WriteTimeout bounds one AppendAudit call.
 	WriteTimeout time.Duration
-	// Logger receives write errors and drop counts; default discards.
+	// RetryFor bounds the retries of a batch the sink failed to store for a
+	// reason that may pass (a connection cut, a failover): once the waits
+	// between attempts add up to RetryFor, the batch is given up (counted in
+	// WriteErrors and Lost). While a batch is retried nothing else is
+	// written, so the queue fills and Emit drops, as with a slow sink.
+	RetryFor time.Duration
+	// Window is the span over which refusals are aggregated (see the package
+	// documentation) and over which MaxWarnings applies. Windows are aligned
+	// to multiples of Window (whole minutes by default) and end at the first
+	// flush after their end, so a row's window_end may be up to FlushEvery
+	// late, and later still while a write is being retried.
+	Window time.Duration
+	// MaxKeys caps the distinct aggregation keys in one window; refusals
+	// with a new key beyond it are counted in one overflow row per type.
+	// It bounds both memory and rows: a window writes at most 2*MaxKeys rows
+	// of refusals plus one overflow row per refusal type.
+	MaxKeys int
+	// MaxWarnings caps the WARN lines for notable events in one window; the
+	// line that ends the window counts the ones held back. Negative: no such
+	// lines at all.
+	MaxWarnings int
+	// Logger receives write errors, drop counts and, rate-limited, a WARN
+	// line for each notable security event; default discards.
 	Logger *slog.Logger
 	// Now stamps events emitted without a Time; default time.Now.
 	Now func() time.Time
@@ -49,9 +87,11 @@ type Pipeline struct {
 	opts Options
 
 	// mu guards closed against the close of queue, so Emit never sends on a
-	// closed channel; Emit holds it only for a non-blocking send.
+	// closed channel; Emit holds it only for a non-blocking send. closed is
+	// atomic so that counting a refusal, which sends nothing, can skip mu:
+	// the aggregator's shard locks order it against the final drain.
 	mu     sync.RWMutex
-	closed bool
+	closed atomic.Bool
 	queue  chan Event
 
 	running atomic.Bool   // someone (Run, or Close) consumes the queue
@@ -61,7 +101,14 @@ type Pipeline struct {
 	ctx   context.Context
 	abort context.CancelFunc
 
+	agg  aggregator
+	warn warner
+	// windowStart and windowEnd are the writer's: the current window began
+	// at windowStart and is closed at the first flush at or after windowEnd.
+	windowStart, windowEnd time.Time
+
 	emitted, dropped, written, writeErrors atomic.Uint64
+	retries, lost                          atomic.Uint64
 }
 
 // New returns a Pipeline writing to sink. Nothing is written until Run is
@@ -79,6 +126,18 @@ func New(sink Sink, opts Options) *Pipeline {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
 	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = DefaultMaxKeys
+	}
+	if opts.MaxWarnings == 0 {
+		opts.MaxWarnings = DefaultMaxWarnings
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,56 +145,133 @@ func New(sink Sink, opts Options) *Pipeline {
 		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Pipeline{
+	p := &Pipeline{
 		sink:  sink,
 		opts:  opts,
 		queue: make(chan Event, opts.QueueSize),
 		done:  make(chan struct{}),
 		ctx:   ctx,
 		abort: cancel,
+		warn:  warner{log: opts.Logger, max: int64(opts.MaxWarnings)},
 	}
+	p.agg.init(opts.MaxKeys)
+	p.windowStart = opts.Now()
+	p.windowEnd = p.nextWindowEnd(p.windowStart)
+	return p
 }
 
-// Emit queues e for writing and returns at once. If the queue is full, or the
-// Pipeline is closed, e is dropped and counted in Dropped: a request must
-// never wait for the audit trail.
+func (p *Pipeline) nextWindowEnd(now time.Time) time.Time {
+	return now.Truncate(p.opts.Window).Add(p.opts.Window)
+}
+
+// Emit records e and returns at once; it never blocks on the sink, the
+// queue or the log. Most events are queued to be written one row each; if
+// the queue is full, or the Pipeline is closed, e is dropped and counted in
+// Dropped: a request must never wait for the audit trail. A refusal (see the
+// package documentation) is queued only when it is the first of its key in
+// the window, and otherwise counted (in Aggregated) for the window's
+// aggregate row; a full queue does not drop it but counts it too. A notable
+// event is also logged at WARN, within Options.MaxWarnings.
 func (p *Pipeline) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = p.opts.Now()
 	}
+	if i := refusalIndex(e.Type); i >= 0 {
+		p.emitRefusal(i, &e)
+		return
+	}
+	// enqueue, by hand: this is the path of nearly every event, and the
+	// call, which copies the Event, was measurably slower.
 	p.mu.RLock()
-	if !p.closed {
+	ok := false
+	if !p.closed.Load() {
 		select {
 		case p.queue <- e:
-			p.mu.RUnlock()
-			p.emitted.Add(1)
-			return
+			ok = true
 		default:
 		}
 	}
 	p.mu.RUnlock()
-	p.dropped.Add(1)
+	if ok {
+		p.emitted.Add(1)
+	} else {
+		p.dropped.Add(1)
+	}
+	// Logged even when the queue is full: the operator should hear of a
+	// stolen token most of all when the audit trail cannot keep up.
+	if notable(e.Type) {
+		p.warn.event(e)
+	}
 }
 
-// Emitted is the number of events accepted onto the queue.
+func (p *Pipeline) emitRefusal(i int, e *Event) {
+	out := p.agg.count(i, e, &p.closed, p.enqueue)
+	switch {
+	case out == afterClose:
+		p.dropped.Add(1)
+	case out == spilledFirst:
+		p.warn.spill(e.Type, p.agg.max)
+	case (out == queued || out == folded) && notable(e.Type):
+		p.warn.event(*e)
+	}
+}
+
+// enqueue offers e to the queue without waiting, and reports whether it was
+// taken: not when the queue is full or the Pipeline closed.
+func (p *Pipeline) enqueue(e Event) bool {
+	ok := false
+	p.mu.RLock()
+	if !p.closed.Load() {
+		select {
+		case p.queue <- e:
+			ok = true
+		default:
+		}
+	}
+	p.mu.RUnlock()
+	if ok {
+		p.emitted.Add(1)
+	}
+	return ok
+}
+
+// Emitted is the number of events accepted onto the queue. Every Emit is
+// counted in exactly one of Emitted, Aggregated and Dropped.
 func (p *Pipeline) Emitted() uint64 { return p.emitted.Load() }
 
 // Dropped is the number of events Emit discarded because the queue was full or
 // the Pipeline closed.
 func (p *Pipeline) Dropped() uint64 { return p.dropped.Load() }
 
-// Written is the number of events the sink stored.
+// Aggregated is the number of refusals counted in an aggregate row instead of
+// written one by one (Overflowed included).
+func (p *Pipeline) Aggregated() uint64 { return p.agg.aggregated() }
+
+// Overflowed is the number of refusals counted in a type's overflow row
+// because their window already had Options.MaxKeys keys: a distributed
+// flood, or one source varying client_id or subject.
+func (p *Pipeline) Overflowed() uint64 { return p.agg.overflowed() }
+
+// Written is the number of rows the sink stored: one per queued event, one
+// per aggregate row.
 func (p *Pipeline) Written() uint64 { return p.written.Load() }
 
-// WriteErrors is the number of failed sink calls; the events of a failed call
-// are lost (and logged as such).
+// WriteErrors is the number of batches given up: the sink rejected them, or
+// kept failing for Options.RetryFor, or Close's deadline passed. Their rows
+// are lost (counted in Lost, and logged).
 func (p *Pipeline) WriteErrors() uint64 { return p.writeErrors.Load() }
 
+// WriteRetries is the number of failed sink calls that were tried again.
+func (p *Pipeline) WriteRetries() uint64 { return p.retries.Load() }
+
+// Lost is the number of rows in the batches counted in WriteErrors.
+func (p *Pipeline) Lost() uint64 { return p.lost.Load() }
+
 // Run writes queued events until ctx ends or Close is called, then stops
-// accepting events, writes everything still queued, and returns. Writes are
-// not bound to ctx: its end means "shut down", not "abandon what is queued".
-// Only the first call to Run (or Close) consumes the queue; a later Run
-// returns at once.
+// accepting events, writes everything still queued and the open window's
+// aggregate rows, and returns. Writes are not bound to ctx: its end means
+// "shut down", not "abandon what is queued". Only the first call to Run (or
+// Close) consumes the queue; a later Run returns at once.
 func (p *Pipeline) Run(ctx context.Context) {
 	if !p.running.CompareAndSwap(false, true) {
 		return
@@ -149,13 +285,16 @@ func (p *Pipeline) Run(ctx context.Context) {
 		select {
 		case e, ok := <-p.queue:
 			if !ok { // closed and drained
-				b.flush()
-				b.reportDrops()
+				b.finish()
 				return
 			}
 			b.add(e)
 		case <-tick.C:
 			b.flush()
+			if now := p.opts.Now(); !now.Before(p.windowEnd) {
+				b.closeWindow(now)
+				b.flush()
+			}
 			b.reportDrops()
 		case <-stop:
 			stop = nil
@@ -164,11 +303,12 @@ func (p *Pipeline) Run(ctx context.Context) {
 	}
 }
 
-// Close stops accepting events, waits until everything queued is written,
-// and returns. If Run was never started, Close writes the queue itself. If ctx
-// ends first, Close returns ctx.Err() and abandons the write in progress; it
-// and the batches after it fail (counted in WriteErrors and logged). Calling
-// Close again is safe.
+// Close stops accepting events, waits until everything queued and the open
+// window's aggregate rows are written, and returns. If Run was never
+// started, Close writes them itself. If ctx ends first, Close returns
+// ctx.Err() and abandons the write in progress, retries included; it and the
+// batches after it fail (counted in WriteErrors and Lost, and logged).
+// Calling Close again is safe.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.shutdown()
 	if p.running.CompareAndSwap(false, true) {
@@ -178,8 +318,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 			for e := range p.queue {
 				b.add(e)
 			}
-			b.flush()
-			b.reportDrops()
+			b.finish()
 		}()
 	}
 	select {
@@ -195,14 +334,15 @@ func (p *Pipeline) Close(ctx context.Context) error {
 func (p *Pipeline) shutdown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.closed {
-		p.closed = true
+	if !p.closed.Load() {
+		p.closed.Store(true)
 		close(p.queue)
 	}
 }
 
 // batcher holds the batch being filled. Its buffers are reused, so steady
-// state writes allocate only the Detail JSON.
+// state writes allocate only the Detail JSON. It belongs to the one
+// goroutine that consumes the queue.
 type batcher struct {
 	p        *Pipeline
 	rows     []store.AuditEvent
@@ -235,23 +375,33 @@ func (b *batcher) add(e Event) {
 	}
 }
 
-// flush writes the batch. A failed batch is not retried: the sink is either
-// down (a retry would only delay the events queued behind it) or rejecting
-// the rows, and in both cases the log says how many events were lost.
+// closeWindow writes the aggregate rows of the window ending now and starts
+// the next one. Shutdown is the end of a window too.
+func (b *batcher) closeWindow(now time.Time) {
+	p := b.p
+	w := newWindow(p.windowStart, now)
+	p.windowStart, p.windowEnd = now, p.nextWindowEnd(now)
+	p.agg.drain(w, b.add)
+	p.warn.endWindow(w)
+}
+
+// finish writes what is left once the queue is closed and drained.
+func (b *batcher) finish() {
+	b.closeWindow(b.p.opts.Now())
+	b.flush()
+	b.reportDrops()
+}
+
+// flush writes the batch, retrying while the sink's failure may pass.
 func (b *batcher) flush() {
 	if len(b.ptrs) == 0 {
 		return
 	}
 	p := b.p
 	n := len(b.ptrs)
-	var err error
-	if err = p.ctx.Err(); err == nil {
-		ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
-		err = p.sink.AppendAudit(ctx, b.ptrs)
-		cancel()
-	}
-	if err != nil {
+	if err := b.write(); err != nil {
 		p.writeErrors.Add(1)
+		p.lost.Add(uint64(n))
 		p.opts.Logger.LogAttrs(context.Background(), slog.LevelError, "secevent: audit write failed; events lost",
 			slog.Int("events", n), slog.String("error", err.Error()))
 	} else {
@@ -260,6 +410,57 @@ func (b *batcher) flush() {
 	clear(b.rows[:n])
 	clear(b.ptrs)
 	b.ptrs = b.ptrs[:0]
+}
+
+// write stores the batch. A transient failure (a connection cut, a failover,
+// the circuit breaker open) is retried with exponential backoff, so a store
+// blip of a few seconds loses nothing; the budget is the sum of the waits,
+// Options.RetryFor, so it holds whatever the sink's calls cost. Meanwhile
+// the queue is not read, so Emit drops once it is full: the memory bound
+// holds. A retry after a write whose answer was lost may store the rows
+// twice; a duplicate audit row is better than a missing one. Close's
+// deadline ends the retries.
+func (b *batcher) write() error {
+	p := b.p
+	wait, waited := retryFirst, time.Duration(0)
+	for {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
+		err := p.sink.AppendAudit(ctx, b.ptrs)
+		cancel()
+		if err == nil {
+			if waited > 0 {
+				p.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "secevent: audit write succeeded after retries",
+					slog.Int("events", len(b.ptrs)), slog.Duration("waited", waited))
+			}
+			return nil
+		}
+		if !transient(err) || waited >= p.opts.RetryFor || p.ctx.Err() != nil {
+			return err
+		}
+		if waited == 0 {
+			p.opts.Logger.LogAttrs(context.Background(), slog.LevelWarn, "secevent: audit write failed; retrying",
+				slog.Int("events", len(b.ptrs)), slog.String("error", err.Error()))
+		}
+		wait = min(wait, p.opts.RetryFor-waited)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up retrying: %w)", err, p.ctx.Err())
+		}
+		p.retries.Add(1)
+		waited += wait
+		wait = min(2*wait, retryMax)
+	}
+}
+
+// transient reports whether a retry of a failed write may succeed.
+func transient(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // reportDrops logs how many events Emit dropped since the last report: one
@@ -272,43 +473,4 @@ func (b *batcher) reportDrops() {
 	b.p.opts.Logger.LogAttrs(context.Background(), slog.LevelWarn, "secevent: events dropped, queue full",
 		slog.Uint64("dropped", d-b.reported), slog.Uint64("dropped_total", d))
 	b.reported = d
-}
-
-// sensitive are Detail keys whose values are credentials. Callers must never
-// put them in Detail; if one slips through, its value is redacted rather than
-// written to the audit trail, which lives longer than any token.
-func sensitive(key string) bool {
-	switch key {
-	case "password", "secret", "client_secret", "token", "access_token", "refresh_token",
-		"id_token", "code", "code_verifier", "assertion", "client_assertion",
-		"authorization", "cookie":
-		return true
-	}
-	return false
-}
-
-// encodeDetail renders d as a JSON object, keys sorted (json.Marshal sorts
-// map keys), so equal details are equal strings.
-func encodeDetail(d map[string]string) string {
-	if len(d) == 0 {
-		return "{}"
-	}
-	for k := range d {
-		if sensitive(k) {
-			clean := make(map[string]string, len(d))
-			for k, v := range d {
-				if sensitive(k) {
-					v = "[redacted]"
-				}
-				clean[k] = v
-			}
-			d = clean
-			break
-		}
-	}
-	out, err := json.Marshal(d)
-	if err != nil { // a map[string]string always encodes
-		return "{}"
-	}
-	return string(out)
 }

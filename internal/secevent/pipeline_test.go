@@ -122,9 +122,12 @@ func closeWithin(t *testing.T, p *secevent.Pipeline, d time.Duration) {
 	}
 }
 
+// event is the i-th of a stream of events that are each written as a row.
+// (A refusal such as login.failed would be aggregated; aggregate_test.go
+// covers those.)
 func event(i int) secevent.Event {
 	return secevent.Event{
-		Type:     secevent.LoginFailed,
+		Type:     secevent.TokenIssued,
 		ClientID: "client-" + fmt.Sprint(i%3),
 		Subject:  fmt.Sprintf("subject-%d", i),
 		IP:       "192.0.2." + fmt.Sprint(i%250),
@@ -223,10 +226,14 @@ func TestCloseFlushesToStores(t *testing.T) {
 	}
 }
 
+// TestSinkErrorsAreCountedNotFatal: a batch the store rejects is given up at
+// once (a retry cannot help), counted and logged, and the pipeline goes on.
+// Failures that may pass are retried: retry_test.go.
 func TestSinkErrorsAreCountedNotFatal(t *testing.T) {
+	errRejected := errors.New("store: rejected")
 	sink := &memorySink{fail: func(call int) error {
 		if call <= 2 {
-			return fmt.Errorf("append audit: %w", store.ErrUnavailable)
+			return fmt.Errorf("append audit: %w", errRejected)
 		}
 		return nil
 	}}
@@ -242,11 +249,14 @@ func TestSinkErrorsAreCountedNotFatal(t *testing.T) {
 	if p.WriteErrors() != 2 || p.Written() != 8 || p.Emitted() != 18 {
 		t.Errorf("WriteErrors %d Written %d Emitted %d, want 2, 8, 18", p.WriteErrors(), p.Written(), p.Emitted())
 	}
+	if p.Lost() != 10 || p.WriteRetries() != 0 {
+		t.Errorf("Lost %d WriteRetries %d, want 10, 0", p.Lost(), p.WriteRetries())
+	}
 	out := logs.String()
 	if got := strings.Count(out, "audit write failed"); got != 2 {
 		t.Errorf("logged %d write failures, want 2:\n%s", got, out)
 	}
-	if !strings.Contains(out, `"events":5`) || !strings.Contains(out, "store: unavailable") {
+	if !strings.Contains(out, `"events":5`) || !strings.Contains(out, "store: rejected") {
 		t.Errorf("failure log lacks the lost count or the error:\n%s", out)
 	}
 }
@@ -405,4 +415,43 @@ func BenchmarkEmit(b *testing.B) {
 	// A flood outruns any sink, so most of these are drops: the point is
 	// that neither path costs the caller more than a few tens of ns.
 	b.ReportMetric(float64(p.Dropped())/float64(p.Emitted()+p.Dropped()), "dropped/op")
+}
+
+// BenchmarkEmitRefusal is the cost of an attacker-triggerable refusal, the
+// event a flood produces: from one source (every Emit hits the same
+// aggregation key) and from a botnet (a new address nearly every time).
+func BenchmarkEmitRefusal(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		sources int
+		format  string
+	}{
+		{"one source", 1, "2001:db8:%x:%x::1"},
+		{"many sources", 1 << 16, "2001:db8:%x:%x::1"},
+		{"one IPv4 source", 1, "10.0.%d.%d"},
+		{"many IPv4 sources", 1 << 16, "10.0.%d.%d"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ips := make([]string, bc.sources)
+			for i := range ips {
+				ips[i] = fmt.Sprintf(bc.format, i>>8, i&0xff)
+			}
+			p := secevent.New(nopSink{}, secevent.Options{})
+			go p.Run(b.Context())
+			defer p.Close(context.Background())
+			// One Detail for every Emit: the pipeline only reads it, and the
+			// figure should be the pipeline's cost, not the caller's map.
+			detail := map[string]string{"limit": "per_ip"}
+			var next atomic.Uint64
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					p.Emit(secevent.Event{Type: secevent.RateLimitExceeded, IP: ips[i%uint64(len(ips))],
+						Detail: detail, Time: t0})
+				}
+			})
+		})
+	}
 }

@@ -97,6 +97,10 @@ type Events interface {
 	Dropped() uint64
 	Written() uint64
 	WriteErrors() uint64
+	Aggregated() uint64
+	Overflowed() uint64
+	WriteRetries() uint64
+	Lost() uint64
 }
 
 // SecurityEvents exports the audit pipeline's counters.
@@ -108,7 +112,11 @@ func SecurityEvents(reg prometheus.Registerer, p Events) {
 		{"authd_security_events_emitted_total", "Security events emitted.", p.Emitted},
 		{"authd_security_events_dropped_total", "Security events dropped because the queue was full.", p.Dropped},
 		{"authd_security_events_written_total", "Security events written to the audit trail.", p.Written},
-		{"authd_security_events_write_errors_total", "Security events lost to failed audit writes.", p.WriteErrors},
+		{"authd_security_events_write_errors_total", "Audit write batches given up (their events are counted in authd_security_events_lost_total).", p.WriteErrors},
+		{"authd_security_events_lost_total", "Security events lost with audit write batches that were given up.", p.Lost},
+		{"authd_security_events_write_retries_total", "Failed audit writes that were tried again.", p.WriteRetries},
+		{"authd_security_events_aggregated_total", "Refusals counted in an aggregate audit row instead of a row each.", p.Aggregated},
+		{"authd_security_events_overflowed_total", "Refusals counted in an overflow row because their window had too many sources.", p.Overflowed},
 	} {
 		f := m.f
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},

@@ -37,10 +37,14 @@ authd_http_requests_total{code="404",listener="public",route="unmatched"} 1
 
 type fakeEvents struct{}
 
-func (fakeEvents) Emitted() uint64     { return 5 }
-func (fakeEvents) Dropped() uint64     { return 1 }
-func (fakeEvents) Written() uint64     { return 4 }
-func (fakeEvents) WriteErrors() uint64 { return 0 }
+func (fakeEvents) Emitted() uint64      { return 5 }
+func (fakeEvents) Dropped() uint64      { return 1 }
+func (fakeEvents) Written() uint64      { return 4 }
+func (fakeEvents) WriteErrors() uint64  { return 0 }
+func (fakeEvents) Aggregated() uint64   { return 7 }
+func (fakeEvents) Overflowed() uint64   { return 2 }
+func (fakeEvents) WriteRetries() uint64 { return 3 }
+func (fakeEvents) Lost() uint64         { return 0 }
 
 func TestGauges(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
@@ -50,11 +54,15 @@ func TestGauges(t *testing.T) {
 # HELP authd_security_events_dropped_total Security events dropped because the queue was full.
 # TYPE authd_security_events_dropped_total counter
 authd_security_events_dropped_total 1
+# HELP authd_security_events_aggregated_total Refusals counted in an aggregate audit row instead of a row each.
+# TYPE authd_security_events_aggregated_total counter
+authd_security_events_aggregated_total 7
 # HELP authd_password_hashes_in_flight Argon2id hashes running now.
 # TYPE authd_password_hashes_in_flight gauge
 authd_password_hashes_in_flight 0
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_security_events_dropped_total", "authd_password_hashes_in_flight"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_security_events_dropped_total",
+		"authd_security_events_aggregated_total", "authd_password_hashes_in_flight"); err != nil {
 		t.Fatal(err)
 	}
 }
