@@ -18,6 +18,7 @@ import (
 
 	"github.com/authd/authd/internal/store/sqlite"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/redistest"
 )
 
 // server is a running `authd serve` started through run, as main would.
@@ -315,5 +316,32 @@ func TestSecondServeOnDataDirRefused(t *testing.T) {
 	// The first still serves.
 	if code, _ := readyz(t, first.public); code != 200 {
 		t.Fatalf("first server after the refused second: %d", code)
+	}
+}
+
+// An operator sees one line per dependency at start: the store (where, never
+// credentials), Redis reachable or not, and the listeners.
+func TestStartupLines(t *testing.T) {
+	pg := testenv.PostgresURL(t)
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "hunter2-not-logged")
+	redisURL, prefix := redistest.Setup(t)
+	s := startServer(t, map[string]string{
+		"AUTHD_DATABASE_URL": u.String(),
+		"AUTHD_MASTER_KEY":   "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+		"AUTHD_REDIS_URL":    redisURL,
+		"AUTHD_REDIS_PREFIX": prefix,
+	})
+	logs := s.logs.String()
+	for _, want := range []string{`"msg":"store open","store":"postgres"`, `"msg":"redis reachable"`, `"msg":"listening"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("start-up log lacks %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "hunter2-not-logged") {
+		t.Fatalf("a credential reached the log:\n%s", logs)
 	}
 }

@@ -161,6 +161,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
+	log.Info("store open", "store", storeKind(cfg), "at", storeLocation(cfg))
 	if cfg.AutoMigrate && !noMigrate {
 		if err := st.Migrate(ctx); err != nil {
 			return fmt.Errorf("migrate: %w", err)
@@ -209,6 +210,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer tiers.Close()
+	if tiers.redis != nil {
+		// Not fatal either way: without Redis a replica serves from its L1 and
+		// the store, and reconnects by itself.
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := tiers.redis.Ping(pctx); err != nil {
+			log.Warn("redis unreachable at start; serving from the in-process cache and the store until it answers",
+				"redis", redactURL(cfg.RedisURL), "error", err.Error())
+		} else {
+			log.Info("redis reachable", "redis", redactURL(cfg.RedisURL), "prefix", cfg.RedisPrefix)
+		}
+		pcancel()
+	} else {
+		log.Info("cache and limits in process", "max_bytes", cfg.CacheMaxBytes)
+	}
 	keyOpts := keys.Options{Purposes: purposes, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery}
 	if tiers.redis != nil {
 		keyOpts.OnRotate = announceRotation(tiers.redis, log)
@@ -417,6 +432,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	<-invDone // its pending repeats are in the outbox now
 	log.Info("stopped", "events_dropped", events.Dropped())
 	return firstErr
+}
+
+// storeLocation names where the store is without any credential in it.
+func storeLocation(cfg *config.Config) string {
+	if cfg.Embedded() {
+		return filepath.Join(cfg.DataDir, SQLiteFile)
+	}
+	return redactURL(cfg.DatabaseURL)
+}
+
+// redactURL drops the userinfo and query of a URL (passwords, TLS key paths);
+// what is left says where, never how to get in.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(unparsed)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }
 
 func storeKind(cfg *config.Config) string {

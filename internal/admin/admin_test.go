@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,16 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/internal/testenv"
-	"github.com/authd/authd/internal/testenv/dbtest"
-
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/secevent"
+	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/sqlite"
+	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/dbtest"
 )
 
 const adminToken = "test-admin-token-0123456789abcdef0123456789"
@@ -665,5 +666,33 @@ func TestAdminAudit(t *testing.T) {
 				t.Errorf("%s carries a credential: %v", e.Type, e.Detail)
 			}
 		}
+	}
+}
+
+// failingUsers fails every read with err.
+type failingUsers struct{ err error }
+
+func (f failingUsers) User(context.Context, string) (*store.User, error) { return nil, f.err }
+func (f failingUsers) ListUsers(context.Context) ([]*store.User, error)  { return nil, f.err }
+
+// An unavailable or slow dependency is 503 with Retry-After, as at the OAuth
+// endpoints, never 500.
+func TestUnavailableIs503(t *testing.T) {
+	for name, err := range map[string]error{
+		"store unavailable": fmt.Errorf("postgres: list users: %w", store.ErrUnavailable),
+		"deadline":          context.DeadlineExceeded,
+	} {
+		t.Run(name, func(t *testing.T) {
+			hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
+			acct := account.New(dbtest.SQLite(t), hasher, password.Policy{}, account.Options{})
+			srv := admin.New(admin.Deps{Users: failingUsers{err}, Accounts: acct}, slog.New(slog.DiscardHandler), admin.Options{Token: adminToken})
+			r := httptest.NewRequest("GET", "/admin/users", nil)
+			r.Header.Set("Authorization", "Bearer "+adminToken)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+				t.Fatalf("%d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+			}
+		})
 	}
 }

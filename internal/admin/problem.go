@@ -51,8 +51,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 		e = &Error{Status: http.StatusNotFound, Detail: "no such resource"}
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Detail: "a resource with that identifier already exists"}
-	case errors.Is(err, store.ErrUnavailable):
-		e = &Error{Status: http.StatusServiceUnavailable, Detail: "the store is unavailable; retry later"}
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// A dependency that is down or slow is an outage, answered as the
+		// OAuth endpoints answer it: 503 and when to retry, not 500.
+		log.LogAttrs(r.Context(), slog.LevelWarn, "admin request: dependency unavailable",
+			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
+			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		e = &Error{Status: http.StatusServiceUnavailable, Detail: "a dependency is unavailable; retry shortly"}
 	default:
 		log.LogAttrs(r.Context(), slog.LevelError, "admin request failed",
 			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
@@ -72,6 +77,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	h.Set("Cache-Control", "no-store")
 	if e.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="authd-admin"`)
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1") // RFC 9110 §10.2.3
 	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
