@@ -7,8 +7,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/authd/authd/internal/account"
