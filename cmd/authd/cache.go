@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/authd/authd/internal/cache/redis"
 	"github.com/authd/authd/internal/cache/tiered"
 	"github.com/authd/authd/internal/config"
-	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -31,23 +28,16 @@ func (c *cacheTiers) Close() {
 	}
 }
 
-// keysChannel carries "a signing key was rotated" between replicas.
-const keysChannel = "keys"
-
 // buildCache makes the in-process cache, or with AUTHD_REDIS_URL the tiered
 // L1-over-Redis cache whose L1 answers no longer than AUTHD_CACHE_STALENESS
 // after a change elsewhere.
 //
 // With Redis, deletions that could not reach it are recorded in outbox, and
 // the tiered cache applies the outbox before it trusts Redis after a failure.
-func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Registerer, outbox invalidator.Outbox) (*cacheTiers, error) {
+func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Registerer, outbox invalidator.Outbox, encKey []byte) (*cacheTiers, error) {
 	if cfg.RedisURL == "" {
 		m := memory.New(memory.Options{MaxBytes: cfg.CacheMaxBytes, Registerer: reg, Tier: "memory"})
 		return &cacheTiers{cache: m, closer: []func(){m.Close}}, nil
-	}
-	encKey, err := keys.DeriveKey(cfg.MasterKey, "redis cache")
-	if err != nil {
-		return nil, err
 	}
 	l2, err := redis.New(ctx, redis.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, EncryptionKey: encKey, Registerer: reg})
 	if err != nil {
@@ -71,31 +61,6 @@ func buildCache(ctx context.Context, cfg *config.Config, reg prometheus.Register
 		return nil, err
 	}
 	return &cacheTiers{cache: t, redis: l2, closer: []func(){l2.Close, l1.Close, t.Close}}, nil
-}
-
-// watchKeyRotations reloads km when another replica rotates a key, and after
-// every (re)subscription, since a notice may have been missed meanwhile.
-func watchKeyRotations(ctx context.Context, r *redis.Cache, km *keys.Manager, log *slog.Logger) {
-	reload := func() {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := km.Reload(rctx); err != nil {
-			log.Warn("reload signing keys", "error", err.Error())
-		}
-	}
-	err := r.Subscribe(ctx, keysChannel, reload, func(string) { reload() })
-	if err != nil && ctx.Err() == nil {
-		log.Warn("key rotation subscription ended", "error", err.Error())
-	}
-}
-
-// announceRotation tells the other replicas to reload their keys.
-func announceRotation(r *redis.Cache, log *slog.Logger) func(context.Context) {
-	return func(ctx context.Context) {
-		if err := r.Publish(ctx, keysChannel, []byte("rotated")); err != nil {
-			log.Warn("announce key rotation (replicas will reload within 30s)", "error", err.Error())
-		}
-	}
 }
 
 // userCache tells the caches that a user changed; the account service is

@@ -139,45 +139,113 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Every setting is checked before anything is touched: a bad one stops
+	// startup before the schema is migrated or a port is bound.
+	if err := validateLimits(cfg); err != nil {
+		return err
+	}
+	clientIPs, err := httpapi.NewClientIPs(cfg.TrustedProxies)
+	if err != nil {
+		return &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
+	}
 	log := newLogger(stderr, cfg.LogLevel)
-	generated, err := cfg.EnsureSecrets()
+
+	lc := newLifecycle(log)
+	running := false
+	defer func() {
+		if !running { // an early return: unwind what was built
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = lc.shutdown(sctx)
+		}
+	}()
+	servers, err := build(ctx, cfg, noMigrate, clientIPs, log, lc)
 	if err != nil {
 		return err
+	}
+	running = true
+
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.srv.Serve(s.ln) }()
+	}
+	log.Info("listening",
+		"public", "http://"+servers[0].ln.Addr().String(),
+		"admin", "http://"+servers[1].ln.Addr().String(),
+		"issuer", cfg.Issuer,
+		"store", storeKind(cfg))
+
+	var served error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server failed", "error", err.Error())
+			served = err
+		}
+	}
+	// One budget for all of it: an orchestrator's grace period is
+	// AUTHD_SHUTDOWN_TIMEOUT plus a margin, never twice it.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = lc.shutdown(sctx)
+	log.Info("stopped")
+	return errors.Join(served, err)
+}
+
+// listener is one HTTP server and what it serves on.
+type listener struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// build constructs everything serve runs, top to bottom, registering how
+// each part stops with lc as soon as it exists. It returns the public and the
+// admin server, bound but not yet serving.
+func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, log *slog.Logger, lc *lifecycle) ([]listener, error) {
+	generated, err := cfg.EnsureSecrets()
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range generated {
 		// Where, never what.
 		log.Info("secret file in use", "path", p)
 	}
+	derived, err := keys.DeriveAll(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Embedded() {
 		release, err := lockDataDir(cfg.DataDir)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer release()
+		lc.onClose("data folder lock", release)
 	}
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	defer st.Close()
+	lc.onStop("store", func(context.Context) error { return st.Close() })
 	log.Info("store open", "store", storeKind(cfg), "at", storeLocation(cfg))
 	if cfg.AutoMigrate && !noMigrate {
 		if err := st.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
 
 	pubLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("AUTHD_LISTEN: %w", err)
+		return nil, fmt.Errorf("AUTHD_LISTEN: %w", err)
 	}
-	defer pubLn.Close()
+	lc.onClose("public listener", func() { pubLn.Close() })
 	admLn, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
-		return fmt.Errorf("AUTHD_ADMIN_LISTEN: %w", err)
+		return nil, fmt.Errorf("AUTHD_ADMIN_LISTEN: %w", err)
 	}
-	defer admLn.Close()
+	lc.onClose("admin listener", func() { admLn.Close() })
 	if u, err := url.Parse(cfg.Issuer); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		log.Warn("the issuer is not https: fine behind a TLS-terminating proxy that serves it as https, unsafe otherwise",
 			"issuer", cfg.Issuer)
@@ -187,29 +255,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.Issuer = "http://" + pubLn.Addr().String()
 	}
 
-	sealKey, err := keys.DeriveKey(cfg.MasterKey, "signing keys")
-	if err != nil {
-		return err
-	}
-	sealer, err := keys.NewSealer(sealKey)
-	if err != nil {
-		return err
-	}
-	// Access tokens use AUTHD_SIGNING_ALG; id_tokens AUTHD_ID_TOKEN_SIGNING_ALG
-	// (RS256 by default, as OpenID Connect requires). Each purpose has keys
-	// of its own, even when the algorithms are the same: an access token
-	// signed by the id_token key is refused.
-	purposes := []keys.Purpose{
-		{Name: keys.PurposeAccess, Algorithm: cfg.SigningAlg},
-		{Name: keys.PurposeIDToken, Algorithm: cfg.IDTokenAlg},
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tiers, err := buildCache(ctx, cfg, reg, st)
+	tiers, err := buildCache(ctx, cfg, reg, st, derived.RedisCache)
 	if err != nil {
-		return fmt.Errorf("cache: %w", err)
+		return nil, fmt.Errorf("cache: %w", err)
 	}
-	defer tiers.Close()
+	lc.onClose("cache", tiers.Close)
 	if tiers.redis != nil {
 		// Not fatal either way: without Redis a replica serves from its L1 and
 		// the store, and reconnects by itself.
@@ -224,45 +276,52 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		log.Info("cache and limits in process", "max_bytes", cfg.CacheMaxBytes)
 	}
-	keyOpts := keys.Options{Purposes: purposes, Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery}
+
+	sealer, err := keys.NewSealer(derived.SigningKeys)
+	if err != nil {
+		return nil, err
+	}
+	// Access tokens use AUTHD_SIGNING_ALG; id_tokens AUTHD_ID_TOKEN_SIGNING_ALG
+	// (RS256 by default, as OpenID Connect requires). Each purpose has keys
+	// of its own, even when the algorithms are the same: an access token
+	// signed by the id_token key is refused.
+	keyOpts := keys.Options{
+		Purposes: []keys.Purpose{
+			{Name: keys.PurposeAccess, Algorithm: cfg.SigningAlg},
+			{Name: keys.PurposeIDToken, Algorithm: cfg.IDTokenAlg},
+		},
+		Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery, Logger: log,
+	}
 	if tiers.redis != nil {
-		keyOpts.OnRotate = announceRotation(tiers.redis, log)
+		keyOpts.Notifier = tiers.redis
 	}
 	km, err := keys.NewManager(st, sealer, keyOpts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := km.Load(ctx); err != nil {
-		return err
+		return nil, err
 	}
 
 	hasher := password.New(password.Params{
 		Memory: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads, SaltLen: 16, KeyLen: 32,
 	}, password.Limits{MaxConcurrent: cfg.HashConcurrency, MaxQueue: cfg.HashQueue})
 	telemetry.Hashing(reg, hasher)
+	// The audit pipeline stops after the servers have drained: requests still
+	// in flight after SIGTERM emit events too, and Close flushes them.
 	events := secevent.New(st, secevent.Options{Logger: log})
 	telemetry.SecurityEvents(reg, events)
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// The audit pipeline outlives the signal: requests still draining after
-	// SIGTERM emit events too, and events.Close flushes them at the end.
-	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopEvents()
-	go events.Run(eventsCtx)
-	if err := validateLimits(cfg); err != nil {
-		return err
-	}
+	go events.Run(context.Background())
+	lc.onStop("audit events", events.Close)
+
 	limiter, closeLimiter, err := buildLimiter(ctx, cfg, reg, log)
 	if err != nil {
-		return fmt.Errorf("rate limiter: %w", err)
+		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
-	defer closeLimiter()
-	accountKey, err := keys.DeriveKey(cfg.MasterKey, "limiter account names")
-	if err != nil {
-		return err
-	}
-	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), accountKey, events, log)
+	lc.onClose("rate limiter", closeLimiter)
+	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), derived.LimiterNames, events, log)
 	requests := defense.NewRequests(limiter, requestPolicy(cfg), events, log)
+
 	// Cache deletions that cannot reach Redis go to the store's outbox, which
 	// every replica applies; without Redis nothing can fail, so none is kept.
 	invOpts := invalidator.Options{EntryTTL: token.MutableTTL, Redelete: token.RedeleteAfter, Logger: log}
@@ -271,21 +330,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		outbox, invOpts.Poll = st, cfg.CacheStaleness
 	}
 	inval := invalidator.New(tiers.cache, outbox, invOpts)
-	invDone := make(chan struct{})
-	go func() { defer close(invDone); inval.Run(runCtx) }()
+	// When it stops, its pending repeats go to the outbox (the store closes after).
+	lc.goActor("cache invalidator", inval.Run)
 
 	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
 		account.Options{Logger: log, Events: events, Guard: guard, Changes: userCache{inval}})
 	// An unknown username is checked at parameters drawn from the stored
 	// hashes' census, so it costs what a real user's verification costs.
-	decoyKey, err := keys.DeriveKey(cfg.MasterKey, "decoy params")
-	if err != nil {
-		return err
-	}
-	if err := accounts.RefreshCensus(ctx, st, decoyKey); err != nil {
+	if err := accounts.RefreshCensus(ctx, st, derived.DecoyParams); err != nil {
 		log.Warn("password census", "error", err.Error())
 	}
-	go accounts.RunCensus(runCtx, st, decoyKey, 10*time.Minute)
+	lc.goActor("password census", func(ctx context.Context) { accounts.RunCensus(ctx, st, derived.DecoyParams, 10*time.Minute) })
+
 	// Opaque tokens are written through group commit: each request still waits
 	// for its own row to be durable, but many share one transaction.
 	flushers := 1
@@ -293,12 +349,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		flushers = 2
 	}
 	writer := batch.NewAccessTokens(st, batch.Options{Flushers: flushers})
+	lc.onStop("token writes", writer.Close)
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
+	lc.onStop("revocation writes", revocations.Close)
 
-	tokenKey, err := keys.DeriveKey(cfg.MasterKey, "opaque token tag")
-	if err != nil {
-		return err
-	}
 	tokens := token.New(token.Deps{
 		Clients:     st,
 		Tokens:      batchedTokens{w: writer, st: st},
@@ -321,16 +375,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RefreshReuseGrace: cfg.RefreshReuseGrace,
 		IDTokenAlg:        cfg.IDTokenAlg,
 		Leeway:            5 * time.Second,
-		TokenKey:          tokenKey,
+		TokenKey:          derived.TokenTag,
 	})
-	clientIPs, err := httpapi.NewClientIPs(cfg.TrustedProxies)
-	if err != nil {
-		return &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
-	}
-	csrfKey, err := keys.DeriveKey(cfg.MasterKey, "csrf")
-	if err != nil {
-		return err
-	}
 	browser, err := login.New(login.Deps{
 		Clients:  st,
 		Accounts: accounts,
@@ -338,9 +384,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Consents: st,
 		Codes:    st,
 		IDTokens: km,
-	}, login.Options{Issuer: cfg.Issuer, CSRFKey: csrfKey, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of})
+	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ready := []httpapi.Check{{Name: "store", Fn: st.Ping}}
 	if tiers.redis != nil {
@@ -372,66 +418,38 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AccessLog:      cfg.AccessLog,
 	})
 
-	go janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run(runCtx)
-	go km.Run(runCtx, 30*time.Second, func(err error) { log.Warn("reload or rotate signing keys", "error", err.Error()) })
-	if tiers.redis != nil {
-		go watchKeyRotations(runCtx, tiers.redis, km, log)
-	}
+	lc.goActor("janitor", janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run)
+	lc.goActor("signing key reload", func(ctx context.Context) {
+		km.Run(ctx, 30*time.Second, func(err error) { log.Warn("reload or rotate signing keys", "error", err.Error()) })
+	})
+	lc.goActor("signing key watch", km.Watch)
 
 	var tracing *telemetry.Tracing
 	if cfg.OTLPEndpoint != "" {
 		if tracing, err = telemetry.NewTracing(ctx, telemetry.TracingOptions{Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.TraceSampleRatio}); err != nil {
-			return &config.Error{Key: "AUTHD_OTLP_ENDPOINT", Msg: err.Error()}
+			return nil, &config.Error{Key: "AUTHD_OTLP_ENDPOINT", Msg: err.Error()}
 		}
+		lc.onStop("traces", tracing.Shutdown)
 	}
-	servers := []*http.Server{newHTTPServer(tracing.Wrap("public", pub), log), newHTTPServer(tracing.Wrap("admin", adm), log)}
-	errc := make(chan error, 2)
-	for i, ln := range []net.Listener{pubLn, admLn} {
-		go func() { errc <- servers[i].Serve(ln) }()
+	servers := []listener{
+		{newHTTPServer(tracing.Wrap("public", pub), log), pubLn},
+		{newHTTPServer(tracing.Wrap("admin", adm), log), admLn},
 	}
-	log.Info("listening",
-		"public", "http://"+pubLn.Addr().String(),
-		"admin", "http://"+admLn.Addr().String(),
-		"issuer", cfg.Issuer,
-		"store", storeKind(cfg))
-
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server failed", "error", err.Error())
+	// Stopped first: accept nothing new, let in-flight requests finish (two
+	// thirds of the budget at most), so what they queued is flushed next.
+	lc.onStop("http servers", func(ctx context.Context) error {
+		dctx, cancel := drainDeadline(ctx)
+		defer cancel()
+		var errs []error
+		for _, s := range servers {
+			if err := s.srv.Shutdown(dctx); err != nil {
+				errs = append(errs, err)
+				_ = s.srv.Close() // out of time: cut what is left
+			}
 		}
-	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer scancel()
-	var firstErr error
-	for _, s := range servers {
-		if err := s.Shutdown(sctx); err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("shutdown: %w", err)
-		}
-	}
-	// In-flight requests are done (or out of time); now flush what they
-	// queued, with a budget of its own so a slow drain cannot starve it.
-	fctx, fcancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer fcancel()
-	if err := writer.Close(fctx); err != nil && firstErr == nil {
-		firstErr = fmt.Errorf("flush token writes: %w", err)
-	}
-	if err := revocations.Close(fctx); err != nil && firstErr == nil {
-		firstErr = fmt.Errorf("flush revocations: %w", err)
-	}
-	if err := events.Close(fctx); err != nil && firstErr == nil {
-		firstErr = fmt.Errorf("flush security events: %w", err)
-	}
-	if err := tracing.Shutdown(fctx); err != nil {
-		log.Warn("flush traces", "error", err.Error())
-	}
-	stopEvents()
-	cancel()
-	<-invDone // its pending repeats are in the outbox now
-	log.Info("stopped", "events_dropped", events.Dropped())
-	return firstErr
+		return errors.Join(errs...)
+	})
+	return servers, nil
 }
 
 // storeLocation names where the store is without any credential in it.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -71,8 +72,56 @@ type Options struct {
 	// RotateEvery, when positive, makes Run rotate each algorithm's key once
 	// it has signed for this long (with pre-publication as usual).
 	RotateEvery time.Duration
-	// OnRotate, if set, runs after this Manager rotated a key (to tell replicas).
-	OnRotate func(ctx context.Context)
+	// Notifier, if set, carries rotations between replicas (Redis pub/sub):
+	// this Manager announces its rotations on it, and Watch reloads on
+	// everyone else's.
+	Notifier Notifier
+	// Logger receives what callers are not told (an announcement that did
+	// not go out); default: discarded.
+	Logger *slog.Logger
+}
+
+// Notifier is a broadcast channel between replicas; *cache/redis.Cache
+// implements it.
+type Notifier interface {
+	Publish(ctx context.Context, channel string, payload []byte) error
+	// Subscribe calls onSubscribed on every (re)subscription and onMessage
+	// for every message, until ctx ends.
+	Subscribe(ctx context.Context, channel string, onSubscribed func(), onMessage func(payload string)) error
+}
+
+// RotationChannel is the Notifier channel of rotation notices.
+const RotationChannel = "keys"
+
+// announce tells the other replicas to reload. A notice that does not go out
+// costs them at most the Run interval.
+func (m *Manager) announce(ctx context.Context) {
+	if m.opts.Notifier == nil {
+		return
+	}
+	if err := m.opts.Notifier.Publish(ctx, RotationChannel, []byte("rotated")); err != nil {
+		m.opts.Logger.Warn("announce key rotation (replicas reload within their interval)", "error", err.Error())
+	}
+}
+
+// Watch reloads the keys whenever another replica announces a rotation,
+// and after every (re)subscription, since a notice may have been missed
+// meanwhile, until ctx ends. Without a Notifier it returns at once.
+func (m *Manager) Watch(ctx context.Context) {
+	if m.opts.Notifier == nil {
+		return
+	}
+	reload := func() {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := m.Reload(rctx); err != nil && ctx.Err() == nil {
+			m.opts.Logger.Warn("reload signing keys", "error", err.Error())
+		}
+	}
+	err := m.opts.Notifier.Subscribe(ctx, RotationChannel, reload, func(string) { reload() })
+	if err != nil && ctx.Err() == nil {
+		m.opts.Logger.Warn("key rotation subscription ended", "error", err.Error())
+	}
 }
 
 // Manager signs with the current key of each algorithm and verifies with every
@@ -125,6 +174,9 @@ func NewManager(st KeyStore, sealer *Sealer, opts Options) (*Manager, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{st: st, sealer: sealer, opts: opts}, nil
 }
@@ -255,9 +307,7 @@ func (m *Manager) rotateAndAnnounce(ctx context.Context, which string, delay tim
 			first = k
 		}
 	}
-	if m.opts.OnRotate != nil {
-		m.opts.OnRotate(ctx)
-	}
+	m.announce(ctx)
 	return first, nil
 }
 
@@ -361,8 +411,8 @@ func (m *Manager) RotateDue(ctx context.Context) error {
 		}
 		rotated = true
 	}
-	if rotated && m.opts.OnRotate != nil {
-		m.opts.OnRotate(ctx)
+	if rotated {
+		m.announce(ctx)
 	}
 	return nil
 }

@@ -1,0 +1,42 @@
+package keys
+
+// Key-derivation labels: every key authd derives from the master key, one
+// constant each. The strings are part of the stored and issued state (a
+// sealed signing key, an opaque token's tag, a CSRF form, a Redis value, a
+// limiter key): changing one invalidates what was made under it on every
+// replica at once, so they never change (TestLabelsAreStable).
+const (
+	LabelSigningKeys  = "signing keys"          // seals signing keys at rest
+	LabelRedisCache   = "redis cache"           // seals values in Redis
+	LabelTokenTag     = "opaque token tag"      // tags opaque access and refresh tokens
+	LabelCSRF         = "csrf"                  // CSRF tokens and, below it, device cookies
+	LabelLimiterNames = "limiter account names" // names accounts in limiter keys
+	LabelDecoyParams  = "decoy params"          // picks decoy Argon2 parameters per name
+)
+
+// Labels lists every label, for the test that they stay distinct and stable.
+var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams}
+
+// Derived holds every key serve derives from the master key.
+type Derived struct {
+	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams []byte
+}
+
+// DeriveAll derives every key of Derived from master.
+func DeriveAll(master []byte) (*Derived, error) {
+	var d Derived
+	for _, k := range []struct {
+		label string
+		out   *[]byte
+	}{
+		{LabelSigningKeys, &d.SigningKeys}, {LabelRedisCache, &d.RedisCache}, {LabelTokenTag, &d.TokenTag},
+		{LabelCSRF, &d.CSRF}, {LabelLimiterNames, &d.LimiterNames}, {LabelDecoyParams, &d.DecoyParams},
+	} {
+		v, err := DeriveKey(master, k.label)
+		if err != nil {
+			return nil, err
+		}
+		*k.out = v
+	}
+	return &d, nil
+}
