@@ -1,12 +1,13 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/store"
 )
@@ -40,29 +41,25 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	var e *Error
 	switch {
 	case errors.As(err, &e):
-	case errors.Is(r.Context().Err(), context.Canceled):
-		// The caller hung up: its canceled context is why the work failed.
-		log.LogAttrs(r.Context(), slog.LevelDebug, "admin request canceled by the client",
-			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		w.WriteHeader(httpapi.StatusClientClosedRequest)
-		return
 	case errors.Is(err, store.ErrNotFound):
 		e = &Error{Status: http.StatusNotFound, Detail: "no such resource"}
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Detail: "a resource with that identifier already exists"}
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		// A dependency that is down or slow is an outage, answered as the
-		// OAuth endpoints answer it: 503 and when to retry, not 500.
-		log.LogAttrs(r.Context(), slog.LevelWarn, "admin request: dependency unavailable",
-			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		e = &Error{Status: http.StatusServiceUnavailable, Detail: "a dependency is unavailable; retry shortly"}
 	default:
-		log.LogAttrs(r.Context(), slog.LevelError, "admin request failed",
-			slog.String("request_id", httpapi.RequestIDFrom(r.Context())),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		e = &Error{Status: http.StatusInternalServerError, Detail: "internal error; see the server log for request id " + httpapi.RequestIDFrom(r.Context())}
+		// What is left means the same here as at the OAuth endpoints.
+		c := fault.Classify(r.Context(), err)
+		fault.Log(r.Context(), log, c, httpapi.RequestIDFrom(r.Context()), r.URL.Path, err)
+		switch c.Kind {
+		case fault.Canceled:
+			w.WriteHeader(httpapi.StatusClientClosedRequest)
+			return
+		case fault.Unavailable:
+			e = &Error{Status: http.StatusServiceUnavailable, Detail: "a dependency is unavailable; retry shortly"}
+		case fault.Protocol:
+			e = &Error{Status: c.OAuth.Status, Detail: c.OAuth.Description}
+		default:
+			e = &Error{Status: http.StatusInternalServerError, Detail: "internal error; see the server log for request id " + httpapi.RequestIDFrom(r.Context())}
+		}
 	}
 	body, _ := json.Marshal(problem{
 		Type:     "about:blank",
@@ -79,7 +76,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 		h.Set("WWW-Authenticate", `Bearer realm="authd-admin"`)
 	}
 	if e.Status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1") // RFC 9110 §10.2.3
+		h.Set("Retry-After", strconv.Itoa(fault.RetryAfter)) // RFC 9110 §10.2.3
 	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/oauth"
-	"github.com/authd/authd/internal/store"
 )
 
 type errorBody struct {
@@ -17,35 +17,19 @@ type errorBody struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// writeError sends err as an RFC 6749 §5.2 JSON error. Anything that is not an
-// *oauth.Error is a fault of ours: it is logged with the request id and the
-// caller gets server_error (or temporarily_unavailable when a backend is down)
-// with no detail.
+// writeError sends err as an RFC 6749 §5.2 JSON error, as fault.Classify
+// decides: protocol errors as they are, an unavailable dependency as 503
+// temporarily_unavailable with Retry-After, anything else as server_error
+// with no detail (logged once with the request id); a caller that hung up
+// gets nothing but the 499 the access log records.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	e, ok := oauth.As(err)
-	if !ok {
-		if clientGone(r) {
-			// The caller hung up, so whatever failed failed because its
-			// context was canceled (the store reports that in its own words):
-			// nothing is wrong with us and no one is left to answer.
-			log.LogAttrs(r.Context(), slog.LevelDebug, "request canceled by the client",
-				slog.String("request_id", requestID(r.Context())),
-				slog.String("path", r.URL.Path),
-				slog.String("error", err.Error()))
-			w.WriteHeader(StatusClientClosedRequest)
-			return
-		}
-		switch {
-		case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-			e = oauth.TemporarilyUnavailable("", 1)
-		default:
-			e = oauth.ServerError()
-		}
-		log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestID(r.Context())),
-			slog.String("path", r.URL.Path),
-			slog.String("error", err.Error()))
+	c := fault.Classify(r.Context(), err)
+	fault.Log(r.Context(), log, c, requestID(r.Context()), r.URL.Path, err)
+	if c.Kind == fault.Canceled {
+		w.WriteHeader(StatusClientClosedRequest)
+		return
 	}
+	e := c.OAuth
 	h := w.Header()
 	if e.Code == oauth.CodeInvalidClient && e.BasicAuthTried {
 		h.Set("WWW-Authenticate", `Basic realm="authd", charset="UTF-8"`)
