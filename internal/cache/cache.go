@@ -71,3 +71,27 @@ func nonNil(v []byte) []byte {
 	}
 	return v
 }
+
+// None is a Cache that holds nothing: every Get misses, Set and Delete do
+// nothing. Callers without a cache take it instead of nil, so they have one
+// code path.
+type None struct{}
+
+var (
+	_ Cache       = None{}
+	_ MultiGetter = None{}
+)
+
+// Get always misses.
+func (None) Get(context.Context, string) ([]byte, bool, error) { return nil, false, nil }
+
+// Set stores nothing.
+func (None) Set(context.Context, string, []byte, time.Duration) error { return nil }
+
+// Delete has nothing to delete.
+func (None) Delete(context.Context, ...string) error { return nil }
+
+// MGet misses every key.
+func (None) MGet(_ context.Context, keys []string) ([][]byte, error) {
+	return make([][]byte, len(keys)), nil
+}

@@ -75,9 +75,6 @@ func (s *Service) load(ctx context.Context, key string, load func(ctx context.Co
 // tier cannot be reached, records the deletion durably before returning, so
 // that a revocation stays effective on every replica whatever restarts.
 func (s *Service) invalidate(ctx context.Context, keys ...string) error {
-	if s.inval == nil {
-		return nil
-	}
 	return s.inval.Invalidate(ctx, keys...)
 }
 
@@ -92,9 +89,6 @@ func (s *Service) InvalidateClient(ctx context.Context, id string) {
 // it); unknown ids are cached briefly so
 // a flood of made-up client ids cannot reach the store.
 func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
-	if s.cache == nil {
-		return s.clients.Client(ctx, id)
-	}
 	v, err := s.load(ctx, kindClient+id, func(ctx context.Context) ([]byte, time.Duration, error) {
 		c, err := s.clients.Client(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -162,9 +156,6 @@ func (s *Service) ttlUntil(exp int64, limit time.Duration) time.Duration {
 // opaqueInfo introspects an opaque token through the cache. The answer says
 // nothing of grant revocation; the caller checks that.
 func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
-	if s.cache == nil {
-		return s.opaqueFromStore(ctx, h)
-	}
 	key := hashKey(kindAT, h)
 	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
 		info, err := s.opaqueFromStore(ctx, h)
@@ -190,9 +181,6 @@ func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 // expires: a signature check is the expensive part of introspection, and its
 // result cannot change. Revocation is checked separately.
 func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
-	if s.cache == nil {
-		return s.verifyJWT(ctx, tok), nil
-	}
 	sum := sha256.Sum256([]byte(tok))
 	key := hashKey(kindJWT, sum[:])
 	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
@@ -224,16 +212,6 @@ func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 func (s *Service) revokedAmong(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
 	if len(ids) == 0 {
-		return out, nil
-	}
-	if s.cache == nil {
-		rs, err := s.revoked.Revoked(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range rs {
-			out[id] = true
-		}
 		return out, nil
 	}
 	keys := make([]string, len(ids))
@@ -296,8 +274,6 @@ func (s *Service) lookupMany(ctx context.Context, toks []string) ([]*Info, error
 		switch {
 		case tok == "" || len(tok) > MaxTokenLength || (!isJWT(tok) && !s.wellFormed(tok)):
 			out[i] = inactive
-		case s.cache == nil:
-			// Filled one by one below.
 		case isJWT(tok):
 			sum := sha256.Sum256([]byte(tok))
 			keys, idx = append(keys, hashKey(kindJWT, sum[:])), append(idx, i)
@@ -364,9 +340,6 @@ func (s *Service) user(ctx context.Context, sub string) (*userState, error) {
 			return nil, err
 		}
 		return &userState{Generation: u.Generation, Disabled: u.Disabled}, nil
-	}
-	if s.cache == nil {
-		return read(ctx)
 	}
 	key := kindUser + sub
 	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
@@ -446,9 +419,6 @@ type Origins struct {
 
 // OriginAllowed reports whether some client allows origin.
 func (o *Origins) OriginAllowed(ctx context.Context, origin string) (bool, error) {
-	if o.s.cache == nil {
-		return o.st.OriginAllowed(ctx, origin)
-	}
 	v, err := o.s.load(ctx, kindCORS+origin, func(ctx context.Context) ([]byte, time.Duration, error) {
 		ok, err := o.st.OriginAllowed(ctx, origin)
 		if err != nil || !ok {

@@ -74,8 +74,8 @@ type Deps struct {
 	Codes       CodeStore
 	Refresh     RefreshStore
 	Accounts    Accounts
-	// Cache, if set, holds clients, introspection answers and revocation state
-	// (cache.Cache: in-process, Redis, or both tiers).
+	// Cache holds clients, introspection answers and revocation state
+	// (cache.Cache: in-process, Redis, or both tiers); nil: cache.None.
 	Cache cache.Cache
 	// Events receives security events; nil discards them.
 	Events secevent.Emitter
@@ -180,7 +180,10 @@ func New(d Deps, opts Options) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	if d.Cache != nil && d.Invalidator == nil {
+	if d.Cache == nil {
+		d.Cache = cache.None{}
+	}
+	if d.Invalidator == nil {
 		d.Invalidator = invalidator.New(d.Cache, nil, invalidator.Options{Logger: d.Logger})
 	}
 	s := &Service{
@@ -189,10 +192,8 @@ func New(d Deps, opts Options) *Service {
 		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
-	if d.Cache != nil {
-		s.loader = cache.NewLoader(d.Cache)
-		s.memo = newMemo(100_000)
-	}
+	s.loader = cache.NewLoader(d.Cache)
+	s.memo = newMemo(100_000)
 	return s
 }
 
