@@ -71,7 +71,7 @@ func union(a, b []string) []string {
 	return slices.Compact(out)
 }
 
-// ours: goose's bookkeeping, not authd's schema.
+// ours tells authd's tables from goose's bookkeeping and SQLite's own.
 func ours(table string) bool { return table != "goose_db_version" && !strings.HasPrefix(table, "sqlite_") }
 
 func sqliteSchema(t *testing.T) schema {
