@@ -23,6 +23,7 @@ import (
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/cache/invalidator"
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/httpapi"
@@ -406,16 +407,19 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Origins:        tokens.CachedOrigins(st),
 		AccessLog:      cfg.AccessLog,
 	})
-	adm := admin.New(admin.Deps{Clients: st, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
-		Token:          cfg.AdminToken,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		MaxTokenTTL:    cfg.MaxTokenTTL,
-		Grants:         tokens.Grants(),
-		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Observe:        telemetry.HTTP(reg, "admin"),
-		Events:         events,
-		OnClientChange: tokens.InvalidateClient,
-		AccessLog:      cfg.AccessLog,
+	clients := client.New(st, client.Options{
+		Grants:      tokens.Grants(),
+		MaxTokenTTL: cfg.MaxTokenTTL,
+		Changed:     tokens.InvalidateClient,
+		Events:      events,
+	})
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
+		Token:        cfg.AdminToken,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Observe:      telemetry.HTTP(reg, "admin"),
+		Events:       events,
+		AccessLog:    cfg.AccessLog,
 	})
 
 	lc.goActor("janitor", janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run)

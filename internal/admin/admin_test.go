@@ -17,6 +17,7 @@ import (
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
@@ -47,7 +48,14 @@ func (u userChanges) InvalidateUser(_ context.Context, id string) error {
 	return nil
 }
 
-func newHarness(t *testing.T, configure ...func(*admin.Options)) *harness {
+// harnessOpts are what a test may change of the admin API and the client
+// service behind it.
+type harnessOpts struct {
+	admin  admin.Options
+	client client.Options
+}
+
+func newHarness(t *testing.T, configure ...func(*harnessOpts)) *harness {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
 	sealer, _ := keys.NewSealer(make([]byte, 32))
@@ -62,17 +70,23 @@ func newHarness(t *testing.T, configure ...func(*admin.Options)) *harness {
 	h := &harness{t: t, db: db, keys: km, logs: &testenv.Buffer{}}
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
 	acct := account.New(db, hasher, password.Policy{}, account.Options{Changes: userChanges{h}})
-	opts := admin.Options{
-		Token:          adminToken,
-		MaxTokenTTL:    24 * time.Hour,
-		Grants:         []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
-		OnClientChange: func(_ context.Context, id string) { h.changed = append(h.changed, id) },
+	o := harnessOpts{
+		admin: admin.Options{Token: adminToken},
+		client: client.Options{
+			MaxTokenTTL: 24 * time.Hour,
+			Grants:      []string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+			Changed:     func(_ context.Context, id string) { h.changed = append(h.changed, id) },
+		},
 	}
 	for _, c := range configure {
-		c(&opts)
+		c(&o)
 	}
+	if o.client.Events == nil {
+		o.client.Events = o.admin.Events
+	}
+	clients := client.New(db, o.client)
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, log, opts)
+	h.srv = admin.New(admin.Deps{Clients: clients, Keys: km, Users: db, Accounts: acct}, log, o.admin)
 	return h
 }
 
@@ -548,8 +562,8 @@ func TestAllowedCORSOrigins(t *testing.T) {
 // TestPublicPasswordGrantRefused: a client without a secret cannot register
 // the password grant, at creation or by an update.
 func TestPublicPasswordGrantRefused(t *testing.T) {
-	h := newHarness(t, func(o *admin.Options) {
-		o.Grants = append(o.Grants, oauth.GrantPassword)
+	h := newHarness(t, func(o *harnessOpts) {
+		o.client.Grants = append(o.client.Grants, oauth.GrantPassword)
 	})
 	w, m := h.do("POST", "/admin/clients", `{"client_id":"legacy","grant_types":["password"]}`, adminToken)
 	if w.Code != 201 {
@@ -577,7 +591,7 @@ func TestPublicPasswordGrantRefused(t *testing.T) {
 // TestAdminAccessLog: one INFO line per request with the route and status,
 // never the admin token.
 func TestAdminAccessLog(t *testing.T) {
-	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	h := newHarness(t, func(o *harnessOpts) { o.admin.AccessLog = true })
 	w, _ := h.do("GET", "/admin/clients?x=leak-me", "", adminToken)
 	h.do("GET", "/admin/clients", "", "wrong-token")
 	var lines []map[string]any
@@ -601,7 +615,7 @@ func TestAdminAccessLog(t *testing.T) {
 
 // TestAdminClientHangUp: a caller that hangs up is not an admin failure.
 func TestAdminClientHangUp(t *testing.T) {
-	h := newHarness(t, func(o *admin.Options) { o.AccessLog = true })
+	h := newHarness(t, func(o *harnessOpts) { o.admin.AccessLog = true })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := httptest.NewRequestWithContext(ctx, "GET", "/admin/clients", nil)
@@ -639,7 +653,7 @@ func (r *recorder) types() []string {
 // trail with the caller's address, never with a token or a secret.
 func TestAdminAudit(t *testing.T) {
 	rec := &recorder{}
-	h := newHarness(t, func(o *admin.Options) { o.Events = rec })
+	h := newHarness(t, func(o *harnessOpts) { o.admin.Events = rec })
 	h.do("GET", "/admin/clients", "", "")
 	h.do("GET", "/admin/clients", "", "not-the-token")
 	_, m := h.do("POST", "/admin/users", `{"username":"dave","password":"correct horse battery staple"}`, adminToken)

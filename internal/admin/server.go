@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
@@ -19,14 +20,15 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-// ClientStore is the slice of the store the client endpoints use.
-type ClientStore interface {
-	CreateClient(ctx context.Context, c *oauth.Client) error
-	Client(ctx context.Context, id string) (*oauth.Client, error)
-	ListClients(ctx context.Context) ([]*oauth.Client, error)
-	DeleteClient(ctx context.Context, id string) error
-	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
-	UpdateClient(ctx context.Context, c *oauth.Client) error
+// Clients registers and manages clients (*client.Service): validation,
+// cache invalidation and the audit trail are its business.
+type Clients interface {
+	Create(ctx context.Context, m client.Metadata, by client.Caller) (*oauth.Client, string, error)
+	Update(ctx context.Context, id string, m client.Metadata, by client.Caller) (*oauth.Client, error)
+	RotateSecret(ctx context.Context, id string, by client.Caller) (string, error)
+	Delete(ctx context.Context, id string, by client.Caller) error
+	Get(ctx context.Context, id string) (*oauth.Client, error)
+	List(ctx context.Context) ([]*oauth.Client, error)
 }
 
 // KeyRotator rotates signing keys (keys.Manager).
@@ -41,12 +43,7 @@ type KeyRotator interface {
 type Options struct {
 	Token        string // the bearer token callers must present
 	MaxBodyBytes int64
-	MaxTokenTTL  time.Duration // upper bound for access_token_ttl
-	// Grants are the grant types clients may register for: those the token
-	// service serves.
-	Grants []string
-	Now    func() time.Time
-	Random func([]byte)
+	Now          func() time.Time
 	// Metrics, if set, is served at GET /metrics without the admin token, so a
 	// Prometheus on the private admin network can scrape it.
 	Metrics http.Handler
@@ -56,14 +53,12 @@ type Options struct {
 	AccessLog bool
 	// Events receives the admin audit events; nil discards them.
 	Events secevent.Emitter
-	// OnClientChange runs after a client is changed or deleted, so caches drop it.
-	OnClientChange func(ctx context.Context, clientID string)
 }
 
 // Deps are the admin API's collaborators. Users and Accounts may be nil: the
 // user endpoints then answer 404.
 type Deps struct {
-	Clients  ClientStore
+	Clients  Clients
 	Keys     KeyRotator
 	Users    UserStore
 	Accounts Accounts
@@ -71,7 +66,7 @@ type Deps struct {
 
 // Server is the admin API.
 type Server struct {
-	clients  ClientStore
+	clients  Clients
 	keys     KeyRotator
 	users    UserStore
 	accounts Accounts
@@ -89,17 +84,8 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
-	if opts.MaxTokenTTL == 0 {
-		opts.MaxTokenTTL = 24 * time.Hour
-	}
-	if opts.Grants == nil {
-		opts.Grants = []string{oauth.GrantClientCredentials}
-	}
 	if opts.Events == nil {
 		opts.Events = secevent.Discard{}
-	}
-	if opts.OnClientChange == nil {
-		opts.OnClientChange = func(context.Context, string) {}
 	}
 	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
@@ -141,13 +127,31 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // audit records what an administrator did (or tried), with the caller's
-// address: the admin listener is private, so its peers are operators, never
-// proxies, and RemoteAddr is the caller.
+// address.
 func (s *Server) audit(r *http.Request, e secevent.Event) {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		e.IP = host
+	e.IP = callerIP(r)
+	if e.Type != secevent.AdminAuthFailed {
+		if e.Detail == nil {
+			e.Detail = map[string]string{}
+		}
+		e.Detail["by"] = caller(r).Credential
 	}
 	s.opts.Events.Emit(e)
+}
+
+// callerIP is the admin caller's address: the admin listener is private, so
+// its peers are operators, never proxies, and RemoteAddr is the caller.
+func callerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// caller is who made r, for services that record it.
+func caller(r *http.Request) client.Caller {
+	return client.Caller{Credential: "admin-token", IP: callerIP(r)}
 }
 
 // authenticate checks the bearer token in constant time (comparing hashes, so
