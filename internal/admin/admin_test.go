@@ -71,7 +71,7 @@ func newHarness(t *testing.T, configure ...func(*admin.Options)) *harness {
 		c(&opts)
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct}, log, opts)
+	h.srv = admin.New(admin.Deps{Clients: db, Keys: km, Users: db, Accounts: acct, Scopes: db}, log, opts)
 	return h
 }
 
