@@ -149,6 +149,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
 	}
+	logo, err := loadLogo(cfg.LogoFile)
+	if err != nil {
+		return err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 
 	lc := newLifecycle(log)
@@ -160,7 +164,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			_ = lc.shutdown(sctx)
 		}
 	}()
-	servers, err := build(ctx, cfg, noMigrate, clientIPs, log, lc)
+	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, log, lc)
 	if err != nil {
 		return err
 	}
@@ -195,6 +199,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return errors.Join(served, err)
 }
 
+// loadLogo reads AUTHD_LOGO_FILE (nil when unset), size-capped and checked.
+func loadLogo(path string) (*login.Logo, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &config.Error{Key: "AUTHD_LOGO_FILE", Msg: err.Error()}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, login.MaxLogoBytes+1))
+	if err != nil {
+		return nil, &config.Error{Key: "AUTHD_LOGO_FILE", Msg: err.Error()}
+	}
+	logo, err := login.NewLogo(filepath.Base(path), data)
+	if err != nil {
+		return nil, &config.Error{Key: "AUTHD_LOGO_FILE", Msg: err.Error()}
+	}
+	return logo, nil
+}
+
 // listener is one HTTP server and what it serves on.
 type listener struct {
 	srv *http.Server
@@ -204,7 +229,7 @@ type listener struct {
 // build constructs everything serve runs, top to bottom, registering how
 // each part stops with lc as soon as it exists. It returns the public and the
 // admin server, bound but not yet serving.
-func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, log *slog.Logger, lc *lifecycle) ([]listener, error) {
+func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, log *slog.Logger, lc *lifecycle) ([]listener, error) {
 	generated, err := cfg.EnsureSecrets()
 	if err != nil {
 		return nil, err
@@ -385,9 +410,11 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Consents: st,
 		Codes:    st,
 		IDTokens: km,
-	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of})
+		Scopes:   st,
+	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
+		ProductName: cfg.ProductName, Logo: logo, Events: events})
 	if err != nil {
-		return nil, err
+		return nil, &config.Error{Key: "AUTHD_PRODUCT_NAME", Msg: err.Error()}
 	}
 	ready := []httpapi.Check{{Name: "store", Fn: st.Ping}}
 	if tiers.redis != nil {
@@ -406,6 +433,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		AccessTokenAlg: cfg.SigningAlg,
 		Origins:        tokens.CachedOrigins(st),
 		AccessLog:      cfg.AccessLog,
+		NotFoundPage:   http.HandlerFunc(browser.NotFound),
 	})
 	clients := client.New(st, client.Options{
 		Grants:      tokens.Grants(),
@@ -413,7 +441,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Changed:     tokens.InvalidateClient,
 		Events:      events,
 	})
-	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts}, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -86,7 +86,7 @@ func newHarness(t *testing.T, configure ...func(*harnessOpts)) *harness {
 	}
 	clients := client.New(db, o.client)
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.srv = admin.New(admin.Deps{Clients: clients, Keys: km, Users: db, Accounts: acct}, log, o.admin)
+	h.srv = admin.New(admin.Deps{Clients: clients, Keys: km, Users: db, Accounts: acct, Scopes: db}, log, o.admin)
 	return h
 }
 

@@ -56,12 +56,13 @@ type Options struct {
 }
 
 // Deps are the admin API's collaborators. Users and Accounts may be nil: the
-// user endpoints then answer 404.
+// user endpoints then answer 404; so may Scopes, for the scope endpoints.
 type Deps struct {
 	Clients  Clients
 	Keys     KeyRotator
 	Users    UserStore
 	Accounts Accounts
+	Scopes   ScopeStore
 }
 
 // Server is the admin API.
@@ -70,6 +71,7 @@ type Server struct {
 	keys     KeyRotator
 	users    UserStore
 	accounts Accounts
+	scopes   ScopeStore
 	log      *slog.Logger
 	opts     Options
 	token    [32]byte
@@ -87,7 +89,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.Events == nil {
 		opts.Events = secevent.Discard{}
 	}
-	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/clients", s.createClient)
 	mux.HandleFunc("GET /admin/clients", s.listClients)
@@ -104,6 +106,11 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("PATCH /admin/users/{id}", s.patchUser)
 		mux.HandleFunc("POST /admin/users/{id}/password", s.setPassword)
 		mux.HandleFunc("POST /admin/users/{id}/unlock", s.unlockUser)
+	}
+	if s.scopes != nil {
+		mux.HandleFunc("GET /admin/scopes", s.listScopes)
+		mux.HandleFunc("PUT /admin/scopes/{name}", s.putScope)
+		mux.HandleFunc("DELETE /admin/scopes/{name}", s.deleteScope)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})

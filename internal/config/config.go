@@ -49,6 +49,8 @@ type Config struct {
 	MaxBodyBytes     int64   // AUTHD_MAX_BODY_BYTES
 	AutoMigrate      bool    // AUTHD_AUTO_MIGRATE: serve applies migrations on start
 	AccessLog        bool    // AUTHD_ACCESS_LOG: one INFO line per request on both listeners
+	ProductName      string  // AUTHD_PRODUCT_NAME: shown on every sign-in page
+	LogoFile         string  // AUTHD_LOGO_FILE: PNG, JPEG, WebP or SVG shown on every page
 
 	IDTokenAlg      string        // AUTHD_ID_TOKEN_SIGNING_ALG: default RS256 (OpenID Connect Core §15.1)
 	RefreshTokenTTL time.Duration // AUTHD_REFRESH_TOKEN_TTL: sliding lifetime of a refresh token
@@ -107,7 +109,7 @@ var keyNames = []string{
 	"AUTHD_OTLP_ENDPOINT", "AUTHD_TRACE_SAMPLE_RATIO",
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
-	"AUTHD_REFRESH_REUSE_GRACE", "AUTHD_ACCESS_LOG",
+	"AUTHD_REFRESH_REUSE_GRACE", "AUTHD_ACCESS_LOG", "AUTHD_PRODUCT_NAME", "AUTHD_LOGO_FILE",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -188,6 +190,7 @@ func parse(v map[string]string) (*Config, error) {
 		MaxBodyBytes:       64 << 10,
 		AutoMigrate:        true,
 		AccessLog:          true,
+		ProductName:        "authd",
 		AccessTokenTTL:     time.Hour,
 		MaxTokenTTL:        24 * time.Hour,
 		DBMaxConns:         int32(max(4, 4*runtime.GOMAXPROCS(0))),
@@ -207,6 +210,7 @@ func parse(v map[string]string) (*Config, error) {
 		IDTokenAlg:        or(v["AUTHD_ID_TOKEN_SIGNING_ALG"], keys.RS256),
 		RefreshTokenTTL:   30 * 24 * time.Hour,
 		RefreshReuseGrace: 2 * time.Second,
+		TraceSampleRatio:  0.05,
 		SessionTTL:        12 * time.Hour,
 		// OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1.
 		PasswordMinLength: 8,
@@ -223,6 +227,9 @@ func parse(v map[string]string) (*Config, error) {
 		return nil, err
 	}
 	c.Issuer = or(v["AUTHD_ISSUER"], "http://"+c.Listen)
+	c.ProductName = or(v["AUTHD_PRODUCT_NAME"], c.ProductName)
+	c.LogoFile = v["AUTHD_LOGO_FILE"]
+	c.OTLPEndpoint = v["AUTHD_OTLP_ENDPOINT"]
 	if err = checkIssuer(c.Issuer); err != nil {
 		return nil, err
 	}

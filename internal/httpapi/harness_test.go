@@ -144,6 +144,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 			t.Fatal(err)
 		}
 		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
+		cfg.api.NotFoundPage = http.HandlerFunc(browser.NotFound)
 	}
 	srv := httpapi.New(svc, km, log, *cfg.api)
 	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct}

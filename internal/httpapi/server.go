@@ -72,6 +72,10 @@ type Options struct {
 	Origins Origins
 	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG).
 	AccessLog bool
+	// NotFoundPage, if set, answers a request that matches no route and
+	// prefers HTML (a person's browser) with a page (login.Handler.NotFound);
+	// nil: a plain built-in page. Other requests get JSON either way.
+	NotFoundPage http.Handler
 }
 
 // Limits are the request limits the public API enforces.
@@ -155,7 +159,7 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: oauth.CodeInvalidRequest, Description: "method not allowed"})
 			return
 		}
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "not_found"})
+		s.notFound(w, r)
 	})
 	var h http.Handler = mux
 	if opts.Limits != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -54,6 +55,11 @@ func (h *Handler) handleAuthorizePost(w http.ResponseWriter, r *http.Request) {
 // the client or redirect URI cannot be trusted, a redirect otherwise.
 func (h *Handler) validate(w http.ResponseWriter, r *http.Request, v url.Values) (*authRequest, bool) {
 	req, err := parseAuthorizeRequest(r.Context(), h.clients, v)
+	if req != nil {
+		// The client is registered: attribute the request to it in the
+		// access log, whatever else is wrong with the request.
+		httpapi.SetClientID(r.Context(), req.Client.ID)
+	}
 	if err == nil {
 		return req, true
 	}
@@ -72,6 +78,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.As(err, &pe):
 		h.renderPageError(w, r, pe)
+	case clientGone(r):
+		h.fault(w, r, "request failed", err)
+		hungUp(w)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		h.fault(w, r, "store unavailable", err)
 		h.renderBusy(w, r)
@@ -92,7 +101,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, req *authReque
 				Description: "the user is not signed in", Status: http.StatusBadRequest})
 			return
 		}
-		h.renderLogin(w, r, http.StatusOK, req, "", "")
+		h.renderLogin(w, r, http.StatusOK, req, "", "", "")
 		return
 	}
 	need, err := h.needsConsent(r.Context(), req, sess)

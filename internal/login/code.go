@@ -62,6 +62,10 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req *aut
 // §4.1.2.1). The cause is logged, never sent.
 func (h *Handler) redirectFault(w http.ResponseWriter, r *http.Request, req *authRequest, err error) {
 	h.fault(w, r, "authorization failed", err)
+	if clientGone(r) {
+		hungUp(w)
+		return
+	}
 	e := oauth.ServerError()
 	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		e = oauth.TemporarilyUnavailable("", 0)

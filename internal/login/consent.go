@@ -27,41 +27,23 @@ func (h *Handler) needsConsent(ctx context.Context, req *authRequest, sess *sess
 	return !oauth.SubsetOf(req.Scopes, granted), nil
 }
 
-// consentBinding ties a consent form to the session that passed the login
-// checks when the form was drawn: if the session changes (sign-out, another
-// user), the form is void.
-func consentBinding(sess *session) string {
+// sessionBinding ties a form to the session it was drawn for (consent: the
+// one that passed the login checks; a password change: the one whose user
+// changes it): if the session changes (sign-out, another user), the form is
+// void.
+func sessionBinding(sess *session) string {
 	return base64.RawURLEncoding.EncodeToString(sess.hash)
 }
 
 func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, req *authRequest, sess *session) {
-	scopes := make([]string, len(req.Scopes))
-	for i, s := range req.Scopes {
-		scopes[i] = scopeDescription(s)
-	}
 	h.render(w, r, http.StatusOK, "consent", &pageData{
 		Title:      "Allow access",
 		ClientName: clientName(req.Client),
 		Username:   sess.user.Username,
-		CSRF:       h.csrfToken(h.csrfCookieValue(w, r), purposeConsent, consentBinding(sess), h.now()),
+		CSRF:       h.csrfToken(h.csrfCookieValue(w, r), purposeConsent, sessionBinding(sess), h.now()),
 		Hidden:     hiddenFields(req.params),
-		Scopes:     scopes,
+		Scopes:     h.describeScopes(r.Context(), req.Scopes),
 	})
-}
-
-// scopeDescription says what a scope lets the client do, in words.
-func scopeDescription(s string) string {
-	switch s {
-	case "openid":
-		return "Confirm who you are"
-	case "profile":
-		return "See your username"
-	case "email":
-		return "See your email address"
-	case "offline_access":
-		return "Keep access while you are not using it"
-	}
-	return "Use the permission “" + s + "”"
 }
 
 // handleConsent records the user's decision. The form's token is bound to
@@ -90,11 +72,11 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
 		// in again for the same request. Showing a form changes nothing, so
 		// no CSRF check is needed for it.
 		if req, ok := h.validate(w, r, v); ok {
-			h.renderLogin(w, r, http.StatusOK, req, "", "")
+			h.renderLogin(w, r, http.StatusOK, req, "", "", "")
 		}
 		return
 	}
-	if !h.checkCSRF(r, token, purposeConsent, consentBinding(sess), consentTicketTTL) {
+	if !h.checkCSRF(r, token, purposeConsent, sessionBinding(sess), consentTicketTTL) {
 		h.renderForbidden(w, r)
 		return
 	}

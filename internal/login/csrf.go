@@ -27,6 +27,8 @@ const (
 	purposeLogin   = "login"
 	purposeConsent = "consent"
 	purposeLogout  = "logout"
+	// purposePassword is the password change form, bound to the session.
+	purposePassword = "password"
 )
 
 // consentTicketTTL bounds how long a consent form stays valid. The consent

@@ -1,8 +1,9 @@
 // Package login is the browser side of the OAuth 2.0 authorization code flow
 // and OpenID Connect: the authorization endpoint (RFC 6749 §4.1), the login
-// and consent forms, browser sessions, and sign-out (OpenID Connect
-// RP-Initiated Logout 1.0, see logout.go). It ends by issuing an
-// authorization code; redeeming it is the token endpoint's job.
+// and consent forms, browser sessions, sign-out (OpenID Connect
+// RP-Initiated Logout 1.0, see logout.go) and a signed-in user's password
+// change (account_password.go). It ends by issuing an authorization code;
+// redeeming it is the token endpoint's job.
 //
 // The one idea: nothing the browser sends is trusted twice. The authorization
 // request is validated in the order RFC 6749 §4.1.2.1 requires (client and
@@ -15,5 +16,6 @@
 // account.Service.Authenticate.
 //
 // Pages are server-rendered html/template with no JavaScript, under a
-// Content-Security-Policy that allows only the embedded stylesheet.
+// Content-Security-Policy that allows only the embedded stylesheet and the
+// operator's logo (brand.go), both served from our own origin.
 package login

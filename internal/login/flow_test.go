@@ -109,7 +109,10 @@ func TestLoginCSRF(t *testing.T) {
 	good := formOf(t, page.body)
 	good.Set("username", "alice")
 	good.Set("password", testPassword)
-	logoutToken := formOf(t, e.get(e.client, PathLogout).body).Get(csrfField)
+	// A browser with no session gets a logout form (with a token) only for
+	// a relying party's request to go back to.
+	rpLogout := logoutParams("client_id", "first", "post_logout_redirect_uri", "https://first.example/signed-out")
+	logoutToken := formOf(t, e.get(e.client, PathLogout+"?"+rpLogout.Encode()).body).Get(csrfField)
 	tests := []struct {
 		name    string
 		browser *http.Client // nil: the one that loaded the form

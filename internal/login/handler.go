@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -25,6 +27,10 @@ const (
 	PathConsent   = "/consent"
 	PathLogout    = "/logout"
 	PathCSS       = "/assets/login.css"
+	// PathLogo serves Options.Logo; nothing is there without one.
+	PathLogo = "/assets/logo"
+	// PathAccountPassword is where a signed-in user changes their password.
+	PathAccountPassword = "/account/password"
 )
 
 // Clients looks up registered clients.
@@ -33,7 +39,8 @@ type Clients interface {
 	Client(ctx context.Context, id string) (*oauth.Client, error)
 }
 
-// Accounts authenticates people; *account.Service implements it.
+// Accounts authenticates people and lets them change their password;
+// *account.Service implements it.
 type Accounts interface {
 	// Authenticate returns the user, or account.ErrInvalidCredentials,
 	// password.ErrBusy, or an error from the brute-force Guard (an
@@ -41,6 +48,18 @@ type Accounts interface {
 	Authenticate(ctx context.Context, username, pw string) (*store.User, error)
 	// User returns the user, or an error matching store.ErrNotFound.
 	User(ctx context.Context, id string) (*store.User, error)
+	PasswordChanger
+}
+
+// PasswordChanger is a person changing their own password.
+type PasswordChanger interface {
+	// ChangePassword checks current as Authenticate does (so a wrong one is
+	// a failed login the brute-force Guard counts), applies the password
+	// policy, and ends every session but keepSession (a session's hash) and
+	// every token of the user. Errors: account.ErrInvalidCredentials, the
+	// Guard's refusal, *account.InputError (the policy's reason),
+	// password.ErrBusy, store.ErrNotFound, store failures.
+	ChangePassword(ctx context.Context, userID, current, pw string, keepSession []byte) error
 }
 
 var _ Accounts = (*account.Service)(nil)
@@ -60,7 +79,7 @@ type IDTokenVerifier interface {
 
 var _ IDTokenVerifier = (*keys.Manager)(nil)
 
-// Deps are the handler's collaborators; all are required.
+// Deps are the handler's collaborators; all but Scopes are required.
 type Deps struct {
 	Clients  Clients
 	Accounts Accounts
@@ -68,6 +87,9 @@ type Deps struct {
 	Consents store.Consents
 	Codes    Codes
 	IDTokens IDTokenVerifier
+	// Scopes, if set, has operators' descriptions of custom scopes for the
+	// consent page (store.ScopeDescriptions); nil: built-in ones only.
+	Scopes ScopeDescriber
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -97,6 +119,14 @@ type Options struct {
 	// the account Guard); default the host of r.RemoteAddr. Set it when
 	// authd runs behind a proxy you trust to set a forwarding header.
 	ClientIP func(r *http.Request) string
+	// ProductName is shown on every page; default "authd". At most
+	// MaxProductNameRunes printable characters.
+	ProductName string
+	// Logo, if set, is shown on every page (see NewLogo).
+	Logo *Logo
+	// Events receives user.password_changed for self-service changes; nil
+	// discards them.
+	Events secevent.Emitter
 }
 
 // Handler serves the browser side of the authorization code flow. It is safe
@@ -121,6 +151,10 @@ type Handler struct {
 	random     func([]byte)
 	log        *slog.Logger
 	clientIP   func(*http.Request) string
+	product    string
+	logo       *Logo
+	events     secevent.Emitter
+	scopes     *scopeTexts
 
 	pages map[string]*template.Template
 	css   asset
@@ -156,6 +190,15 @@ func New(d Deps, opts Options) (*Handler, error) {
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteIP
 	}
+	if opts.ProductName == "" {
+		opts.ProductName = "authd"
+	}
+	if err := validProductName(opts.ProductName); err != nil {
+		return nil, err
+	}
+	if opts.Events == nil {
+		opts.Events = secevent.Discard{}
+	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -183,6 +226,10 @@ func New(d Deps, opts Options) (*Handler, error) {
 		random:     opts.Random,
 		log:        opts.Logger,
 		clientIP:   opts.ClientIP,
+		product:    opts.ProductName,
+		logo:       opts.Logo,
+		events:     opts.Events,
+		scopes:     newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
 		pages:      pages,
 		css:        css,
 	}, nil
@@ -199,6 +246,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathLogout, h.handleLogoutPage)
 	mux.HandleFunc("POST "+PathLogout, h.handleLogout)
 	mux.HandleFunc("GET "+PathCSS, h.handleCSS)
+	if h.logo != nil {
+		mux.HandleFunc("GET "+PathLogo, h.handleLogo)
+	}
+	mux.HandleFunc("GET "+PathAccountPassword, h.handlePasswordPage)
+	mux.HandleFunc("POST "+PathAccountPassword, h.handlePassword)
 }
 
 func remoteIP(r *http.Request) string {
@@ -210,10 +262,29 @@ func remoteIP(r *http.Request) string {
 }
 
 // fault logs an unexpected error with the request id the shared middleware
-// put on the response, and says nothing of it to the browser.
+// put on the response, and says nothing of it to the browser. When the
+// browser has gone away, whatever failed failed because its context was
+// canceled (the store says so in its own words): nothing is wrong with us,
+// so that is logged at debug level, as httpapi does.
 func (h *Handler) fault(w http.ResponseWriter, r *http.Request, msg string, err error) {
-	h.log.LogAttrs(r.Context(), slog.LevelError, "login: "+msg,
+	level := slog.LevelError
+	if clientGone(r) {
+		level, msg = slog.LevelDebug, msg+" (canceled by the client)"
+	}
+	h.log.LogAttrs(r.Context(), level, "login: "+msg,
 		slog.String("request_id", w.Header().Get("X-Request-Id")),
 		slog.String("path", r.URL.Path),
 		slog.String("error", err.Error()))
+}
+
+// clientGone reports whether r's browser went away before it was answered
+// (net/http cancels the request's context when the connection closes).
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
+}
+
+// hungUp answers a request whose browser has gone: no page, since no one
+// reads it, and 499 for the access log and metrics, as httpapi records it.
+func hungUp(w http.ResponseWriter) {
+	w.WriteHeader(httpapi.StatusClientClosedRequest)
 }

@@ -181,6 +181,10 @@ type envConfig struct {
 	// the remote address).
 	guard    account.Guard
 	clientIP func(*http.Request) string
+	// opts, if set, changes the handler's Options before New.
+	opts func(*Options)
+	// debug logs at debug level too.
+	debug bool
 }
 
 func newEnvConfig(t *testing.T, cfg envConfig) *env {
@@ -210,14 +214,22 @@ func newEnvConfig(t *testing.T, cfg envConfig) *env {
 		wrap(&deps)
 	}
 	e.logs = &lockedBuffer{}
-	e.h, err = New(deps, Options{
+	level := slog.LevelInfo
+	if cfg.debug {
+		level = slog.LevelDebug
+	}
+	opts := Options{
 		Issuer:   issuer,
 		CSRFKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Now:      e.clock.Now,
 		Random:   seededRandom(),
-		Logger:   slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: level})),
 		ClientIP: cfg.clientIP,
-	})
+	}
+	if cfg.opts != nil {
+		cfg.opts(&opts)
+	}
+	e.h, err = New(deps, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/authd/authd/internal/account"
@@ -37,10 +39,25 @@ func tooManyAttempts(retryAfter int) string {
 	return "Too many sign-in attempts. Try again in " + strconv.Itoa(n) + " " + unit + "."
 }
 
+// pNext names the page of ours a sign-in that is not part of an
+// authorization returns to.
+const pNext = "next"
+
+// nextPage returns v's next parameter if it is one of the pages a sign-in may
+// return to, else "": only our own paths, from a fixed list, so the login
+// form is no open redirector.
+func nextPage(v url.Values) string {
+	if next, ok := single(v, pNext); ok && next == PathAccountPassword {
+		return next
+	}
+	return ""
+}
+
 // renderLogin draws the login form, carrying req (nil for a sign-in that is
-// not part of an authorization) in hidden fields. The password is never
-// echoed; the username is, when it is short and printable.
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, username, errMsg string) {
+// not part of an authorization) or else next (see nextPage) in hidden
+// fields. The password is never echoed; the username is, when it is short
+// and printable.
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, next, username, errMsg string) {
 	if len(username) > 256 || !printable(username) {
 		username = ""
 	}
@@ -50,12 +67,15 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		Error:    errMsg,
 		CSRF:     h.csrfToken(h.csrfCookieValue(w, r), purposeLogin, "", h.now()),
 	}
-	if req != nil {
+	switch {
+	case req != nil:
 		d.ClientName = clientName(req.Client)
 		d.Hidden = hiddenFields(req.params)
 		if d.Username == "" {
 			d.Username = req.LoginHint
 		}
+	case next != "":
+		d.Hidden = []hiddenField{{Name: pNext, Value: next}}
 	}
 	h.render(w, r, status, "login", d)
 }
@@ -82,7 +102,7 @@ func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.renderLogin(w, r, http.StatusOK, req, "", "")
+	h.renderLogin(w, r, http.StatusOK, req, nextPage(v), "", "")
 }
 
 // handleLogin checks the form's CSRF token before anything else (no password
@@ -105,35 +125,28 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req *authRequest
+	next := ""
 	if _, present := v[pClientID]; present {
 		var ok bool
 		if req, ok = h.validate(w, r, v); !ok {
 			return
 		}
+	} else {
+		next = nextPage(v)
 	}
-	ctx := account.WithClientIP(r.Context(), h.clientIP(r))
-	ctx = h.withTrustedDevice(r, ctx, username)
-	u, err := h.accounts.Authenticate(ctx, username, pw)
+	u, err := h.accounts.Authenticate(h.attemptContext(r, username), username, pw)
 	if err != nil {
 		var oe *oauth.Error
 		switch {
 		case errors.Is(err, account.ErrInvalidCredentials):
-			h.renderLogin(w, r, http.StatusUnauthorized, req, username, msgInvalidCredentials)
+			h.renderLogin(w, r, http.StatusUnauthorized, req, next, username, msgInvalidCredentials)
 		case errors.Is(err, password.ErrBusy):
 			// Not the user's fault, and retrying soon may work: 503, and the
 			// form again so they need not start over.
 			w.Header().Set("Retry-After", "1")
-			h.renderLogin(w, r, http.StatusServiceUnavailable, req, username, msgBusy)
+			h.renderLogin(w, r, http.StatusServiceUnavailable, req, next, username, msgBusy)
 		case errors.As(err, &oe):
-			// A brute-force defence refused the attempt (account.Guard).
-			status := oe.Status
-			if status < 400 {
-				status = http.StatusTooManyRequests
-			}
-			if oe.RetryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
-			}
-			h.renderLogin(w, r, status, req, username, tooManyAttempts(oe.RetryAfter))
+			h.renderLogin(w, r, refused(w, oe), req, next, username, tooManyAttempts(oe.RetryAfter))
 		default:
 			h.renderError(w, r, err)
 		}
@@ -145,11 +158,37 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.rememberDevice(w, r, u)
-	if req == nil {
-		h.renderMessage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Username+".")
-		return
+	switch {
+	case req != nil:
+		h.proceed(w, r, req, sess, true)
+	case next != "":
+		noStore(w)
+		w.Header().Set("Location", next)
+		w.WriteHeader(http.StatusSeeOther)
+	default:
+		h.renderMessage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Username+".", linkChangePassword, linkSignOut)
 	}
-	h.proceed(w, r, req, sess, true)
+}
+
+// attemptContext carries what the brute-force defences attribute a password
+// check to: the client address and, when its cookie is valid for the
+// username, the browser's device.
+func (h *Handler) attemptContext(r *http.Request, username string) context.Context {
+	ctx := account.WithClientIP(r.Context(), h.clientIP(r))
+	return h.withTrustedDevice(r, ctx, username)
+}
+
+// refused sets Retry-After for a brute-force defence's refusal
+// (account.Guard) and returns the status to answer with.
+func refused(w http.ResponseWriter, oe *oauth.Error) int {
+	status := oe.Status
+	if status < 400 {
+		status = http.StatusTooManyRequests
+	}
+	if oe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
+	}
+	return status
 }
 
 // renderForbidden answers a form whose CSRF token is missing, wrong or

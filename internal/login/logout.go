@@ -59,8 +59,9 @@ type logoutRequest struct {
 	params url.Values
 }
 
-// handleLogoutPage asks for confirmation. A GET never signs out: a link or
-// an <img> on another site must not be able to end the session.
+// handleLogoutPage asks for confirmation, or, when the browser is not signed
+// in, says so. A GET never signs out: a link or an <img> on another site
+// must not be able to end the session.
 func (h *Handler) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	v, err := readParams(w, r)
 	if err != nil {
@@ -70,11 +71,23 @@ func (h *Handler) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	h.askLogout(w, r, v)
 }
 
-// askLogout renders the confirmation form for the request in v.
+// askLogout renders the confirmation form for the request in v. A browser
+// with no session has nothing to confirm: it is told it is signed out, and
+// when a relying party's request validated, offered the way back to it
+// (§4: logout is idempotent, so the relying party gets its answer either
+// way). The form that goes back is the confirmation form, so the browser
+// returns only by its own choice, as it would after signing out.
 func (h *Handler) askLogout(w http.ResponseWriter, r *http.Request, v url.Values) {
 	req, err := h.parseLogoutRequest(r.Context(), v)
 	if err != nil {
 		h.renderError(w, r, err)
+		return
+	}
+	// A store failure only costs the courtesies: the name shown, and
+	// knowing that there is no session (the form is drawn as if there were).
+	sess, sessErr := h.currentSession(r.Context(), r)
+	if sessErr == nil && sess == nil && req.redirect == "" {
+		h.renderMessage(w, r, http.StatusOK, "Signed out", "You are signed out.", linkSignIn)
 		return
 	}
 	d := &pageData{
@@ -90,11 +103,29 @@ func (h *Handler) askLogout(w http.ResponseWriter, r *http.Request, v url.Values
 	if req.client != nil {
 		d.ClientName = clientName(req.client)
 	}
-	// The name is a courtesy; a store failure just leaves it out.
-	if sess, err := h.currentSession(r.Context(), r); err == nil && sess != nil {
+	switch {
+	case sess != nil:
 		d.Username = sess.user.Username
+	case sessErr == nil:
+		d.Title, d.SignedOut = "Signed out", true
 	}
 	h.render(w, r, http.StatusOK, "logout", d)
+}
+
+// cancelLogout answers the confirmation form's Cancel: nothing changes.
+// It needs no CSRF check, since it does nothing a forged form could want.
+func (h *Handler) cancelLogout(w http.ResponseWriter, r *http.Request) {
+	sess, err := h.currentSession(r.Context(), r)
+	switch {
+	case sess != nil:
+		h.renderMessage(w, r, http.StatusOK, "Still signed in", "You are still signed in as "+sess.user.Username+
+			". You can close this page or go back to the application.", linkChangePassword, linkSignOut)
+	case err == nil:
+		h.renderMessage(w, r, http.StatusOK, "Signed out", "You are signed out.", linkSignIn)
+	default:
+		// The name is a courtesy a store failure may cost.
+		h.renderMessage(w, r, http.StatusOK, "Nothing changed", "You were not signed out.", linkSignOut)
+	}
 }
 
 // handleLogout takes the confirmation form: it deletes the session
@@ -111,9 +142,14 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, err)
 		return
 	}
-	token, err := formField(v, csrfField)
+	f, err := formFields(v, csrfField, "decision")
 	if err != nil {
 		h.renderError(w, r, err)
+		return
+	}
+	token, decision := f[0], f[1]
+	if decision == "cancel" {
+		h.cancelLogout(w, r)
 		return
 	}
 	if token == "" && !v.Has(pConfirm) && hasLogoutParams(v) {
@@ -141,7 +177,7 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
-	h.renderMessage(w, r, http.StatusOK, "Signed out", "You are signed out.")
+	h.renderMessage(w, r, http.StatusOK, "Signed out", "You are signed out.", linkSignIn)
 }
 
 // hasLogoutParams reports whether v carries any RP-Initiated Logout parameter.

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -19,7 +20,7 @@ var templateFS embed.FS
 var cssFile []byte
 
 // pageNames are the templates, each parsed with the shared layout.
-func pageNames() []string { return []string{"login", "consent", "logout", "message"} }
+func pageNames() []string { return []string{"login", "consent", "logout", "message", "password"} }
 
 func parseTemplates() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
@@ -49,10 +50,30 @@ type pageData struct {
 	CSRF       string
 	Hidden     []hiddenField
 	Scopes     []string
-	CSS        string
+	// Links are where a message page lets the user go next; their targets
+	// are our own paths, never anything a request carried.
+	Links []pageLink
+	// RequestID is shown on error pages, so that a user who reports the
+	// problem can quote what the operator finds in the log.
+	RequestID string
+	// SignedOut draws the logout page for a browser with no session.
+	SignedOut bool
+	// Set by render for the layout.
+	CSS     string
+	Product string
+	Logo    string // PathLogo, or "" without one
 }
 
 type hiddenField struct{ Name, Value string }
+
+type pageLink struct{ Href, Text string }
+
+// The links pages offer.
+var (
+	linkSignIn         = pageLink{PathLogin, "Sign in"}
+	linkSignOut        = pageLink{PathLogout, "Sign out"}
+	linkChangePassword = pageLink{PathAccountPassword, "Change password"}
+)
 
 // noStore marks a response that must not be cached or framed: every page
 // here and every redirect carrying a code.
@@ -66,13 +87,17 @@ func noStore(w http.ResponseWriter) {
 // render writes a page. The template runs into a buffer first so a template
 // failure becomes a clean 500, not half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) {
-	d.CSS = PathCSS
+	d.CSS, d.Product = PathCSS, h.product
+	if h.logo != nil {
+		d.Logo = PathLogo
+	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		h.fault(w, r, "render "+name, err)
 		status = http.StatusInternalServerError
 		buf.Reset()
-		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
+		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong. Request id: " +
+			html.EscapeString(w.Header().Get("X-Request-Id")) + "</p>")
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -84,9 +109,27 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	_, _ = w.Write(buf.Bytes())
 }
 
-// renderMessage shows a page with a title and a sentence.
-func (h *Handler) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	h.render(w, r, status, "message", &pageData{Title: title, Message: msg})
+// renderMessage shows a page with a title, a sentence and links onward. An
+// error page (status 400 and up) also shows the request id the shared
+// middleware put on the response, and, when given no links, a way back to
+// signing in.
+func (h *Handler) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, msg string, links ...pageLink) {
+	d := &pageData{Title: title, Message: msg, Links: links}
+	if status >= 400 {
+		d.RequestID = w.Header().Get("X-Request-Id")
+		if len(d.Links) == 0 {
+			d.Links = []pageLink{linkSignIn}
+		}
+	}
+	h.render(w, r, status, "message", d)
+}
+
+// NotFound is the page for a browser that asked for an address with nothing
+// behind it. httpapi serves it, for requests that prefer HTML, where no
+// route matched (httpapi.Options.NotFoundPage).
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
+	h.renderMessage(w, r, http.StatusNotFound, "Page not found",
+		"There is nothing at this address. Check the link, or go back to the application and start again.")
 }
 
 func (h *Handler) renderPageError(w http.ResponseWriter, r *http.Request, e *pageError) {

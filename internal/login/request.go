@@ -174,7 +174,9 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 		}
 		redirectURI = client.RedirectURIs[0]
 	} else if !client.HasRedirectURI(redirectURI) {
-		// Exact string match only (RFC 9700 §4.1.3).
+		// Exact string match (RFC 9700 §4.1.3), but for loopback IP
+		// redirect URIs, which match on any port (RFC 8252 §7.3): see
+		// oauth.Client.HasRedirectURI.
 		return nil, &pageError{http.StatusBadRequest, "Invalid redirect URI",
 			"The redirect URI is not registered for this application."}
 	}

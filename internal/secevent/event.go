@@ -42,6 +42,8 @@ const (
 	AdminKeyRotated    = "admin.key_rotated"
 	AdminUserCreated   = "admin.user_created"
 	AdminUserDeleted   = "admin.user_deleted"
+	AdminScopeUpdated  = "admin.scope_updated"
+	AdminScopeDeleted  = "admin.scope_deleted"
 
 	// AdminAuthFailed: a request to the admin API without a valid admin
 	// token. IP is the caller; Detail may say why ("reason": "missing",
