@@ -72,7 +72,9 @@ func union(a, b []string) []string {
 }
 
 // ours tells authd's tables from goose's bookkeeping and SQLite's own.
-func ours(table string) bool { return table != "goose_db_version" && !strings.HasPrefix(table, "sqlite_") }
+func ours(table string) bool {
+	return table != "goose_db_version" && !strings.HasPrefix(table, "sqlite_")
+}
 
 func sqliteSchema(t *testing.T) schema {
 	t.Helper()
