@@ -215,6 +215,9 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, _
 }
 
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate-master" {
+		return rotateMasterCmd(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "rotate" {
 		return errors.New("usage: authd keys rotate [--algorithm ES256|EdDSA|RS256] [--now]")
 	}

@@ -199,6 +199,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return errors.Join(served, err)
 }
 
+// masterRing is the configured master key and any previous ones.
+func masterRing(cfg *config.Config) (keys.Keyring, error) {
+	cur, err := keys.NewLocalMaster(cfg.MasterKey)
+	if err != nil {
+		return keys.Keyring{}, &config.Error{Key: "AUTHD_MASTER_KEY", Msg: err.Error()}
+	}
+	ring := keys.Keyring{Current: cur}
+	for _, raw := range cfg.PreviousMasterKeys {
+		m, err := keys.NewLocalMaster(raw)
+		if err != nil {
+			return keys.Keyring{}, &config.Error{Key: "AUTHD_MASTER_KEY_PREVIOUS", Msg: err.Error()}
+		}
+		ring.Previous = append(ring.Previous, m)
+	}
+	return ring, nil
+}
+
 // loadLogo reads AUTHD_LOGO_FILE (nil when unset), size-capped and checked.
 func loadLogo(path string) (*login.Logo, error) {
 	if path == "" {
@@ -238,10 +255,6 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		// Where, never what.
 		log.Info("secret file in use", "path", p)
 	}
-	derived, err := keys.DeriveAll(cfg.MasterKey)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Embedded() {
 		release, err := lockDataDir(cfg.DataDir)
 		if err != nil {
@@ -261,6 +274,17 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
+	// Every key authd uses is a data key stored wrapped by the master key, so
+	// the master key can rotate without touching what they protect.
+	ring, err := masterRing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	derived, err := keys.LoadDataKeys(ctx, st, ring, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	log.Info("data keys unwrapped", "master_key_id", ring.Current.ID())
 
 	pubLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -34,8 +34,11 @@ type Config struct {
 	CacheStaleness time.Duration
 	CacheMaxBytes  uint64 // AUTHD_CACHE_MAX_BYTES: in-process cache size
 	AdminToken     string // AUTHD_ADMIN_TOKEN: empty = generated into DataDir
-	MasterKey      []byte // AUTHD_MASTER_KEY: base64 of 32 bytes; empty = generated into DataDir (SQLite only)
-	LogLevel       slog.Level
+	MasterKey      []byte // AUTHD_MASTER_KEY or AUTHD_MASTER_KEY_FILE: base64 of 32 bytes; empty = generated into DataDir (SQLite only)
+	// PreviousMasterKeys (AUTHD_MASTER_KEY_PREVIOUS) may still have wrapped
+	// data keys while a master-key rotation rolls out.
+	PreviousMasterKeys [][]byte
+	LogLevel           slog.Level
 
 	SigningAlg     string        // AUTHD_SIGNING_ALG: access-token algorithm (ES256, EdDSA, RS256)
 	AccessTokenTTL time.Duration // AUTHD_ACCESS_TOKEN_TTL: default for clients that set none
@@ -110,6 +113,7 @@ var keyNames = []string{
 	"AUTHD_TRUSTED_PROXIES", "AUTHD_RATE_LIMIT_IP", "AUTHD_RATE_LIMIT_CLIENT", "AUTHD_RATE_LIMIT_LOGIN_IP",
 	"AUTHD_LOCKOUT_FAILURES", "AUTHD_LOCKOUT_INTERVAL", "AUTHD_RATE_LIMIT_INACTIVE",
 	"AUTHD_REFRESH_REUSE_GRACE", "AUTHD_ACCESS_LOG", "AUTHD_PRODUCT_NAME", "AUTHD_LOGO_FILE",
+	"AUTHD_MASTER_KEY_FILE", "AUTHD_MASTER_KEY_PREVIOUS",
 }
 
 // Load reads the file at path (if not empty) and then the environment through
@@ -247,13 +251,36 @@ func parse(v map[string]string) (*Config, error) {
 	if c.AdminToken != "" && len(c.AdminToken) < 32 {
 		return nil, &Error{"AUTHD_ADMIN_TOKEN", "must be at least 32 characters"}
 	}
-	if mk := v["AUTHD_MASTER_KEY"]; mk != "" {
-		c.MasterKey, err = base64.StdEncoding.DecodeString(mk)
-		if err != nil {
-			c.MasterKey, err = base64.RawURLEncoding.DecodeString(mk)
+	mk, mkFile := v["AUTHD_MASTER_KEY"], v["AUTHD_MASTER_KEY_FILE"]
+	if mk != "" && mkFile != "" {
+		return nil, &Error{"AUTHD_MASTER_KEY_FILE", "give the master key in AUTHD_MASTER_KEY or in a file, not both"}
+	}
+	if mkFile != "" {
+		b, rerr := os.ReadFile(mkFile)
+		if rerr != nil {
+			return nil, &Error{"AUTHD_MASTER_KEY_FILE", rerr.Error()}
 		}
-		if err != nil || len(c.MasterKey) != keys.MasterKeySize {
-			return nil, &Error{"AUTHD_MASTER_KEY", "must be base64 of exactly 32 bytes (e.g. openssl rand -base64 32)"}
+		if mk = strings.TrimSpace(string(b)); mk == "" {
+			return nil, &Error{"AUTHD_MASTER_KEY_FILE", mkFile + " is empty"}
+		}
+	}
+	if prev := v["AUTHD_MASTER_KEY_PREVIOUS"]; prev != "" {
+		for _, p := range strings.Split(prev, ",") {
+			k, ok := DecodeMasterKey(strings.TrimSpace(p))
+			if !ok {
+				return nil, &Error{"AUTHD_MASTER_KEY_PREVIOUS", "must be comma-separated base64 keys of exactly 32 bytes"}
+			}
+			c.PreviousMasterKeys = append(c.PreviousMasterKeys, k)
+		}
+	}
+	if mk != "" {
+		var ok bool
+		if c.MasterKey, ok = DecodeMasterKey(mk); !ok {
+			key := "AUTHD_MASTER_KEY"
+			if mkFile != "" {
+				key = "AUTHD_MASTER_KEY_FILE"
+			}
+			return nil, &Error{key, "must be base64 of exactly 32 bytes (e.g. openssl rand -base64 32)"}
 		}
 	} else if c.DatabaseURL != "" {
 		// Replicas sharing a database must share the key the signing keys are sealed
@@ -502,4 +529,13 @@ func checkIssuer(iss string) error {
 		return &Error{"AUTHD_ISSUER", "must not end with a slash"}
 	}
 	return nil
+}
+
+// decodeMasterKey accepts standard or URL-safe base64 of exactly 32 bytes.
+func DecodeMasterKey(s string) ([]byte, bool) {
+	k, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		k, err = base64.RawURLEncoding.DecodeString(s)
+	}
+	return k, err == nil && len(k) == keys.MasterKeySize
 }

@@ -175,3 +175,46 @@ func TestRefreshReuseGrace(t *testing.T) {
 		})
 	}
 }
+
+func TestMasterKeySources(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	other := base64.RawURLEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	dir := t.TempDir()
+	good := filepath.Join(dir, "key")
+	if err := os.WriteFile(good, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantErr  string // the key the error names; "" for success
+		wantPrev int
+	}{
+		{"env", map[string]string{"AUTHD_MASTER_KEY": key}, "", 0},
+		{"file", map[string]string{"AUTHD_MASTER_KEY_FILE": good}, "", 0},
+		{"both", map[string]string{"AUTHD_MASTER_KEY": key, "AUTHD_MASTER_KEY_FILE": good}, "AUTHD_MASTER_KEY_FILE", 0},
+		{"missing file", map[string]string{"AUTHD_MASTER_KEY_FILE": filepath.Join(dir, "nope")}, "AUTHD_MASTER_KEY_FILE", 0},
+		{"bad file", map[string]string{"AUTHD_MASTER_KEY_FILE": bad}, "AUTHD_MASTER_KEY_FILE", 0},
+		{"previous", map[string]string{"AUTHD_MASTER_KEY": key, "AUTHD_MASTER_KEY_PREVIOUS": other + ", " + key}, "", 2},
+		{"bad previous", map[string]string{"AUTHD_MASTER_KEY": key, "AUTHD_MASTER_KEY_PREVIOUS": "nope"}, "AUTHD_MASTER_KEY_PREVIOUS", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load("", env(tc.env))
+			if tc.wantErr != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != tc.wantErr {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || string(c.MasterKey) != "0123456789abcdef0123456789abcdef" || len(c.PreviousMasterKeys) != tc.wantPrev {
+				t.Fatalf("= %v, %d previous, %v", c.MasterKey, len(c.PreviousMasterKeys), err)
+			}
+		})
+	}
+}

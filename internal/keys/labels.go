@@ -17,26 +17,7 @@ const (
 // Labels lists every label, for the test that they stay distinct and stable.
 var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams}
 
-// Derived holds every key serve derives from the master key.
+// Derived holds every data key serve uses (LoadDataKeys).
 type Derived struct {
 	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams []byte
-}
-
-// DeriveAll derives every key of Derived from master.
-func DeriveAll(master []byte) (*Derived, error) {
-	var d Derived
-	for _, k := range []struct {
-		label string
-		out   *[]byte
-	}{
-		{LabelSigningKeys, &d.SigningKeys}, {LabelRedisCache, &d.RedisCache}, {LabelTokenTag, &d.TokenTag},
-		{LabelCSRF, &d.CSRF}, {LabelLimiterNames, &d.LimiterNames}, {LabelDecoyParams, &d.DecoyParams},
-	} {
-		v, err := DeriveKey(master, k.label)
-		if err != nil {
-			return nil, err
-		}
-		*k.out = v
-	}
-	return &d, nil
 }

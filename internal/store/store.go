@@ -295,6 +295,32 @@ type ScopeDescriptions interface {
 	ScopeDescriptions(ctx context.Context) (map[string]string, error)
 }
 
+// DataKey is a key authd uses (to seal signing keys, tag opaque tokens, sign
+// CSRF forms, seal Redis values...) stored wrapped by a master key. The data
+// key never changes; rotating the master key only wraps it again.
+type DataKey struct {
+	Label    string // what it is for (keys.Label…); primary key
+	MasterID string // the master key that wrapped it
+	Wrapped  []byte
+	// CreatedAt is when it was first stored; UpdatedAt when last wrapped.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DataKeys stores the wrapped data keys.
+type DataKeys interface {
+	// AddDataKey stores k unless a key with its label exists, and returns
+	// the one stored either way: of replicas starting together, the first
+	// one's key wins and the others use it.
+	AddDataKey(ctx context.Context, k *DataKey) (*DataKey, error)
+	// DataKeys returns every data key, ordered by label.
+	DataKeys(ctx context.Context) ([]*DataKey, error)
+	// RewrapDataKeys replaces the wrapping of every key in ks in one
+	// transaction, each only if it is still wrapped by fromMasterID;
+	// ErrConflict (and nothing changed) if any was not.
+	RewrapDataKeys(ctx context.Context, fromMasterID string, ks []*DataKey) error
+}
+
 // Invalidation is a durable record of cache entries whose deletion from a
 // shared tier (Redis) could not be confirmed. Whichever replica reads it
 // deletes the keys again and then the record; until then a cache that saw
@@ -344,6 +370,7 @@ type Store interface {
 	Audit
 	ScopeDescriptions
 	Invalidations
+	DataKeys
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

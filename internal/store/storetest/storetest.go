@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", auditCases()},
 		{"Invalidations", invalidationCases()},
 		{"ScopeDescriptions", scopeDescriptionCases()},
+		{"DataKeys", dataKeyCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}

@@ -38,6 +38,16 @@ CREATE TABLE scope_descriptions (
 -- purpose of their algorithm until they are rotated out.
 ALTER TABLE signing_keys ADD COLUMN purpose text NOT NULL DEFAULT '';
 
+-- Keys authd uses, wrapped by the master key: rotating the master key wraps
+-- them again and changes nothing they protect.
+CREATE TABLE data_keys (
+    label      text COLLATE "C" PRIMARY KEY,
+    master_id  text        NOT NULL,
+    wrapped    bytea       NOT NULL,
+    created_at timestamptz,
+    updated_at timestamptz
+);
+
 CREATE TABLE cache_invalidations (
     id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     keys       text[]      NOT NULL,
@@ -48,6 +58,7 @@ CREATE INDEX cache_invalidations_expires_at ON cache_invalidations (expires_at);
 
 -- +goose Down
 DROP TABLE cache_invalidations;
+DROP TABLE data_keys;
 ALTER TABLE signing_keys DROP COLUMN purpose;
 DROP TABLE scope_descriptions;
 DROP TABLE client_cors_origins;

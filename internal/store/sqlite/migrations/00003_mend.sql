@@ -37,6 +37,16 @@ CREATE TABLE scope_descriptions (
 -- purpose of their algorithm until they are rotated out.
 ALTER TABLE signing_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
 
+-- Keys authd uses, wrapped by the master key: rotating the master key wraps
+-- them again and changes nothing they protect.
+CREATE TABLE data_keys (
+    label      TEXT    NOT NULL PRIMARY KEY,
+    master_id  TEXT    NOT NULL,
+    wrapped    BLOB    NOT NULL,
+    created_at INTEGER,
+    updated_at INTEGER
+) STRICT;
+
 CREATE TABLE cache_invalidations (
     id         INTEGER PRIMARY KEY,
     keys       TEXT    NOT NULL,
@@ -47,6 +57,7 @@ CREATE INDEX cache_invalidations_expires_at ON cache_invalidations (expires_at);
 
 -- +goose Down
 DROP TABLE cache_invalidations;
+DROP TABLE data_keys;
 ALTER TABLE signing_keys DROP COLUMN purpose;
 DROP TABLE scope_descriptions;
 DROP TABLE client_cors_origins;
