@@ -3,7 +3,11 @@ package interop
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -99,4 +103,128 @@ func TestOpenIDClient(t *testing.T) {
 type jwtParts struct {
 	Header  map[string]any `json:"header"`
 	Payload map[string]any `json:"payload"`
+}
+
+// TestOpenIDClientCodeFlow signs a person in to a server-side web app built
+// on openid-client v6 (a confidential client): authorization URL with PKCE,
+// authd's login form in the browser, the callback redeemed with openid-client's
+// checks (state, RFC 9207 iss, id_token claims, nonce), userinfo, refresh, and
+// RP-initiated logout through the end_session_url openid-client builds.
+func TestOpenIDClientCodeFlow(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	node := nodeScript(t, "openid-client")
+	a := startAuthd(t, nil)
+	bobID := a.createUser(t, "bob", "another fine passphrase", "bob@example.com", true)
+
+	// The web app's own URLs: it records what the browser brings back.
+	var mu sync.Mutex
+	landed := map[string]*url.URL{}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		landed[r.URL.Path] = r.URL
+		mu.Unlock()
+		fmt.Fprint(w, "web app")
+	}))
+	t.Cleanup(app.Close)
+	landedAt := func(path string) *url.URL {
+		mu.Lock()
+		defer mu.Unlock()
+		return landed[path]
+	}
+	redirectURI, postLogout := app.URL+"/cb", app.URL+"/signed-out"
+	// openid-client authenticates with client_secret_post unless told otherwise.
+	id, secret := a.createClient(t, map[string]any{
+		"client_name":                "Web app on openid-client",
+		"redirect_uris":              []string{redirectURI},
+		"post_logout_redirect_uris":  []string{postLogout},
+		"grant_types":                []string{"authorization_code", "refresh_token"},
+		"scope":                      "openid profile email",
+		"token_endpoint_auth_method": "client_secret_post",
+		"first_party":                true,
+	})
+	base := map[string]any{"issuer": a.public, "id": id, "secret": secret}
+	with := func(extra map[string]any) map[string]any {
+		m := map[string]any{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+
+	var start struct{ URL, Verifier, State, Nonce string }
+	runNode(t, node, 30*time.Second, "openid-client-code.mjs", with(map[string]any{"phase": "start", "redirect_uri": redirectURI}), &start)
+	if !strings.HasPrefix(start.URL, a.public+"/oauth2/authorize?") {
+		t.Fatalf("openid-client's authorization URL %s is not authd's authorization endpoint", start.URL)
+	}
+
+	br := newBrowser(t)
+	resp, page := br.get(start.URL)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("authd did not show its login form: %d\n%s", resp.StatusCode, page)
+	}
+	login := formTo(t, page, "/login")
+	login.fields.Set("username", "bob")
+	login.fields.Set("password", "another fine passphrase")
+	if resp, page = br.submit(resp.Request.URL, login); resp.StatusCode != http.StatusOK || page != "web app" {
+		t.Fatalf("after signing in: %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
+	}
+	callback := landedAt("/cb")
+	if callback == nil {
+		t.Fatal("the browser never came back to the redirect URI")
+	}
+
+	var fin struct {
+		Claims          map[string]any `json:"claims"`
+		Scope           string         `json:"scope"`
+		UserInfo        map[string]any `json:"userinfo"`
+		Refreshed       bool           `json:"refreshed"`
+		RefreshedClaims map[string]any `json:"refreshed_claims"`
+		AfterRevocation string         `json:"after_revocation"`
+		EndSessionURL   string         `json:"end_session_url"`
+		Error           string         `json:"error"`
+	}
+	runNode(t, node, 30*time.Second, "openid-client-code.mjs", with(map[string]any{
+		"phase": "finish", "callback": app.URL + callback.RequestURI(), "verifier": start.Verifier,
+		"state": start.State, "nonce": start.Nonce, "post_logout_redirect_uri": postLogout,
+	}), &fin)
+	if fin.Error != "" {
+		t.Fatalf("openid-client: %s\nauthd:\n%s", fin.Error, a.logs)
+	}
+	if fin.Claims["sub"] != bobID || fin.Claims["email"] != "bob@example.com" || fin.Claims["email_verified"] != true || fin.Claims["aud"] != id {
+		t.Errorf("id_token claims: %v", fin.Claims)
+	}
+	if fin.UserInfo["sub"] != bobID || fin.UserInfo["preferred_username"] != "bob" {
+		t.Errorf("userinfo: %v", fin.UserInfo)
+	}
+	if !fin.Refreshed {
+		t.Error("refresh did not rotate the refresh token")
+	}
+	if fin.RefreshedClaims != nil && fin.RefreshedClaims["sub"] != bobID {
+		t.Errorf("id_token from the refresh: %v", fin.RefreshedClaims)
+	}
+	if fin.AfterRevocation != "invalid_grant" {
+		t.Errorf("refresh with a revoked refresh token: %s, want invalid_grant", fin.AfterRevocation)
+	}
+
+	// RP-initiated logout: authd asks, then sends the browser to the
+	// registered post-logout URI with the state.
+	if !strings.HasPrefix(fin.EndSessionURL, a.public+"/logout?") {
+		t.Fatalf("end_session_url = %s", fin.EndSessionURL)
+	}
+	resp, page = br.get(fin.EndSessionURL)
+	confirm := formTo(t, page, "/logout")
+	if resp, page = br.submit(resp.Request.URL, confirm); resp.StatusCode != http.StatusOK || page != "web app" {
+		t.Fatalf("after confirming the logout: %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
+	}
+	if got := landedAt("/signed-out"); got == nil || got.Query().Get("state") != "signed-out-1" {
+		t.Fatalf("post-logout redirect: %v", got)
+	}
+	// The session is gone: the next authorization asks for the password.
+	if resp, page = br.get(start.URL); resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("authorize after logout: %d\n%s", resp.StatusCode, page)
+	}
 }
