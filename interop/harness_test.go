@@ -508,8 +508,9 @@ func hasButton(page, name, value string) bool {
 }
 
 // runNode runs a script in js/ with node and decodes the JSON it prints last.
-// Its process group is killed if it outlives timeout (a browser it started
-// included).
+// If it outlives timeout its process group gets SIGTERM (on which Playwright
+// closes the browser it started, which runs in a group of its own), and node
+// SIGKILL 5 s later.
 func runNode(t *testing.T, node string, timeout time.Duration, script string, arg any, out any) {
 	t.Helper()
 	spec, err := json.Marshal(arg)
@@ -522,7 +523,7 @@ func runNode(t *testing.T, node string, timeout time.Duration, script string, ar
 	cmd.Dir = "js"
 	cmd.Env = env(nil)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -2,12 +2,14 @@ package interop
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,11 +34,15 @@ func chromiumPath(t *testing.T) string {
 // and returns /config.json.
 func serveSPA(t *testing.T, host string, config func(base string) map[string]any) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", host+":0")
-	if err != nil {
-		t.Fatalf("listen on %s (all of 127.0.0.0/8 is loopback on Linux): %v", host, err)
+	addr := host
+	if host == "localhost" {
+		addr = "127.0.0.1" // what browsers resolve it to, never the network
 	}
-	base := "http://" + ln.Addr().String()
+	ln, err := net.Listen("tcp", addr+":0")
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	base := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	cfg, err := json.Marshal(config(base))
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +104,11 @@ func TestSinglePageApp(t *testing.T) {
 	userID := a.createUser(t, "alice", "correct horse battery staple", "alice@example.com", true)
 
 	var clientID string
-	// authd takes http redirect URIs on 127.0.0.1 only (RFC 8252 §7.3), so the
-	// app is on another port of it.
-	spa := serveSPA(t, "127.0.0.1", func(base string) map[string]any {
+	// The app is on http://localhost:port, another site than authd's
+	// 127.0.0.1, as an app and its identity provider usually are: the session
+	// cookie must survive a cross-site top-level navigation. (authd takes http
+	// redirect URIs on localhost, 127.0.0.1 and ::1 only, not all of 127/8.)
+	spa := serveSPA(t, "localhost", func(base string) map[string]any {
 		// A public client; authd derives its CORS origin from the redirect URI.
 		clientID, _ = a.createClient(t, map[string]any{
 			"client_name":                "SPA",
@@ -112,9 +120,8 @@ func TestSinglePageApp(t *testing.T) {
 		})
 		return map[string]any{"issuer": a.public, "client_id": clientID, "redirect_uri": base + "/cb", "mode": "login"}
 	})
-	// Another port is another origin: the derived origin is the redirect
-	// URI's, port included, even though RFC 8252 §7.3 lets a native app's
-	// loopback redirect URI match on any port.
+	// Another port of authd's own host is another origin (but the same site),
+	// and no client allows it.
 	stranger := serveSPA(t, "127.0.0.1", func(base string) map[string]any {
 		return map[string]any{"issuer": a.public, "client_id": clientID, "redirect_uri": spa + "/cb", "mode": "refused"}
 	})
@@ -126,10 +133,12 @@ func TestSinglePageApp(t *testing.T) {
 		"timeoutMs":   20000,
 		"pages": []map[string]any{
 			{"url": spa + "/", "username": "alice", "password": "correct horse battery staple"},
+			// Again: authd's session cookie signs alice in with no form.
+			{"url": spa + "/"},
 			{"url": stranger + "/"},
 		},
 	}, &rep)
-	if len(rep.Pages) != 2 {
+	if len(rep.Pages) != 3 {
 		t.Fatalf("browser report:\n%s", rep)
 	}
 
@@ -158,6 +167,22 @@ func TestSinglePageApp(t *testing.T) {
 	if res["refreshed"] != true || res["after_revocation"] != "invalid_grant" {
 		t.Errorf("refresh %v; refresh after revoking: %v (want invalid_grant)", res["refreshed"], res["after_revocation"])
 	}
+	if res["replay"] != "invalid_grant" {
+		t.Errorf("replayed code: %v, want a readable invalid_grant", res["replay"])
+	}
+	if ua, _ := res["userinfo_after_replay"].(map[string]any); ua["name"] != "WWWAuthenticateChallengeError" || ua["status"] != float64(401) ||
+		!strings.Contains(fmt.Sprint(ua["challenges"]), "invalid_token") {
+		t.Errorf("userinfo with the access token of a replayed code: %v, want 401 with a readable Bearer invalid_token challenge", res["userinfo_after_replay"])
+	}
+
+	silent := rep.Pages[1]
+	if silent.Error != "" || silent.Result["ok"] != true || silent.LoginPage != "" {
+		t.Fatalf("the second sign-in did not ride authd's session:\n%s", rep)
+	}
+	if c, _ := silent.Result["id_token_claims"].(map[string]any); c["sub"] != userID || c["auth_time"] != claims["auth_time"] {
+		t.Errorf("second sign-in id_token: %v, want sub %s and the first sign-in's auth_time %v", c, userID, claims["auth_time"])
+	}
+
 	// What crossed origins, by authd's access log: the token request was this
 	// client's, userinfo was preflighted and both were answered.
 	for _, want := range []struct {
@@ -175,7 +200,7 @@ func TestSinglePageApp(t *testing.T) {
 		}
 	}
 
-	probe := rep.Pages[1]
+	probe := rep.Pages[2]
 	if probe.Error != "" || probe.Result["ok"] != true || probe.Result["issuer"] != a.public {
 		t.Fatalf("the app on an origin no client allows could not even read discovery:\n%s", rep)
 	}

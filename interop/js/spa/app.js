@@ -83,8 +83,32 @@ async function main() {
     afterRevocation = e.error ?? String(e);
   }
 
+  // Replaying the code is refused with an error the script can read (CORS on
+  // failures too), and revokes what the code gave (RFC 6749 §4.1.2).
+  let replay;
+  try {
+    await oauth.processAuthorizationCodeResponse(as, client,
+      await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, cfg.redirect_uri, verifier, insecure),
+      { expectedNonce: nonce, requireIdToken: true });
+    replay = 'accepted';
+  } catch (e) {
+    replay = e.error ?? `${e.name}: ${e.message}`;
+  }
+  // userinfo now refuses the access token with an RFC 6750 challenge, which
+  // the script sees only if WWW-Authenticate is an exposed header.
+  let userinfoAfterReplay;
+  try {
+    await oauth.processUserInfoResponse(as, client, claims.sub,
+      await oauth.userInfoRequest(as, client, tokens.access_token, insecure));
+    userinfoAfterReplay = 'accepted';
+  } catch (e) {
+    userinfoAfterReplay = { name: e.name, status: e.status, challenges: e.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE' ? e.cause : null };
+  }
+
   finish({
     ok: true,
+    replay,
+    userinfo_after_replay: userinfoAfterReplay,
     page: location.origin + location.pathname,
     issuer: as.issuer,
     access_token: tokens.access_token,
