@@ -40,7 +40,7 @@ start=$(date +%s)
 bin=$cache/oauth2-proxy-$OAUTH2_PROXY_VERSION/oauth2-proxy
 if [ ! -x "$bin" ]; then
   tmp=$(mktemp -d "$cache/build.XXXXXX")
-  GOBIN=$tmp GOFLAGS=-buildvcs=false go install -trimpath \
+  GOBIN=$tmp GOFLAGS=-buildvcs=false go install \
     -ldflags "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$OAUTH2_PROXY_VERSION" \
     "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_VERSION"
   mkdir -p "$(dirname "$bin")"
