@@ -19,6 +19,9 @@ import (
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("AUTHD_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			unavailable(t, "chromium at AUTHD_CHROMIUM ("+p+")")
+		}
 		return p
 	}
 	p, err := exec.LookPath("chromium")
