@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -157,12 +158,8 @@ func (b *optBool) String() string {
 }
 
 func (b *optBool) Set(s string) error {
-	var v bool
-	switch s {
-	case "true", "1":
-		v = true
-	case "false", "0":
-	default:
+	v, err := strconv.ParseBool(s) // what the flag package accepts for a bool
+	if err != nil {
 		return fmt.Errorf("want true or false, not %q", s)
 	}
 	b.v = &v
