@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,21 +27,30 @@ type adminClient struct {
 	http  *http.Client
 }
 
-// newAdminClient finds the admin API (--admin-url, AUTHD_ADMIN_URL, or
+// adminFlags are the flags every command that talks to the admin API takes.
+type adminFlags struct {
+	url, config *string
+}
+
+func defineAdminFlags(fs *flag.FlagSet) adminFlags {
+	return adminFlags{
+		url:    fs.String("admin-url", "", "admin API base `URL` (default: AUTHD_ADMIN_URL, else http://AUTHD_ADMIN_LISTEN)"),
+		config: fs.String("config", "", "YAML or TOML `FILE` with AUTHD_* settings (the environment wins)"),
+	}
+}
+
+// commonFlags are listed apart in a command's help, after its own flags.
+var commonFlags = []string{"admin-url", "config"}
+
+// connect finds the admin API (--admin-url, AUTHD_ADMIN_URL, or
 // AUTHD_ADMIN_LISTEN) and its token (AUTHD_ADMIN_TOKEN or the file in the data
 // folder that serve generated).
-func newAdminClient(fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer) (*adminClient, error) {
-	adminURL := fs.String("admin-url", "", "admin API base URL (default: AUTHD_ADMIN_URL, else http://AUTHD_ADMIN_LISTEN)")
-	cfgPath := fs.String("config", "", "YAML or TOML file with AUTHD_* settings")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	cfg, err := config.Load(*cfgPath, getenv)
+func (f adminFlags) connect(getenv func(string) string) (*adminClient, error) {
+	cfg, err := config.Load(*f.config, getenv)
 	if err != nil {
 		return nil, err
 	}
-	base := *adminURL
+	base := *f.url
 	if base == "" {
 		base = getenv("AUTHD_ADMIN_URL")
 	}
@@ -58,8 +68,29 @@ func newAdminClient(fs *flag.FlagSet, args []string, getenv func(string) string,
 	return &adminClient{base: strings.TrimSuffix(base, "/"), token: tok, http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// do sends a request and decodes a JSON answer into out; a problem answer
-// becomes an error carrying its detail.
+// apiError is a refusal from the admin API: its status, and the problem
+// detail (RFC 9457) when it sent one.
+type apiError struct {
+	Status int
+	Title  string
+	Detail string
+}
+
+func (e *apiError) Error() string {
+	if e.Detail != "" {
+		return e.Title + ": " + e.Detail
+	}
+	return fmt.Sprintf("admin API answered %d %s", e.Status, http.StatusText(e.Status))
+}
+
+// isNotFound reports whether the admin API answered 404.
+func isNotFound(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}
+
+// do sends a request and decodes a JSON answer into out; a refusal is an
+// *apiError carrying the problem's detail.
 func (a *adminClient) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
@@ -87,14 +118,15 @@ func (a *adminClient) do(ctx context.Context, method, path string, body, out any
 		return err
 	}
 	if resp.StatusCode >= 300 {
+		e := &apiError{Status: resp.StatusCode}
 		var p struct {
 			Title  string `json:"title"`
 			Detail string `json:"detail"`
 		}
-		if json.Unmarshal(data, &p) == nil && p.Detail != "" {
-			return fmt.Errorf("%s: %s", p.Title, p.Detail)
+		if json.Unmarshal(data, &p) == nil {
+			e.Title, e.Detail = p.Title, p.Detail
 		}
-		return fmt.Errorf("admin API answered %s", resp.Status)
+		return e
 	}
 	if out != nil && len(data) > 0 {
 		return json.Unmarshal(data, out)
@@ -102,141 +134,261 @@ func (a *adminClient) do(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
+// stringList is a repeatable flag. Given once with an empty value it is an
+// empty list, which is how `client update` clears one.
 type stringList []string
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func clientCmd(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("usage: authd client create|list|get|delete|rotate-secret [flags]")
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	if v != "" {
+		*s = append(*s, v)
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
-	switch sub {
-	case "create":
-		var (
-			id         = fs.String("id", "", "client_id (default: generated)")
-			name       = fs.String("name", "", "client_name")
-			grants     = fs.String("grant-types", "client_credentials", "comma-separated grant types")
-			scope      = fs.String("scope", "", "space-separated scopes the client may request")
-			method     = fs.String("auth-method", "client_secret_basic", "client_secret_basic, client_secret_post or none")
-			format     = fs.String("format", "jwt", "access token format: jwt or opaque")
-			ttl        = fs.Int64("ttl", 0, "access token lifetime in seconds (0: server default)")
-			firstParty = fs.Bool("first-party", false, "skip the consent screen for this client")
-			redirects  stringList
-			logouts    stringList
-		)
-		fs.Var(&redirects, "redirect-uri", "a redirect URI (repeat for several)")
-		fs.Var(&logouts, "post-logout-redirect-uri", "where RP-initiated logout may return the browser (repeat for several)")
-		a, err := newAdminClient(fs, args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		body := map[string]any{
-			"client_name":                *name,
-			"grant_types":                strings.Split(*grants, ","),
-			"scope":                      *scope,
-			"token_endpoint_auth_method": *method,
-			"access_token_format":        *format,
-			"access_token_ttl":           *ttl,
-			"first_party":                *firstParty,
-		}
-		if *id != "" {
-			body["client_id"] = *id
-		}
-		if len(redirects) > 0 {
-			body["redirect_uris"] = []string(redirects)
-		}
-		if len(logouts) > 0 {
-			body["post_logout_redirect_uris"] = []string(logouts)
-		}
-		var out map[string]any
-		if err := a.do(ctx, http.MethodPost, "/admin/clients", body, &out); err != nil {
-			return err
-		}
-		if _, ok := out["client_secret"]; ok {
-			fmt.Fprintln(stderr, "The client_secret below is shown only once: store it now.")
-		}
-		return printJSON(stdout, out)
-	case "list":
-		a, err := newAdminClient(fs, args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		var out struct {
-			Clients []struct {
-				ClientID   string   `json:"client_id"`
-				ClientName string   `json:"client_name"`
-				GrantTypes []string `json:"grant_types"`
-				Scope      string   `json:"scope"`
-				Format     string   `json:"access_token_format"`
-			} `json:"clients"`
-		}
-		if err := a.do(ctx, http.MethodGet, "/admin/clients", nil, &out); err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tGRANT_TYPES\tFORMAT\tSCOPE")
-		for _, c := range out.Clients {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ClientID, c.ClientName, strings.Join(c.GrantTypes, ","), c.Format, c.Scope)
-		}
-		return tw.Flush()
-	case "get", "delete", "rotate-secret":
-		a, err := newAdminClient(fs, args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return fmt.Errorf("usage: authd client %s CLIENT_ID", sub)
-		}
-		path := "/admin/clients/" + url.PathEscape(fs.Arg(0))
-		var out map[string]any
-		switch sub {
-		case "get":
-			err = a.do(ctx, http.MethodGet, path, nil, &out)
-		case "delete":
-			if err = a.do(ctx, http.MethodDelete, path, nil, nil); err == nil {
-				fmt.Fprintln(stdout, "deleted", fs.Arg(0))
-				return nil
-			}
-		case "rotate-secret":
-			err = a.do(ctx, http.MethodPost, path+"/secret", nil, &out)
-			if err == nil {
-				fmt.Fprintln(stderr, "The new client_secret is shown only once; the old one no longer works.")
-			}
-		}
-		if err != nil {
-			return err
-		}
-		return printJSON(stdout, out)
-	}
-	return fmt.Errorf("unknown client command %q (create, list, get, delete, rotate-secret)", sub)
+	return nil
 }
 
-func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "rotate-master" {
-		return rotateMasterCmd(ctx, args[1:], getenv, stdout, stderr)
+// optBool is a boolean flag that also knows whether it was given, for
+// updates that must leave what was not mentioned alone.
+type optBool struct{ v *bool }
+
+func (b *optBool) String() string {
+	if b == nil || b.v == nil {
+		return ""
 	}
-	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("usage: authd keys rotate [--algorithm ES256|EdDSA|RS256] [--now]")
+	return fmt.Sprint(*b.v)
+}
+
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s) // what the flag package accepts for a bool
+	if err != nil {
+		return fmt.Errorf("want true or false, not %q", s)
 	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	alg := fs.String("algorithm", "", "algorithm of the new key (default: the server's)")
-	now := fs.Bool("now", false, "sign with the new key at once instead of after pre-publication (a suspected compromise)")
-	a, err := newAdminClient(fs, args[1:], getenv, stderr)
+	b.v = &v
+	return nil
+}
+
+func (b *optBool) IsBoolFlag() bool { return true }
+
+// subcommand is one `authd GROUP NAME`. Its help is built from the same
+// flag set it parses, so the two cannot disagree.
+type subcommand struct {
+	name    string
+	args    string // positional arguments as the usage line shows them
+	nargs   int    // how many it takes
+	summary string // one line in the group's command list
+	about   string // what it does, for its --help
+	// flags defines the subcommand's own flags and returns what runs once
+	// they are parsed.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, c *call) error
+}
+
+// call is what a subcommand runs with.
+type call struct {
+	admin          *adminClient
+	args           []string        // positional arguments
+	set            map[string]bool // the flags given on the command line
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// ownFlagsGiven reports whether any of the subcommand's own flags (not the
+// admin API's) was given.
+func (c *call) ownFlagsGiven() bool {
+	for name := range c.set {
+		if !slices.Contains(commonFlags, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// group is a command with subcommands: client, user, keys.
+type group struct {
+	name  string
+	about string
+	subs  []subcommand
+}
+
+func (g *group) find(name string) *subcommand {
+	for i := range g.subs {
+		if g.subs[i].name == name {
+			return &g.subs[i]
+		}
+	}
+	return nil
+}
+
+func (g *group) names() string {
+	var n []string
+	for _, s := range g.subs {
+		n = append(n, s.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func (g *group) usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: authd %s <command> [flags] [arguments]\n\n%s\n\ncommands:\n", g.name, g.about)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range g.subs {
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(s.name+" "+s.args), s.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n\"authd %s <command> --help\" shows what a command takes.\n", g.name)
+}
+
+func (s *subcommand) usageLine(g *group) string {
+	return strings.TrimSpace(fmt.Sprintf("authd %s %s [flags] %s", g.name, s.name, s.args))
+}
+
+// newFlagSet builds the subcommand's flags, its own and the admin API's.
+func (s *subcommand) newFlagSet(g *group) (*flag.FlagSet, func(context.Context, *call) error, adminFlags) {
+	fs := flag.NewFlagSet("authd "+g.name+" "+s.name, flag.ContinueOnError)
+	// The flag package's own messages and usage go nowhere: run reports the
+	// error once, and help goes to stdout, where it was asked for.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	run := s.flags(fs)
+	return fs, run, defineAdminFlags(fs)
+}
+
+func (s *subcommand) usage(w io.Writer, g *group) {
+	fs, _, _ := s.newFlagSet(g)
+	fmt.Fprintf(w, "usage: %s\n\n%s\n", s.usageLine(g), s.about)
+	own := func(f *flag.Flag) bool { return !slices.Contains(commonFlags, f.Name) }
+	if n := printFlags(w, fs, own, "\nflags:\n"); n == 0 {
+		fmt.Fprintln(w, "\nno flags of its own")
+	}
+	printFlags(w, fs, func(f *flag.Flag) bool { return !own(f) }, "\nreaching the admin API (token: AUTHD_ADMIN_TOKEN or the data folder's admin-token):\n")
+}
+
+// printFlags lists the flags that keep says to, with two dashes as the
+// README writes them, under heading; it returns how many it listed.
+func printFlags(w io.Writer, fs *flag.FlagSet, keep func(*flag.Flag) bool, heading string) int {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if !keep(f) {
+			return
+		}
+		n++
+		arg, help := flag.UnquoteUsage(f)
+		switch _, isOpt := f.Value.(*optBool); {
+		case isOpt:
+			arg = "" // written --flag or --flag=false
+		case arg != "" && !strings.Contains(f.Usage, "`"):
+			// The flag's own name says more than "string".
+			arg = strings.ToUpper(f.Name[strings.LastIndexByte(f.Name, '-')+1:])
+		}
+		switch f.DefValue {
+		case "", "0", "false":
+		default:
+			help += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(tw, "  --%s\t%s\n", strings.TrimSpace(f.Name+" "+arg), help)
+	})
+	tw.Flush()
+	if n > 0 {
+		fmt.Fprint(w, heading)
+		_, _ = buf.WriteTo(w)
+	}
+	return n
+}
+
+// isHelpArg reports whether arg asks for help the way the flag package
+// understands it: -h, -help, --h, --help, with or without =value.
+func isHelpArg(arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-"), "=")
+	return strings.HasPrefix(arg, "-") && (name == "h" || name == "help")
+}
+
+// helpRequested reports whether args ask for help before a "--".
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelpArg(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseInterspersed parses flags wherever they are among the positional
+// arguments, so `authd client update web --name Web` works as people type
+// it; everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// run dispatches `authd GROUP ...`: help for the group or one command, or
+// the command itself.
+func (g *group) run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		g.usage(stderr)
+		return fmt.Errorf("no %s command given (%s)", g.name, g.names())
+	}
+	if args[0] == "help" || isHelpArg(args[0]) {
+		if args[0] == "help" && len(args) > 1 {
+			s := g.find(args[1])
+			if s == nil {
+				return fmt.Errorf("unknown %s command %q (%s)", g.name, args[1], g.names())
+			}
+			s.usage(stdout, g)
+			return nil
+		}
+		g.usage(stdout)
+		return nil
+	}
+	s := g.find(args[0])
+	if s == nil {
+		return fmt.Errorf("unknown %s command %q (%s); see authd %s --help", g.name, args[0], g.names(), g.name)
+	}
+	fs, runSub, af := s.newFlagSet(g)
+	pos, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		s.usage(stdout, g)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%v; see authd %s %s --help", err, g.name, s.name)
+	}
+	if len(pos) != s.nargs || slices.Contains(pos, "") {
+		return fmt.Errorf("usage: %s (see --help)", s.usageLine(g))
+	}
+	a, err := af.connect(getenv)
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	if err := a.do(ctx, http.MethodPost, "/admin/keys/rotate", map[string]any{"algorithm": *alg, "immediate": *now}, &out); err != nil {
-		return err
-	}
-	return printJSON(stdout, out)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return runSub(ctx, &call{admin: a, args: pos, set: set, stdin: stdin, stdout: stdout, stderr: stderr})
 }
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// orDash keeps a table's columns readable when a cell is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

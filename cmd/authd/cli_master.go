@@ -39,7 +39,7 @@ func rotateMasterCmd(ctx context.Context, args []string, getenv func(string) str
 	var newKeyFile string
 	cfg, _, err := loadConfig("keys rotate-master", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&newKeyFile, "new-key-file", "", "file holding the new master key (base64 of 32 bytes)")
-		fs.Usage = func() { fmt.Fprintln(fs.Output(), rotateMasterUsage) }
+		fs.Usage = func() { fmt.Fprintln(stdout, rotateMasterUsage) }
 	})
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

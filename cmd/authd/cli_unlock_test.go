@@ -11,7 +11,7 @@ import (
 
 // TestUserUnlock: `authd user unlock` posts to the admin API's unlock
 // endpoint with the admin token, escaping what it was given, and reports the
-// API's problem detail on failure.
+// user it was looking for when the API knows none.
 func TestUserUnlock(t *testing.T) {
 	const token = "cli-test-admin-token-0123456789abcdef"
 	var got []string
@@ -36,7 +36,7 @@ func TestUserUnlock(t *testing.T) {
 	}{
 		{"by id", []string{"user", "unlock", "abc123"}, "", "POST /admin/users/abc123/unlock Bearer " + token},
 		{"by odd username", []string{"user", "unlock", "a/b c"}, "", "POST /admin/users/a%2Fb%20c/unlock Bearer " + token},
-		{"unknown", []string{"user", "unlock", "nobody"}, "no such resource", "POST /admin/users/nobody/unlock Bearer " + token},
+		{"unknown", []string{"user", "unlock", "nobody"}, `no user with id or username "nobody"`, "POST /admin/users/nobody/unlock Bearer " + token},
 		{"no argument", []string{"user", "unlock"}, "usage: authd user unlock", ""},
 		{"two arguments", []string{"user", "unlock", "a", "b"}, "usage: authd user unlock", ""},
 	}

@@ -3,9 +3,10 @@
 //	authd serve     run the server (SQLite in ./authd-data unless AUTHD_DATABASE_URL is set)
 //	authd migrate   apply schema migrations and exit
 //	authd janitor   delete what has expired, in bounded batches
-//	authd client    create|list|get|delete|rotate-secret clients through the admin API
-//	authd keys      rotate the signing key through the admin API
-//	authd user      create|list|delete|set-password|disable|enable users
+//	authd client    create|list|get|update|delete|rotate-secret clients through the admin API
+//	authd keys      rotate signing keys through the admin API
+//	authd user      create|list|get|update|set-password|disable|enable|unlock|delete users
+//	authd help      what a command or subcommand takes (so does --help on any of them)
 package main
 
 import (
@@ -33,11 +34,18 @@ commands:
   serve     run the server (flags: --config FILE, --no-migrate)
   migrate   apply schema migrations and exit (flags: --config FILE)
   janitor   delete expired tokens, codes, sessions and revocations now
-  client    manage clients: create, list, get, delete, rotate-secret
+  client    manage clients: create, list, get, update, delete, rotate-secret
+            (a client is named by its id or its unique name)
   keys      manage signing keys: rotate
-  user      manage users: create, list, delete, set-password, disable, enable
-            (passwords are read from standard input or a prompt, never from arguments)
-  help      show this help
+  user      manage users: create, list, get, update, set-password, disable,
+            enable, unlock, delete (a user is named by id or username;
+            passwords are read from standard input or a prompt, never from arguments)
+  help      show this help; "authd help <command> [<subcommand>]", or --help
+            on any command, shows what it takes
+
+client, user and keys talk to the admin API of a running serve: --admin-url or
+AUTHD_ADMIN_URL (default http://AUTHD_ADMIN_LISTEN), with AUTHD_ADMIN_TOKEN or the
+data folder's admin-token file.
 
 Configuration comes from AUTHD_* environment variables and an optional
 --config FILE (.yaml or .toml) with the same keys; the environment wins.`
@@ -48,6 +56,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("no command given")
+	}
+	// serve, migrate and janitor parse their flags in serve.go; their help
+	// is answered here so that asking for it never opens a store.
+	if text, ok := serverCommands[args[0]]; ok && helpRequested(args[1:]) {
+		fmt.Fprintln(stdout, text)
+		return nil
 	}
 	switch args[0] {
 	case "serve":
@@ -62,7 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return janitorCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help":
+		return helpCmd(ctx, args[1:], stdout, stderr)
+	}
+	if isHelpArg(args[0]) {
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}

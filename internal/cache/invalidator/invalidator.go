@@ -213,6 +213,9 @@ func (v *Invalidator) persistQueue() {
 	q := v.queue
 	v.queue = nil
 	v.mu.Unlock()
+	if v.outbox == nil {
+		return // a cache no other process shares dies with this one
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, r := range q {
