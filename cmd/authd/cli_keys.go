@@ -18,7 +18,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 var keysGroup = &group{
-	name:  "keys",
+	name: "keys",
 	about: "Manage signing keys through the admin API. Access tokens and id_tokens have keys of\ntheir own (purposes access and id_token), even on one algorithm.\n\n" +
 		"\"authd keys rotate-master --new-key-file FILE\" replaces the master key; it works on the\nstore directly (see its --help).",
 	subs: []subcommand{{
