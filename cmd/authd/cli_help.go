@@ -29,6 +29,15 @@ Apply the schema migrations to the store and exit.
 
 flags:
   --config FILE   YAML or TOML file with AUTHD_* settings (the environment wins)`,
+	"config": `usage: authd config [check] [--config FILE]
+
+Print every setting's effective value (secrets masked), from the environment, the
+--config file and the defaults; "authd config check" only validates them the way serve
+does before it touches anything, and says so or names the first bad key. Neither binds
+a port nor opens the store.
+
+flags:
+  --config FILE   YAML or TOML file with AUTHD_* settings (the environment wins)`,
 	"janitor": `usage: authd janitor [--config FILE]
 
 Delete expired tokens, codes, sessions and revocations, and audit events older than

@@ -140,6 +140,9 @@ type groupSub struct {
 func TestServerCommandHelpListsTheirFlags(t *testing.T) {
 	fns := map[string]func(context.Context, []string, func(string) string, io.Writer, io.Writer) error{
 		"serve": serve, "migrate": migrate, "janitor": janitorCmd,
+		"config": func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+			return configCmd(ctx, args, getenv, stdout, stderr)
+		},
 	}
 	flagLine := regexp.MustCompile(`^\s+-(\S+)`)
 	for name, fn := range fns {

@@ -3,6 +3,7 @@
 //	authd serve     run the server (SQLite in ./authd-data unless AUTHD_DATABASE_URL is set)
 //	authd migrate   apply schema migrations and exit
 //	authd janitor   delete what has expired, in bounded batches
+//	authd config    print the effective settings, or check them
 //	authd client    create|list|get|update|delete|rotate-secret clients through the admin API
 //	authd keys      rotate signing keys through the admin API
 //	authd user      create|list|get|update|set-password|disable|enable|unlock|delete users
@@ -34,9 +35,11 @@ commands:
   serve     run the server (flags: --config FILE, --no-migrate)
   migrate   apply schema migrations and exit (flags: --config FILE)
   janitor   delete expired tokens, codes, sessions and revocations now
+  config    print the effective settings (secrets masked); "config check"
+            only validates them, binding and opening nothing
   client    manage clients: create, list, get, update, delete, rotate-secret
             (a client is named by its id or its unique name)
-  keys      manage signing keys: rotate
+  keys      manage signing keys: rotate, rotate-master
   user      manage users: create, list, get, update, set-password, disable,
             enable, unlock, delete (a user is named by id or username;
             passwords are read from standard input or a prompt, never from arguments)
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return janitorCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "config":
+		return configCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help":
 		return helpCmd(ctx, args[1:], stdout, stderr)
 	}

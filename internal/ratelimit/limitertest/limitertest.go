@@ -98,6 +98,10 @@ type harness struct {
 	// tol is how far below the exact value a reported duration may be (the
 	// time that passed between calls); 0 on the fake clock.
 	tol time.Duration
+	// late is, in real time, how much longer than asked the case's sleeps
+	// took: a loaded machine oversleeps, and every duration the limiter
+	// reports is that much shorter than computed.
+	late time.Duration
 }
 
 func newHarness(t *testing.T, newLimiter NewLimiter) *harness {
@@ -129,7 +133,9 @@ func (h *harness) limit(burst int, speedup int) ratelimit.Limit {
 // advance lets d pass: on the fake clock at once, in real time by sleeping.
 func (h *harness) advance(d time.Duration) {
 	if h.real {
+		start := time.Now()
 		time.Sleep(d)
+		h.late += time.Since(start) - d
 		return
 	}
 	h.clk.add(d)
@@ -161,7 +167,7 @@ func (h *harness) near(got, want time.Duration) bool {
 	if want <= 0 {
 		return got == want
 	}
-	return got <= want && got >= want-h.tol
+	return got <= want && got >= want-h.tol-h.late
 }
 
 func (h *harness) exhaust(key string, limit ratelimit.Limit) {
@@ -250,14 +256,24 @@ func testRefillStopsAtBurst(t *testing.T, h *harness) {
 	// many: either way the bucket holds its burst, no more.
 	h.exhaust("k", lim)
 	for _, idle := range []time.Duration{4 * interval, 12 * interval} {
-		h.advance(idle)
-		for i := range 3 {
-			if d := h.allow("k", lim, 1); !d.Allowed || d.Remaining != 2-i {
-				t.Fatalf("event %d after %v idle: %+v", i+1, idle, d)
+		// In real time, four calls that took longer than an interval (a
+		// loaded machine) may rightly see a refill: such a round proves
+		// nothing and is tried again, a bounded number of times.
+		for attempt := 0; ; attempt++ {
+			h.advance(idle)
+			start := time.Now()
+			for i := range 3 {
+				if d := h.allow("k", lim, 1); !d.Allowed || d.Remaining != 2-i {
+					t.Fatalf("event %d after %v idle: %+v", i+1, idle, d)
+				}
 			}
-		}
-		if d := h.allow("k", lim, 1); d.Allowed {
-			t.Fatalf("%v idle filled the bucket past its burst: %+v", idle, d)
+			d := h.allow("k", lim, 1)
+			if !d.Allowed {
+				break
+			}
+			if !h.real || time.Since(start) < interval || attempt == 5 {
+				t.Fatalf("%v idle filled the bucket past its burst: %+v", idle, d)
+			}
 		}
 	}
 }
