@@ -1,14 +1,13 @@
 package login
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/oauth"
-	"github.com/authd/authd/internal/store"
 )
 
 // handleAuthorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1).
@@ -75,17 +74,17 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request, v url.Values)
 // (a store failure) as 503 or 500, logged.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *pageError
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		h.renderPageError(w, r, pe)
-	case clientGone(r):
-		h.fault(w, r, "request failed", err)
+		return
+	}
+	h.fault(w, r, "request failed", err)
+	switch fault.Classify(r.Context(), err).Kind {
+	case fault.Canceled:
 		hungUp(w)
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		h.fault(w, r, "store unavailable", err)
+	case fault.Unavailable:
 		h.renderBusy(w, r)
 	default:
-		h.fault(w, r, "request failed", err)
 		h.renderServerError(w, r)
 	}
 }

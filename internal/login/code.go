@@ -2,10 +2,10 @@ package login
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -62,15 +62,15 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req *aut
 // §4.1.2.1). The cause is logged, never sent.
 func (h *Handler) redirectFault(w http.ResponseWriter, r *http.Request, req *authRequest, err error) {
 	h.fault(w, r, "authorization failed", err)
-	if clientGone(r) {
+	c := fault.Classify(r.Context(), err)
+	switch c.Kind {
+	case fault.Canceled:
 		hungUp(w)
 		return
+	case fault.Protocol:
+		c.OAuth = oauth.ServerError() // a fault of ours, whatever it wrapped
 	}
-	e := oauth.ServerError()
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		e = oauth.TemporarilyUnavailable("", 0)
-	}
-	h.redirectError(w, r, req, e)
+	h.redirectError(w, r, req, c.OAuth)
 }
 
 // sendToClient redirects the browser to the request's (registered) redirect

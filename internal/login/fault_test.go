@@ -130,7 +130,7 @@ func TestClientHangUp(t *testing.T) {
 				t.Errorf("got %d Location %q body %q, want a bare 499", w.Code, w.Header().Get("Location"), w.Body)
 			}
 			logs := e.logs.String()[since:]
-			if strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, `"level":"DEBUG"`) || !strings.Contains(logs, "canceled by the client") {
+			if strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, `"level":"DEBUG"`) || !strings.Contains(logs, `"kind":"canceled"`) {
 				t.Errorf("hang-up logged as:\n%s", logs)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -267,14 +269,11 @@ func remoteIP(r *http.Request) string {
 // canceled (the store says so in its own words): nothing is wrong with us,
 // so that is logged at debug level, as httpapi does.
 func (h *Handler) fault(w http.ResponseWriter, r *http.Request, msg string, err error) {
-	level := slog.LevelError
-	if clientGone(r) {
-		level, msg = slog.LevelDebug, msg+" (canceled by the client)"
+	c := fault.Classify(r.Context(), err)
+	if c.Kind == fault.Protocol {
+		c.Kind = fault.Internal // a page that got here did not expect one
 	}
-	h.log.LogAttrs(r.Context(), level, "login: "+msg,
-		slog.String("request_id", w.Header().Get("X-Request-Id")),
-		slog.String("path", r.URL.Path),
-		slog.String("error", err.Error()))
+	fault.Log(r.Context(), h.log, c, w.Header().Get("X-Request-Id"), r.URL.Path, fmt.Errorf("login: %s: %w", msg, err))
 }
 
 // clientGone reports whether r's browser went away before it was answered

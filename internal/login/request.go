@@ -232,19 +232,11 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 
 	// RFC 6749 §3.3: absent scope means the client's default, which here is
 	// every scope it is allowed.
-	if raw, present := req.params[pScope]; present {
-		req.Scopes = oauth.ParseScope(raw[0])
-		for _, s := range req.Scopes {
-			if !oauth.ValidScopeToken(s) {
-				return req, oauth.InvalidScope("scope is malformed")
-			}
-		}
-		if !oauth.SubsetOf(req.Scopes, client.Scopes) {
-			return req, oauth.InvalidScope("the client may not request that scope")
-		}
-	} else {
-		req.Scopes = append([]string(nil), client.Scopes...)
+	scopes, err := oauth.ResolveScope(req.params.Get(pScope), client.Scopes)
+	if err != nil {
+		return req, err
 	}
+	req.Scopes = scopes
 
 	// PKCE for every client, S256 only (RFC 9700 §2.1.1; RFC 7636 §4.4.1).
 	if m := req.params.Get(pCodeChallengeMethod); m != oauth.PKCEMethodS256 {

@@ -72,3 +72,27 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// ResolveScope is RFC 6749 §3.3 for every entry point (authorization
+// requests and every grant): an absent or empty scope (§3.1: a parameter
+// without a value is omitted) means the default, allowed; a requested one
+// must be well-formed, bounded, and within allowed. The result is a copy the
+// caller may keep.
+func ResolveScope(requested string, allowed []string) ([]string, error) {
+	if requested == "" {
+		return append([]string(nil), allowed...), nil
+	}
+	if len(requested) > MaxScopeLength {
+		return nil, InvalidScope("scope is too long")
+	}
+	want := ParseScope(requested)
+	for _, w := range want {
+		if !ValidScopeToken(w) {
+			return nil, InvalidScope("scope contains an invalid character")
+		}
+	}
+	if !SubsetOf(want, allowed) {
+		return nil, InvalidScope("the requested scope exceeds what the client is allowed")
+	}
+	return want, nil
+}

@@ -89,3 +89,39 @@ func TestValidClientID(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveScope(t *testing.T) {
+	allowed := []string{"openid", "read", "write"}
+	tests := []struct {
+		name      string
+		requested string
+		want      []string
+		wantErr   bool
+	}{
+		{"absent means the default", "", allowed, false},
+		{"a subset", "read openid", []string{"read", "openid"}, false},
+		{"wider", "read admin", nil, true},
+		{"malformed", "read \"x\"", nil, true},
+		{"too long", strings.Repeat("a", MaxScopeLength+1), nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ResolveScope(tc.requested, allowed)
+			if tc.wantErr {
+				if e, ok := As(err); !ok || e.Code != CodeInvalidScope {
+					t.Fatalf("err %v, want invalid_scope", err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("= %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	// The default is a copy: changing it changes no client.
+	got, _ := ResolveScope("", allowed)
+	got[0] = "changed"
+	if allowed[0] != "openid" {
+		t.Fatal("ResolveScope returned the client's own slice")
+	}
+}

@@ -123,25 +123,10 @@ func boundedID(id string) string {
 	return id
 }
 
-// resolveScope applies RFC 6749 §3.3: an absent scope means the client's
-// defaults; a requested one must be a subset of what the client may have.
+// resolveScope is oauth.ResolveScope: one rule for every grant and for the
+// authorization endpoint.
 func resolveScope(requested string, allowed []string) ([]string, error) {
-	if requested == "" {
-		return allowed, nil
-	}
-	if len(requested) > oauth.MaxScopeLength {
-		return nil, oauth.InvalidScope("scope is too long")
-	}
-	want := oauth.ParseScope(requested)
-	for _, w := range want {
-		if !oauth.ValidScopeToken(w) {
-			return nil, oauth.InvalidScope("scope contains an invalid character")
-		}
-	}
-	if !oauth.SubsetOf(want, allowed) {
-		return nil, oauth.InvalidScope("the requested scope exceeds what the client is allowed")
-	}
-	return want, nil
+	return oauth.ResolveScope(requested, allowed)
 }
 
 // quote bounds and quotes untrusted input before it goes into an error message.
