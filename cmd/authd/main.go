@@ -7,6 +7,7 @@
 //	authd client    create|list|get|update|delete|rotate-secret clients through the admin API
 //	authd keys      rotate signing keys through the admin API
 //	authd user      create|list|get|update|set-password|disable|enable|unlock|delete users
+//	authd version   module version, commit and Go version
 //	authd help      what a command or subcommand takes (so does --help on any of them)
 package main
 
@@ -43,6 +44,7 @@ commands:
   user      manage users: create, list, get, update, set-password, disable,
             enable, unlock, delete (a user is named by id or username;
             passwords are read from standard input or a prompt, never from arguments)
+  version   the module version, commit and Go version of this binary
   help      show this help; "authd help <command> [<subcommand>]", or --help
             on any command, shows what it takes
 
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "config":
 		return configCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version":
+		return versionCmd(stdout)
 	case "help":
 		return helpCmd(ctx, args[1:], stdout, stderr)
 	}

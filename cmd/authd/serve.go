@@ -307,6 +307,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := readBuildInfo()
+	telemetry.BuildInfo(reg, bi.Version, bi.Commit, bi.Go)
 	tiers, err := buildCache(ctx, cfg, reg, st, derived.RedisCache)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)

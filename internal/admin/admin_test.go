@@ -710,3 +710,27 @@ func TestUnavailableIs503(t *testing.T) {
 		})
 	}
 }
+
+// Profiles are served behind the admin token only.
+func TestPprofBehindToken(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline"} {
+		if w, _ := h.doRaw("GET", path, ""); w.Code != 401 {
+			t.Errorf("%s without the token: %d", path, w.Code)
+		}
+		if w, _ := h.doRaw("GET", path, adminToken); w.Code != 200 {
+			t.Errorf("%s with the token: %d", path, w.Code)
+		}
+	}
+}
+
+// doRaw is do for answers that are not JSON.
+func (h *harness) doRaw(method, path, token string) (*httptest.ResponseRecorder, string) {
+	r := httptest.NewRequest(method, path, nil)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	return w, w.Body.String()
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -112,6 +113,14 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("PUT /admin/scopes/{name}", s.putScope)
 		mux.HandleFunc("DELETE /admin/scopes/{name}", s.deleteScope)
 	}
+	// Profiles behind the admin token: they show memory contents and code
+	// paths, and a CPU profile costs while it runs. The admin server's write
+	// timeout (30 s) bounds ?seconds=.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, log, &Error{Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})

@@ -109,6 +109,9 @@ type Pipeline struct {
 
 	emitted, dropped, written, writeErrors atomic.Uint64
 	retries, lost                          atomic.Uint64
+	// byType counts every Emit by event type (string → *atomic.Uint64), for
+	// a metric that shows reuse, lockouts or enumeration as they happen.
+	byType sync.Map
 }
 
 // New returns a Pipeline writing to sink. Nothing is written until Run is
@@ -176,6 +179,7 @@ func (p *Pipeline) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = p.opts.Now()
 	}
+	p.count(e.Type)
 	if i := refusalIndex(e.Type); i >= 0 {
 		p.emitRefusal(i, &e)
 		return
@@ -238,6 +242,25 @@ func (p *Pipeline) enqueue(e Event) bool {
 // Emitted is the number of events accepted onto the queue. Every Emit is
 // counted in exactly one of Emitted, Aggregated and Dropped.
 func (p *Pipeline) Emitted() uint64 { return p.emitted.Load() }
+
+func (p *Pipeline) count(typ string) {
+	c, ok := p.byType.Load(typ)
+	if !ok {
+		c, _ = p.byType.LoadOrStore(typ, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
+}
+
+// ByType returns how many events of each type were emitted since New,
+// whatever became of them (queued, aggregated or dropped).
+func (p *Pipeline) ByType() map[string]uint64 {
+	out := map[string]uint64{}
+	p.byType.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return out
+}
 
 // Dropped is the number of events Emit discarded because the queue was full or
 // the Pipeline closed.

@@ -101,6 +101,7 @@ type Events interface {
 	Overflowed() uint64
 	WriteRetries() uint64
 	Lost() uint64
+	ByType() map[string]uint64
 }
 
 // SecurityEvents exports the audit pipeline's counters.
@@ -122,4 +123,33 @@ func SecurityEvents(reg prometheus.Registerer, p Events) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
 			func() float64 { return float64(f()) }))
 	}
+	reg.MustRegister(eventsByType{p})
+}
+
+// eventsByType exports authd_security_events_total{type}: refresh and code
+// reuse, lockouts, enumeration, login failures and the rest, one series per
+// event type (a fixed set of constants, so bounded).
+type eventsByType struct{ p Events }
+
+var eventsByTypeDesc = prometheus.NewDesc("authd_security_events_total",
+	"Security events emitted, by type (whatever became of them: written, aggregated or dropped).", []string{"type"}, nil)
+
+func (e eventsByType) Describe(ch chan<- *prometheus.Desc) { ch <- eventsByTypeDesc }
+
+func (e eventsByType) Collect(ch chan<- prometheus.Metric) {
+	for typ, n := range e.p.ByType() {
+		ch <- prometheus.MustNewConstMetric(eventsByTypeDesc, prometheus.CounterValue, float64(n), typ)
+	}
+}
+
+// BuildInfo exports authd_build_info{version,commit,goversion} = 1, so a
+// dashboard can tell which build each replica runs (a rolling upgrade).
+func BuildInfo(reg prometheus.Registerer, version, commit, goVersion string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "authd_build_info",
+		Help:        "The build this process runs (always 1).",
+		ConstLabels: prometheus.Labels{"version": version, "commit": commit, "goversion": goVersion},
+	})
+	g.Set(1)
+	reg.MustRegister(g)
 }

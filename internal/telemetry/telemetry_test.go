@@ -45,6 +45,9 @@ func (fakeEvents) Aggregated() uint64   { return 7 }
 func (fakeEvents) Overflowed() uint64   { return 2 }
 func (fakeEvents) WriteRetries() uint64 { return 3 }
 func (fakeEvents) Lost() uint64         { return 0 }
+func (fakeEvents) ByType() map[string]uint64 {
+	return map[string]uint64{"refresh.reused": 2, "login.failed": 9}
+}
 
 func TestGauges(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
@@ -57,12 +60,16 @@ authd_security_events_dropped_total 1
 # HELP authd_security_events_aggregated_total Refusals counted in an aggregate audit row instead of a row each.
 # TYPE authd_security_events_aggregated_total counter
 authd_security_events_aggregated_total 7
+# HELP authd_security_events_total Security events emitted, by type (whatever became of them: written, aggregated or dropped).
+# TYPE authd_security_events_total counter
+authd_security_events_total{type="login.failed"} 9
+authd_security_events_total{type="refresh.reused"} 2
 # HELP authd_password_hashes_in_flight Argon2id hashes running now.
 # TYPE authd_password_hashes_in_flight gauge
 authd_password_hashes_in_flight 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_security_events_dropped_total",
-		"authd_security_events_aggregated_total", "authd_password_hashes_in_flight"); err != nil {
+		"authd_security_events_aggregated_total", "authd_security_events_total", "authd_password_hashes_in_flight"); err != nil {
 		t.Fatal(err)
 	}
 }
