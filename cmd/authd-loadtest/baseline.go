@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash"
 	"io"
 	"mime"
 	"net/http"
@@ -63,12 +64,12 @@ type baseline struct {
 	pub       *ecdsa.PublicKey
 	kid       string
 	jwks      []byte
-	tagKey    []byte
+	macs      sync.Pool // HMAC-SHA256 states keyed for opaque-token tags, as authd pools them
 	now       func() time.Time
 
 	mu      sync.RWMutex
 	clients map[string]*baselineClient
-	tokens  map[[32]byte]*introspection // by SHA-256 of the opaque token
+	tokens  map[[32]byte]opaqueToken // by SHA-256 of the token
 }
 
 type baselineClient struct {
@@ -78,32 +79,34 @@ type baselineClient struct {
 	scopes     []string
 }
 
-// claims are the RFC 9068 §2.2 claims authd puts in client_credentials tokens.
+// opaqueToken is what the baseline keeps of an opaque token, as authd's
+// store does: small, so a million of them cost the garbage collector little.
+type opaqueToken struct {
+	clientID, scope string
+	iat             int64
+}
+
+// claims are the RFC 9068 §2.2 claims authd puts in client_credentials
+// tokens, and what introspection tells of an active token (an opaque one has
+// no jti). Issuing sets every member; omitempty is for the inactive answer.
 type claims struct {
-	Iss      string `json:"iss"`
-	Sub      string `json:"sub"`
-	Aud      string `json:"aud"`
-	Exp      int64  `json:"exp"`
-	Iat      int64  `json:"iat"`
+	Iss      string `json:"iss,omitempty"`
+	Sub      string `json:"sub,omitempty"`
+	Aud      string `json:"aud,omitempty"`
+	Exp      int64  `json:"exp,omitempty"`
+	Iat      int64  `json:"iat,omitempty"`
 	Nbf      int64  `json:"nbf,omitempty"`
-	Jti      string `json:"jti"`
-	ClientID string `json:"client_id"`
+	Jti      string `json:"jti,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
 	Scope    string `json:"scope,omitempty"`
 }
 
-// introspection is the RFC 7662 §2.2 answer; inactive is {"active":false}.
+// introspection is the RFC 7662 §2.2 answer; the zero value, for every token
+// that is not active, is {"active":false}.
 type introspection struct {
 	Active    bool   `json:"active"`
-	Scope     string `json:"scope,omitempty"`
-	ClientID  string `json:"client_id,omitempty"`
 	TokenType string `json:"token_type,omitempty"`
-	Exp       int64  `json:"exp,omitempty"`
-	Iat       int64  `json:"iat,omitempty"`
-	Nbf       int64  `json:"nbf,omitempty"`
-	Sub       string `json:"sub,omitempty"`
-	Aud       string `json:"aud,omitempty"`
-	Iss       string `json:"iss,omitempty"`
-	Jti       string `json:"jti,omitempty"`
+	claims
 }
 
 type tokenResponse struct {
@@ -140,12 +143,14 @@ func newBaseline(issuer, adminToken string) (*baseline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &baseline{
+	b := &baseline{
 		issuer: issuer, adminHash: sha256.Sum256([]byte(adminToken)),
-		signer: signer, pub: &priv.PublicKey, kid: pub.KeyID, jwks: jwks,
-		tagKey: []byte(randomString(32)), now: time.Now,
-		clients: map[string]*baselineClient{}, tokens: map[[32]byte]*introspection{},
-	}, nil
+		signer: signer, pub: &priv.PublicKey, kid: pub.KeyID, jwks: jwks, now: time.Now,
+		clients: map[string]*baselineClient{}, tokens: map[[32]byte]opaqueToken{},
+	}
+	tagKey := []byte(randomString(32))
+	b.macs.New = func() any { return hmac.New(sha256.New, tagKey) }
+	return b, nil
 }
 
 // handler routes authd's paths. Known paths answer other methods 405 and
@@ -220,13 +225,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
+// readBody reads the body post capped, answering 413 past the cap.
 func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
 		return nil, &oauthError{status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "request body too large"}
-	case err != nil:
+	}
+	if err != nil {
 		return nil, invalidRequest("could not read the request body")
 	}
 	return body, nil
@@ -260,8 +266,10 @@ func readForm(r *http.Request) (map[string]string, error) {
 	return f, nil
 }
 
-var errNoClient = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: "client authentication failed"}
-var errBadClient = &oauthError{status: http.StatusUnauthorized, basic: true, Code: "invalid_client", Desc: "client authentication failed"}
+var (
+	errNoClient  = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: "client authentication failed"}
+	errBadClient = &oauthError{status: http.StatusUnauthorized, basic: true, Code: "invalid_client", Desc: "client authentication failed"}
+)
 
 // credentials decodes client_secret_basic: base64 of the form-encoded id and
 // secret (RFC 6749 §2.3.1). Without an Authorization header it is
@@ -294,6 +302,15 @@ func (b *baseline) authenticate(id, secret string) (*baselineClient, error) {
 		return nil, errBadClient
 	}
 	return c, nil
+}
+
+// caller authenticates the client calling introspection.
+func (b *baseline) caller(r *http.Request) error {
+	id, secret, err := credentials(r)
+	if err == nil {
+		_, err = b.authenticate(id, secret)
+	}
+	return err
 }
 
 // token is the client_credentials grant (RFC 6749 §4.4), checked in authd's
@@ -338,13 +355,12 @@ func (b *baseline) issue(c *baselineClient, scope string) (*tokenResponse, error
 	if c.opaque {
 		var raw [36]byte
 		_, _ = rand.Read(raw[:32])
-		copy(raw[32:], b.tag(raw[:32]))
+		t := b.tag(raw[:32])
+		copy(raw[32:], t[:])
 		resp.AccessToken = base64.RawURLEncoding.EncodeToString(raw[:])
-		info := &introspection{Active: true, Scope: scope, ClientID: c.id, TokenType: "Bearer",
-			Exp: exp, Iat: now, Nbf: now, Sub: c.id, Aud: b.issuer, Iss: b.issuer}
 		b.mu.Lock()
 		if len(b.tokens) < baselineMaxTokens {
-			b.tokens[sha256.Sum256([]byte(resp.AccessToken))] = info
+			b.tokens[sha256.Sum256([]byte(resp.AccessToken))] = opaqueToken{clientID: c.id, scope: scope, iat: now}
 		}
 		b.mu.Unlock()
 		return resp, nil
@@ -364,10 +380,14 @@ func (b *baseline) issue(c *baselineClient, scope string) (*tokenResponse, error
 
 // tag is the first 4 bytes of HMAC-SHA256 of an opaque token's random part:
 // authd's way to refuse a guessed token before any lookup.
-func (b *baseline) tag(random []byte) []byte {
-	m := hmac.New(sha256.New, b.tagKey)
+func (b *baseline) tag(random []byte) (tag [4]byte) {
+	m := b.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(random)
-	return m.Sum(nil)[:4]
+	var sum [sha256.Size]byte
+	copy(tag[:], m.Sum(sum[:0]))
+	b.macs.Put(m)
+	return tag
 }
 
 func (b *baseline) introspectOne(r *http.Request) (any, error) {
@@ -375,11 +395,7 @@ func (b *baseline) introspectOne(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, secret, err := credentials(r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := b.authenticate(id, secret); err != nil {
+	if err := b.caller(r); err != nil {
 		return nil, err
 	}
 	tok, ok := f["token"]
@@ -403,80 +419,75 @@ func (b *baseline) introspectBatch(r *http.Request) (any, error) {
 	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
 		return nil, invalidRequest(`body must be {"tokens":["…", …]}`)
 	}
-	id, secret, err := credentials(r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := b.authenticate(id, secret); err != nil {
+	if err := b.caller(r); err != nil {
 		return nil, err
 	}
 	if len(req.Tokens) > batchSize {
 		return nil, invalidRequest("at most 100 tokens per batch")
 	}
 	out := struct {
-		Results []*introspection `json:"results"`
-	}{make([]*introspection, len(req.Tokens))}
+		Results []introspection `json:"results"`
+	}{make([]introspection, len(req.Tokens))}
 	for i, tok := range req.Tokens {
 		out.Results[i] = b.introspect(tok)
 	}
 	return out, nil
 }
 
-// inactive is the answer for every token that is not active; shared, never
-// modified.
-var inactive = &introspection{}
-
 // introspect answers for one token; anything wrong with it is inactive.
-func (b *baseline) introspect(tok string) *introspection {
+func (b *baseline) introspect(tok string) introspection {
 	if tok == "" || len(tok) > baselineMaxToken {
-		return inactive
+		return introspection{}
 	}
 	if strings.Count(tok, ".") == 2 {
 		return b.introspectJWT(tok)
 	}
 	var raw [36]byte
-	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(tok)); len(tok) != 48 || err != nil || n != 36 ||
-		!hmac.Equal(b.tag(raw[:32]), raw[32:]) {
-		return inactive
+	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(tok)); len(tok) != 48 || err != nil || n != 36 {
+		return introspection{}
+	}
+	if t := b.tag(raw[:32]); !hmac.Equal(t[:], raw[32:]) {
+		return introspection{}
 	}
 	b.mu.RLock()
-	info := b.tokens[sha256.Sum256([]byte(tok))]
+	t, ok := b.tokens[sha256.Sum256([]byte(tok))]
 	b.mu.RUnlock()
-	if info == nil || info.Exp <= b.now().Unix() {
-		return inactive
+	exp := t.iat + int64(baselineTTL/time.Second)
+	if !ok || exp <= b.now().Unix() {
+		return introspection{}
 	}
-	return info
+	return introspection{Active: true, TokenType: "Bearer", claims: claims{Iss: b.issuer, Sub: t.clientID, Aud: b.issuer,
+		Exp: exp, Iat: t.iat, Nbf: t.iat, ClientID: t.clientID, Scope: t.scope}}
 }
 
 // allowedAlgs is what a JWT may claim to be signed with (RFC 8725 §3.1).
 var allowedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256}
 
-func (b *baseline) introspectJWT(tok string) *introspection {
+func (b *baseline) introspectJWT(tok string) introspection {
 	obj, err := jose.ParseSignedCompact(tok, allowedAlgs)
 	if err != nil || len(obj.Signatures) != 1 {
-		return inactive
+		return introspection{}
 	}
 	h := obj.Signatures[0].Header
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
 	if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") ||
 		h.KeyID != b.kid || h.Algorithm != string(jose.ES256) {
-		return inactive
+		return introspection{}
 	}
 	payload, err := obj.Verify(b.pub)
 	if err != nil {
-		return inactive
+		return introspection{}
 	}
 	var c claims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return inactive
+		return introspection{}
 	}
 	now, maxTTL := b.now().Unix(), int64(baselineMaxTTL/time.Second)+baselineLeeway
 	if c.Iss != b.issuer || c.Jti == "" || c.Exp <= now || c.Nbf > now+baselineLeeway || c.Iat > now+baselineLeeway ||
 		c.Exp-c.Iat > maxTTL || c.Exp > now+maxTTL {
-		return inactive
+		return introspection{}
 	}
-	return &introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-		Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Sub: c.Sub, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti}
+	return introspection{Active: true, TokenType: "Bearer", claims: c}
 }
 
 // createClient is the part of authd's POST /admin/clients that setup uses.

@@ -120,7 +120,8 @@ func TestBaselineIntrospection(t *testing.T) {
 // taggedUnknown is a token with a good tag that was never issued.
 func (b *baseline) taggedUnknown() string {
 	raw := []byte(randomString(32))[:32]
-	return base64.RawURLEncoding.EncodeToString(append(raw, b.tag(raw)...))
+	t := b.tag(raw)
+	return base64.RawURLEncoding.EncodeToString(append(raw, t[:]...))
 }
 
 func TestBaselineBatch(t *testing.T) {
@@ -157,5 +158,56 @@ func TestBaselineAdmin(t *testing.T) {
 	}
 	if err := good.post(ctx, "/admin/users", map[string]string{"username": "u"}, nil); !errors.As(err, &ae) || !ae.unsupported() {
 		t.Fatalf("users: %v; want 404 (not supported)", err)
+	}
+}
+
+// BenchmarkBaseline is the baseline's work per request in process, without
+// the network: what its figures in bench/run.sh are made of.
+func BenchmarkBaseline(b *testing.B) {
+	bl, err := newBaseline("http://127.0.0.1:1", testAdminToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := bl.handler()
+	serve := func(path, ctype, auth, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", ctype)
+		r.Header.Set("Authorization", auth)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	auth, tok := map[string]string{}, map[string]string{}
+	for _, f := range []string{roleJWT, roleOpaque} {
+		var c Credentials
+		w := serve("/admin/clients", jsonType, "Bearer "+testAdminToken, `{"scope":"read write","access_token_format":"`+f+`"}`)
+		if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
+			b.Fatal(w.Body.String())
+		}
+		auth[f] = basicAuth(c)
+		var tr struct {
+			AccessToken string `json:"access_token"`
+		}
+		_ = json.Unmarshal(serve(pathToken, formType, auth[f], cc).Body.Bytes(), &tr)
+		tok[f] = tr.AccessToken
+	}
+	for _, f := range []string{roleJWT, roleOpaque} {
+		b.Run("token-"+f, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := serve(pathToken, formType, auth[f], cc); w.Code != 200 {
+					b.Fatal(w.Body.String())
+				}
+			}
+		})
+		b.Run("introspect-"+f, func(b *testing.B) {
+			b.ReportAllocs()
+			body := "token=" + tok[f]
+			for b.Loop() {
+				if w := serve(pathIntrospect, formType, auth[roleJWT], body); !strings.Contains(w.Body.String(), `"active":true`) {
+					b.Fatal(w.Body.String())
+				}
+			}
+		})
 	}
 }

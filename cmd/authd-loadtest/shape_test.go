@@ -190,12 +190,19 @@ func (ex exchange) check(t *testing.T, s *side, a answer) {
 			a.header.Get("Content-Type"), a.header.Get("Cache-Control"))
 	}
 	// An active answer is about a token of this side, for one of its clients.
-	var info introspection
+	var info activeInfo
 	if ex.path == pathIntrospect && json.Unmarshal(a.body, &info) == nil && info.Active &&
 		(info.Iss != s.base || info.Aud != s.base || info.Sub != info.ClientID ||
 			(info.ClientID != s.jwt.ClientID && info.ClientID != s.opaque.ClientID)) {
 		t.Errorf("%s: answer %s is not about a token it issued (issuer %s)", s.name, a.body, s.base)
 	}
+}
+
+// activeInfo is what tests read of an introspection answer.
+type activeInfo struct {
+	Active             bool
+	Iss, Aud, Sub, Jti string
+	ClientID           string `json:"client_id"`
 }
 
 // TestBaselineAnswersLikeAuthd sends the same requests to the real authd and
