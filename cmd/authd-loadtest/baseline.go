@@ -25,24 +25,20 @@ import (
 )
 
 // The baseline is a bare net/http server doing, per request, the work authd
-// cannot avoid on its hot paths, and nothing else: no store, cache, limits,
-// logging or middleware. authd's figures divided by its figures say what
-// authd's architecture costs on top of that work.
+// cannot avoid on its hot paths, with the same calls, and nothing else: no
+// store, cache, limits, logging or middleware. authd's figures divided by the
+// baseline's say what authd's architecture costs on top of that work.
 //
-//   - token: parse the form, decode Basic credentials (RFC 6749 §2.3.1),
-//     SHA-256 the secret and compare it in constant time, check the scope,
-//     then sign the RFC 9068 claims ES256 with go-jose, as authd does
-//     (signer.Sign(json.Marshal(claims))), or draw 32 random bytes, append
-//     the 4-byte HMAC-SHA256 tag authd appends, and keep the SHA-256 of the
-//     token in a map.
-//   - introspect: the same form and client checks; a JWT is parsed against an
-//     allowed-algorithm list, its typ, kid and ES256 signature and its claims
-//     checked; an opaque token has its tag checked, is SHA-256'd and looked up.
-//     The answer is the RFC 7662 JSON. The batch endpoint does it 100 times.
+//   - token: form, Basic credentials, SHA-256 of the secret compared in
+//     constant time, scope; then the RFC 9068 claims signed ES256 with go-jose
+//     (signer.Sign(json.Marshal(claims))), or an opaque token: 32 random bytes
+//     and authd's 4-byte HMAC-SHA256 tag, kept by its SHA-256 in a map.
+//   - introspect: the same form and client checks; a JWT parsed against an
+//     allowed-algorithm list, its typ, kid, signature and claims checked; an
+//     opaque token's tag checked and its SHA-256 looked up; the RFC 7662 JSON.
 //
-// It imports nothing of authd, so it cannot inherit authd's speed-ups or its
-// bugs; TestBaselineAnswersLikeAuthd proves it answers in authd's shapes. It
-// serves authd's paths and, for setup, POST /admin/clients.
+// It imports nothing of authd, so it cannot inherit authd's speed-ups or
+// bugs; TestBaselineAnswersLikeAuthd proves it answers in authd's shapes.
 
 const (
 	baselineTTL          = time.Hour
@@ -258,7 +254,7 @@ func readForm(r *http.Request) (map[string]string, error) {
 			return nil, invalidRequest("malformed form body")
 		case val == "":
 		case f[key] != "":
-			return nil, invalidRequest("parameter " + key + " is repeated")
+			return nil, invalidRequest("a parameter is repeated")
 		default:
 			f[key] = val
 		}
@@ -494,8 +490,9 @@ func (b *baseline) introspectJWT(tok string) introspection {
 // Only client_credentials clients exist here; another grant is refused as
 // "not supported", which setup records instead of failing.
 func (b *baseline) createClient(w http.ResponseWriter, r *http.Request) {
-	got := sha256.Sum256([]byte(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")))
-	if subtle.ConstantTimeCompare(got[:], b.adminHash[:]) != 1 {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	got := sha256.Sum256([]byte(tok))
+	if !ok || subtle.ConstantTimeCompare(got[:], b.adminHash[:]) != 1 {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "the admin bearer token is not valid"})
 		return
 	}
@@ -505,12 +502,9 @@ func (b *baseline) createClient(w http.ResponseWriter, r *http.Request) {
 		GrantTypes        []string `json:"grant_types"`
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, baselineMaxBody))
-	switch {
-	case err != nil || json.Unmarshal(body, &req) != nil:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "body must be client metadata JSON"})
-		return
-	case slices.ContainsFunc(req.GrantTypes, func(g string) bool { return g != "client_credentials" }):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "grant types other than client_credentials are not supported"})
+	if err != nil || json.Unmarshal(body, &req) != nil ||
+		slices.ContainsFunc(req.GrantTypes, func(g string) bool { return g != "client_credentials" }) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "client metadata JSON for client_credentials; other grants are not supported"})
 		return
 	}
 	c := &baselineClient{id: randomString(16), opaque: req.AccessTokenFormat == roleOpaque, scopes: strings.Fields(req.Scope)}
