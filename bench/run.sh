@@ -28,6 +28,8 @@
 #                      of this run's own (AUTHD_REDIS_PREFIX), deleted at the end
 #   BENCH_OUT          folder for the JSON results and logs (default: a new temporary folder, kept)
 #   BENCH_RUN_TIMEOUT  seconds one scenario run may take (default 600)
+#   BENCH_PIN          1: servers on core 0 and the load generator on core 1 (taskset),
+#                      so the two do not take each other's CPU (default 0: unpinned)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +45,16 @@ REDIS_PORT=${BENCH_REDIS_PORT:-6379}
 REDIS_DB=${BENCH_REDIS_DB:-13}
 REDIS_PREFIX="authd-bench-$$-$(date +%s):"
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
+SERVER_CPU=() # command prefixes that pin servers and the load generator
+LOAD_CPU=()
+if [[ ${BENCH_PIN:-0} == 1 ]]; then
+	if ! command -v taskset >/dev/null || (($(nproc) < 2)); then
+		echo "bench: BENCH_PIN=1 needs taskset and two cores" >&2
+		exit 2
+	fi
+	SERVER_CPU=(taskset -c 0)
+	LOAD_CPU=(taskset -c 1)
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/authd-bench.XXXXXX")
 OUT=${BENCH_OUT:-$WORK/results}
@@ -122,7 +134,7 @@ add_target() {
 run_load() {
 	local label=$1 scenario=$2 out="$OUT/$2@$1.json"
 	log "$scenario @ $label"
-	if timeout --kill-after=10 "$RUN_TIMEOUT" "$LT" run --label "$label" --target "${T_PUBLIC[$label]}" \
+	if timeout --kill-after=10 "$RUN_TIMEOUT" "${LOAD_CPU[@]}" "$LT" run --label "$label" --target "${T_PUBLIC[$label]}" \
 		--admin "${T_ADMIN[$label]}" --fixture "$WORK/fixture-$label.json" --scenarios "$scenario" \
 		--workers "$WORKERS" --rate "$RATE" --duration "$DURATION" --json >"$out" 2>>"$OUT/$label.log"; then
 		RESULTS+=("$out")
@@ -145,7 +157,7 @@ start_authd() {
 		AUTHD_ADMIN_TOKEN="$AUTHD_TOKEN" \
 		AUTHD_RATE_LIMIT_IP="${BENCH_RATE_LIMIT_IP:-0}" AUTHD_RATE_LIMIT_CLIENT="${BENCH_RATE_LIMIT_CLIENT:-0}" \
 		AUTHD_RATE_LIMIT_INACTIVE="${BENCH_RATE_LIMIT_INACTIVE:-0}" "$@" \
-		"$WORK/bin/authd" serve >"$OUT/authd-$label.out" 2>"$OUT/authd-$label.log" &
+		"${SERVER_CPU[@]}" "$WORK/bin/authd" serve >"$OUT/authd-$label.out" 2>"$OUT/authd-$label.log" &
 	AUTHD_PID=$!
 	PIDS+=("$AUTHD_PID")
 	for ((i = 0; i < 300; i++)); do
@@ -167,7 +179,7 @@ want() { [[ ",$TARGETS," == *",$1,"* ]]; }
 # (a) The baseline.
 if want baseline; then
 	BASE_TOKEN=$(random_b64 24)
-	AUTHD_BASELINE_ADMIN_TOKEN=$BASE_TOKEN "$LT" baseline --listen 127.0.0.1:0 --addr-file "$WORK/baseline.addr" \
+	AUTHD_BASELINE_ADMIN_TOKEN=$BASE_TOKEN "${SERVER_CPU[@]}" "$LT" baseline --listen 127.0.0.1:0 --addr-file "$WORK/baseline.addr" \
 		--max-lifetime 3h >"$OUT/baseline-server.log" 2>&1 &
 	BASE_PID=$!
 	PIDS+=("$BASE_PID")

@@ -4,12 +4,14 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash"
 	"io"
 	"mime"
 	"net/http"
@@ -22,74 +24,96 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// The baseline is a bare net/http server that does, per request, the same
-// cryptographic and parsing work authd does on its hot paths, and nothing
-// else: no store, no cache tiers, no middleware, no logging, no limits. What
-// it measures is the ceiling for this machine: authd's figures divided by
-// the baseline's say what authd's architecture costs on top of the work that
-// cannot be avoided.
+// The baseline is a bare net/http server doing, per request, the work authd
+// cannot avoid on its hot paths, with the same calls, and nothing else: no
+// store, cache, limits, logging or middleware. authd's figures divided by the
+// baseline's say what authd's architecture costs on top of that work.
 //
-// Per request it does what authd does:
-//   - token: parse the form (duplicates refused), decode Basic credentials
-//     (RFC 6749 §2.3.1 form-encoding), look the client up, SHA-256 the secret
-//     and compare in constant time, resolve the scope, then either build the
-//     RFC 9068 claims and sign them ES256 with go-jose (JWT), or draw 32
-//     random bytes, SHA-256 them and insert the record in a map (opaque).
-//   - introspect: the same form and client checks; a JWT is parsed against an
-//     allowed-algorithm list, its typ and kid checked, its ES256 signature
-//     verified, its claims decoded and checked, and its jti looked up in a
-//     revocation set; an opaque token is SHA-256'd and looked up in the map.
-//   - batch: the same for up to 100 tokens from a JSON body.
+//   - token: form, Basic credentials, SHA-256 of the secret compared in
+//     constant time, scope; then the RFC 9068 claims signed ES256 with go-jose
+//     (signer.Sign(json.Marshal(claims))), or an opaque token: 32 random bytes
+//     and authd's 4-byte HMAC-SHA256 tag, kept by its SHA-256 in a map.
+//   - introspect: the same form and client checks; a JWT parsed against an
+//     allowed-algorithm list, its typ, kid, signature and claims checked; an
+//     opaque token's tag checked and its SHA-256 looked up; the RFC 7662 JSON.
 //
-// It serves the paths authd does (/oauth2/token, /oauth2/introspect,
-// /oauth2/introspect/batch, /oauth2/jwks) and, as aliases, /token,
-// /introspect and /introspect/batch; and POST /admin/clients in authd's
-// shape (bearer token), so setup and every scenario run against it unchanged.
+// It imports nothing of authd, so it cannot inherit authd's speed-ups or
+// bugs; TestBaselineAnswersLikeAuthd proves it answers in authd's shapes.
 
-// Limits of the baseline, the same as authd's defaults.
 const (
+	baselineTTL          = time.Hour
+	baselineMaxTTL       = 24 * time.Hour // authd's default AUTHD_MAX_TOKEN_TTL
+	baselineLeeway       = 5              // seconds, as authd
 	baselineMaxBody      = 64 << 10
-	baselineMaxBatchBody = batchSize*4096 + 4096
+	baselineMaxBatchBody = batchSize*baselineMaxToken + 4096
 	baselineMaxToken     = 4096
-	// baselineMaxTokens bounds the opaque-token map so a long issuance run
-	// cannot exhaust memory; past it tokens are issued but not kept.
+	// baselineMaxTokens bounds the opaque-token map; past it tokens are
+	// issued but not kept, so a long issuance run cannot exhaust memory.
 	baselineMaxTokens = 1 << 20
-	baselineTokenTTL  = time.Hour
 )
 
 // baseline is the server's state. Safe for concurrent use.
 type baseline struct {
-	issuer     string
-	adminToken [32]byte // SHA-256 of the admin bearer token
-	priv       *ecdsa.PrivateKey
-	kid        string
-	signer     jose.Signer
-	jwks       []byte
-	now        func() time.Time
+	issuer    string
+	adminHash [32]byte
+	signer    jose.Signer
+	pub       *ecdsa.PublicKey
+	kid       string
+	jwks      []byte
+	macs      sync.Pool // HMAC-SHA256 states keyed for opaque-token tags, as authd pools them
+	now       func() time.Time
 
 	mu      sync.RWMutex
 	clients map[string]*baselineClient
-
-	tmu     sync.RWMutex
-	tokens  map[[32]byte]baselineToken
-	revoked map[string]struct{} // JWT ids
+	tokens  map[[32]byte]opaqueToken // by SHA-256 of the token
 }
 
 type baselineClient struct {
 	id         string
 	secretHash [32]byte
-	format     string
+	opaque     bool
 	scopes     []string
 }
 
-type baselineToken struct {
-	clientID, subject, scope string
-	iat, exp                 int64
+// opaqueToken is what the baseline keeps of an opaque token, as authd's
+// store does: small, so a million of them cost the garbage collector little.
+type opaqueToken struct {
+	clientID, scope string
+	iat             int64
+}
+
+// claims are the RFC 9068 §2.2 claims authd puts in client_credentials
+// tokens, and what introspection tells of an active token (an opaque one has
+// no jti). Issuing sets every member; omitempty is for the inactive answer.
+type claims struct {
+	Iss      string `json:"iss,omitempty"`
+	Sub      string `json:"sub,omitempty"`
+	Aud      string `json:"aud,omitempty"`
+	Exp      int64  `json:"exp,omitempty"`
+	Iat      int64  `json:"iat,omitempty"`
+	Nbf      int64  `json:"nbf,omitempty"`
+	Jti      string `json:"jti,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+}
+
+// introspection is the RFC 7662 §2.2 answer; the zero value, for every token
+// that is not active, is {"active":false}.
+type introspection struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type,omitempty"`
+	claims
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
 }
 
 // newBaseline makes a baseline with a fresh ES256 key whose kid is its
-// RFC 7638 thumbprint, as authd's keys are. adminToken guards POST
-// /admin/clients.
+// RFC 7638 thumbprint. adminToken guards POST /admin/clients.
 func newBaseline(issuer, adminToken string) (*baseline, error) {
 	if adminToken == "" {
 		return nil, errors.New("baseline: an admin token is required")
@@ -108,146 +132,83 @@ func newBaseline(issuer, adminToken string) (*baseline, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One signer, built once, with typ and kid in the header: authd caches
-	// its signer per key the same way.
-	signer, err := jose.NewSigner(jose.SigningKey{
-		Algorithm: jose.ES256,
-		Key:       jose.JSONWebKey{Key: priv, KeyID: pub.KeyID, Algorithm: string(jose.ES256)},
-	}, (&jose.SignerOptions{}).WithType("at+jwt"))
+	// One signer for the life of the key, as authd caches one per key.
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256,
+		Key: jose.JSONWebKey{Key: priv, KeyID: pub.KeyID, Algorithm: string(jose.ES256)}},
+		(&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
 		return nil, err
 	}
-	return &baseline{
-		issuer:     issuer,
-		adminToken: sha256.Sum256([]byte(adminToken)),
-		priv:       priv,
-		kid:        pub.KeyID,
-		signer:     signer,
-		jwks:       jwks,
-		now:        time.Now,
-		clients:    map[string]*baselineClient{},
-		tokens:     map[[32]byte]baselineToken{},
-		revoked:    map[string]struct{}{},
-	}, nil
+	b := &baseline{
+		issuer: issuer, adminHash: sha256.Sum256([]byte(adminToken)),
+		signer: signer, pub: &priv.PublicKey, kid: pub.KeyID, jwks: jwks, now: time.Now,
+		clients: map[string]*baselineClient{}, tokens: map[[32]byte]opaqueToken{},
+	}
+	tagKey := []byte(randomString(32))
+	b.macs.New = func() any { return hmac.New(sha256.New, tagKey) }
+	return b, nil
 }
 
-// handler routes the baseline's endpoints with a plain ServeMux.
+// handler routes authd's paths. Known paths answer other methods 405 and
+// unknown ones 404, in JSON, as authd does.
 func (b *baseline) handler() http.Handler {
 	mux := http.NewServeMux()
-	for _, p := range []string{"/token", pathToken} {
-		mux.HandleFunc("POST "+p, b.handleToken)
-	}
-	for _, p := range []string{"/introspect", pathIntrospect} {
-		mux.HandleFunc("POST "+p, b.handleIntrospect)
-	}
-	for _, p := range []string{"/introspect/batch", pathIntrospectBatch} {
-		mux.HandleFunc("POST "+p, b.handleBatch)
-	}
-	mux.HandleFunc("GET "+pathJWKS, b.handleJWKS)
-	mux.HandleFunc("POST /admin/clients", b.handleCreateClient)
-	mux.HandleFunc("GET "+pathHealth, func(w http.ResponseWriter, _ *http.Request) {
-		writeBaselineJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	mux.Handle(pathToken, post(baselineMaxBody, b.token))
+	mux.Handle(pathIntrospect, post(baselineMaxBody, b.introspectOne))
+	mux.Handle(pathIntrospectBatch, post(baselineMaxBatchBody, b.introspectBatch))
+	mux.HandleFunc("GET "+pathJWKS, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(b.jwks)
 	})
+	mux.HandleFunc("POST /admin/clients", b.createClient)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		writeBaselineJSON(w, http.StatusNotFound, oauthError{Error: "not_found"})
+		writeJSON(w, http.StatusNotFound, oauthError{Code: "not_found"})
 	})
 	return mux
 }
 
-// baselineClaims are the RFC 9068 §2.2 claims authd puts in access tokens.
-type baselineClaims struct {
-	Iss      string   `json:"iss"`
-	Sub      string   `json:"sub"`
-	Aud      audience `json:"aud"`
-	Exp      int64    `json:"exp"`
-	Iat      int64    `json:"iat"`
-	Nbf      int64    `json:"nbf,omitempty"`
-	Jti      string   `json:"jti"`
-	ClientID string   `json:"client_id"`
-	Scope    string   `json:"scope,omitempty"`
-}
-
-// audience is a JWT aud: a string when there is one, else an array.
-type audience []string
-
-// MarshalJSON writes a single audience as a string (RFC 7519 §4.1.3).
-func (a audience) MarshalJSON() ([]byte, error) {
-	if len(a) == 1 {
-		return json.Marshal(a[0])
-	}
-	return json.Marshal([]string(a))
-}
-
-// UnmarshalJSON accepts a string or an array.
-func (a *audience) UnmarshalJSON(p []byte) error {
-	if len(p) > 0 && p[0] == '"' {
-		var s string
-		if err := json.Unmarshal(p, &s); err != nil {
-			return err
-		}
-		*a = audience{s}
-		return nil
-	}
-	return json.Unmarshal(p, (*[]string)(a))
-}
-
-// introspection is the RFC 7662 §2.2 answer, in authd's shape.
-type introspection struct {
-	Active    bool     `json:"active"`
-	Scope     string   `json:"scope,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
-	Exp       int64    `json:"exp,omitempty"`
-	Iat       int64    `json:"iat,omitempty"`
-	Nbf       int64    `json:"nbf,omitempty"`
-	Sub       string   `json:"sub,omitempty"`
-	Aud       audience `json:"aud,omitempty"`
-	Iss       string   `json:"iss,omitempty"`
-	Jti       string   `json:"jti,omitempty"`
-}
-
-var inactiveAnswer = &introspection{}
-
-type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope,omitempty"`
-}
-
+// oauthError is an RFC 6749 §5.2 error answer.
 type oauthError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
+	status int
+	basic  bool   // the caller tried Basic: answer WWW-Authenticate (§5.2)
+	Code   string `json:"error"`
+	Desc   string `json:"error_description,omitempty"`
 }
 
-// errBaseline is an OAuth error answer.
-type errBaseline struct {
-	status     int
-	code, desc string
-	basicTried bool
+func (e *oauthError) Error() string { return e.Code + ": " + e.Desc }
+
+func invalidRequest(desc string) error {
+	return &oauthError{status: http.StatusBadRequest, Code: "invalid_request", Desc: desc}
 }
 
-func (e *errBaseline) Error() string { return e.code + ": " + e.desc }
-
-func badRequest(desc string) *errBaseline {
-	return &errBaseline{status: http.StatusBadRequest, code: "invalid_request", desc: desc}
-}
-
-var errTooLarge = &errBaseline{status: http.StatusRequestEntityTooLarge, code: "invalid_request", desc: "request body too large"}
-
-func writeBaselineError(w http.ResponseWriter, err error) {
-	var e *errBaseline
-	if !errors.As(err, &e) {
-		e = &errBaseline{status: http.StatusInternalServerError, code: "server_error"}
+// post serves a POST endpoint: the body capped at limit, h's answer as JSON.
+func post(limit int64, h func(*http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, oauthError{Code: "invalid_request", Desc: "method not allowed"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		v, err := h(r)
+		var e *oauthError
+		switch {
+		case errors.As(err, &e):
+			if e.basic {
+				w.Header().Set("WWW-Authenticate", `Basic realm="baseline", charset="UTF-8"`)
+			}
+			writeJSON(w, e.status, e)
+		case err != nil:
+			writeJSON(w, http.StatusInternalServerError, oauthError{Code: "server_error"})
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
 	}
-	if e.basicTried {
-		w.Header().Set("WWW-Authenticate", `Basic realm="baseline", charset="UTF-8"`)
-	}
-	writeBaselineJSON(w, e.status, oauthError{Error: e.code, Description: e.desc})
 }
 
-// writeBaselineJSON writes v with the headers every authd OAuth answer has.
-func writeBaselineJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON writes v with the headers of every OAuth answer (RFC 6749 §5.1).
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
@@ -260,140 +221,148 @@ func writeBaselineJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-func readCapped(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+// readBody reads the body post capped, answering 413 past the cap.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, &oauthError{status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "request body too large"}
+	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errTooLarge
-		}
-		return nil, badRequest("could not read the request body")
+		return nil, invalidRequest("could not read the request body")
 	}
 	return body, nil
 }
 
-// readForm parses an urlencoded POST body; a repeated parameter is an error
-// (RFC 6749 §3.1).
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != formType {
-		return nil, badRequest("Content-Type must be application/x-www-form-urlencoded")
+// readForm parses an urlencoded body: a parameter without a value is absent,
+// a repeated one an error (RFC 6749 §3.1).
+func readForm(r *http.Request) (map[string]string, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != formType {
+		return nil, invalidRequest("Content-Type must be application/x-www-form-urlencoded")
 	}
-	body, err := readCapped(w, r, baselineMaxBody)
+	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	v, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, badRequest("malformed form body")
-	}
-	for k, vs := range v {
-		if len(vs) > 1 {
-			return nil, badRequest("parameter " + k + " is repeated")
+	f := map[string]string{}
+	for pair := range strings.SplitSeq(string(body), "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		switch {
+		case err1 != nil || err2 != nil:
+			return nil, invalidRequest("malformed form body")
+		case val == "":
+		case f[key] != "":
+			return nil, invalidRequest("a parameter is repeated")
+		default:
+			f[key] = val
 		}
 	}
-	return v, nil
+	return f, nil
 }
 
-// authenticate checks client_secret_basic credentials: SHA-256 of the secret
-// compared in constant time, an unknown client costing the same.
-func (b *baseline) authenticate(r *http.Request) (*baselineClient, error) {
-	fail := &errBaseline{status: http.StatusUnauthorized, code: "invalid_client", desc: "client authentication failed"}
-	rawID, rawSecret, ok := r.BasicAuth()
-	if !ok {
-		return nil, fail
+var (
+	errNoClient  = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: "client authentication failed"}
+	errBadClient = &oauthError{status: http.StatusUnauthorized, basic: true, Code: "invalid_client", Desc: "client authentication failed"}
+)
+
+// credentials decodes client_secret_basic: base64 of the form-encoded id and
+// secret (RFC 6749 §2.3.1). Without an Authorization header it is
+// invalid_client with no WWW-Authenticate.
+func credentials(r *http.Request) (id, secret string, err error) {
+	if r.Header.Get("Authorization") == "" {
+		return "", "", errNoClient
 	}
-	fail.basicTried = true
+	rawID, rawSecret, ok := r.BasicAuth()
 	id, err1 := url.QueryUnescape(rawID)
 	secret, err2 := url.QueryUnescape(rawSecret)
-	if err1 != nil || err2 != nil || id == "" {
-		return nil, fail
+	if !ok || err1 != nil || err2 != nil || id == "" {
+		return "", "", errBadClient
 	}
+	return id, secret, nil
+}
+
+// authenticate compares the secret's SHA-256 in constant time; an unknown
+// client costs the same as a wrong secret.
+func (b *baseline) authenticate(id, secret string) (*baselineClient, error) {
 	b.mu.RLock()
 	c := b.clients[id]
 	b.mu.RUnlock()
-	h := sha256.Sum256([]byte(secret))
-	if c == nil {
-		subtle.ConstantTimeCompare(h[:], b.adminToken[:])
-		return nil, fail
+	var want [32]byte // no secret hashes to zeros: an unknown client fails alike
+	if c != nil {
+		want = c.secretHash
 	}
-	if subtle.ConstantTimeCompare(h[:], c.secretHash[:]) != 1 {
-		return nil, fail
+	got := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return nil, errBadClient
 	}
 	return c, nil
 }
 
-func (b *baseline) handleToken(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		writeBaselineError(w, err)
-		return
+// caller authenticates the client calling introspection.
+func (b *baseline) caller(r *http.Request) error {
+	id, secret, err := credentials(r)
+	if err == nil {
+		_, err = b.authenticate(id, secret)
 	}
-	c, err := b.authenticate(r)
+	return err
+}
+
+// token is the client_credentials grant (RFC 6749 §4.4), checked in authd's
+// order: form, Basic syntax, grant_type, then the client.
+func (b *baseline) token(r *http.Request) (any, error) {
+	f, err := readForm(r)
 	if err != nil {
-		writeBaselineError(w, err)
-		return
+		return nil, err
 	}
-	switch f.Get("grant_type") {
+	id, secret, err := credentials(r)
+	if err != nil {
+		return nil, err
+	}
+	switch f["grant_type"] {
 	case "client_credentials":
 	case "":
-		writeBaselineError(w, badRequest("grant_type is required"))
-		return
+		return nil, invalidRequest("grant_type is required")
 	default:
-		writeBaselineError(w, &errBaseline{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant_type is not supported"})
-		return
+		return nil, &oauthError{status: http.StatusBadRequest, Code: "unsupported_grant_type", Desc: "grant_type is not supported"}
 	}
-	scope := strings.Join(c.scopes, " ")
-	if req := f.Get("scope"); req != "" {
-		for _, s := range strings.Fields(req) {
+	c, err := b.authenticate(id, secret)
+	if err != nil {
+		return nil, err
+	}
+	scopes := c.scopes
+	if req, ok := f["scope"]; ok {
+		scopes = strings.Fields(req)
+		for _, s := range scopes {
 			if !slices.Contains(c.scopes, s) {
-				writeBaselineError(w, &errBaseline{status: http.StatusBadRequest, code: "invalid_scope", desc: "scope not allowed"})
-				return
+				return nil, &oauthError{status: http.StatusBadRequest, Code: "invalid_scope", Desc: "the requested scope exceeds what the client is allowed"}
 			}
 		}
-		scope = strings.Join(strings.Fields(req), " ")
 	}
-	resp, err := b.issue(c, scope)
-	if err != nil {
-		writeBaselineError(w, err)
-		return
-	}
-	writeBaselineJSON(w, http.StatusOK, resp)
+	return b.issue(c, strings.Join(scopes, " "))
 }
 
 // issue mints an access token in the client's format.
 func (b *baseline) issue(c *baselineClient, scope string) (*tokenResponse, error) {
-	now := b.now()
-	exp := now.Add(baselineTokenTTL)
-	resp := &tokenResponse{TokenType: "Bearer", ExpiresIn: int64(baselineTokenTTL / time.Second), Scope: scope}
-	if c.format == "opaque" {
-		var raw [32]byte
-		_, _ = rand.Read(raw[:])
-		tok := base64.RawURLEncoding.EncodeToString(raw[:])
-		h := sha256.Sum256([]byte(tok))
-		rec := baselineToken{clientID: c.id, subject: c.id, scope: scope, iat: now.Unix(), exp: exp.Unix()}
-		b.tmu.Lock()
+	now := b.now().Unix()
+	exp := now + int64(baselineTTL/time.Second)
+	resp := &tokenResponse{TokenType: "Bearer", ExpiresIn: int64(baselineTTL / time.Second), Scope: scope}
+	if c.opaque {
+		var raw [36]byte
+		_, _ = rand.Read(raw[:32])
+		t := b.tag(raw[:32])
+		copy(raw[32:], t[:])
+		resp.AccessToken = base64.RawURLEncoding.EncodeToString(raw[:])
+		b.mu.Lock()
 		if len(b.tokens) < baselineMaxTokens {
-			b.tokens[h] = rec
+			b.tokens[sha256.Sum256([]byte(resp.AccessToken))] = opaqueToken{clientID: c.id, scope: scope, iat: now}
 		}
-		b.tmu.Unlock()
-		resp.AccessToken = tok
+		b.mu.Unlock()
 		return resp, nil
 	}
-	var jti [16]byte
-	_, _ = rand.Read(jti[:])
-	claims := baselineClaims{
-		Iss:      b.issuer,
-		Sub:      c.id,
-		Aud:      audience{b.issuer},
-		Exp:      exp.Unix(),
-		Iat:      now.Unix(),
-		Nbf:      now.Unix(),
-		Jti:      base64.RawURLEncoding.EncodeToString(jti[:]),
-		ClientID: c.id,
-		Scope:    scope,
-	}
-	payload, err := json.Marshal(&claims)
+	payload, err := json.Marshal(&claims{Iss: b.issuer, Sub: c.id, Aud: b.issuer, Exp: exp, Iat: now, Nbf: now,
+		Jti: randomString(16), ClientID: c.id, Scope: scope})
 	if err != nil {
 		return nil, err
 	}
@@ -401,186 +370,148 @@ func (b *baseline) issue(c *baselineClient, scope string) (*tokenResponse, error
 	if err != nil {
 		return nil, err
 	}
-	if resp.AccessToken, err = jws.CompactSerialize(); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	resp.AccessToken, err = jws.CompactSerialize()
+	return resp, err
 }
 
-func (b *baseline) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
+// tag is the first 4 bytes of HMAC-SHA256 of an opaque token's random part:
+// authd's way to refuse a guessed token before any lookup.
+func (b *baseline) tag(random []byte) (tag [4]byte) {
+	m := b.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write(random)
+	var sum [sha256.Size]byte
+	copy(tag[:], m.Sum(sum[:0]))
+	b.macs.Put(m)
+	return tag
+}
+
+func (b *baseline) introspectOne(r *http.Request) (any, error) {
+	f, err := readForm(r)
 	if err != nil {
-		writeBaselineError(w, err)
-		return
+		return nil, err
 	}
-	if _, err := b.authenticate(r); err != nil {
-		writeBaselineError(w, err)
-		return
+	if err := b.caller(r); err != nil {
+		return nil, err
 	}
 	tok, ok := f["token"]
 	if !ok {
-		writeBaselineError(w, badRequest("token is required"))
-		return
+		return nil, invalidRequest("token is required")
 	}
-	writeBaselineJSON(w, http.StatusOK, b.introspect(tok[0]))
+	return b.introspect(tok), nil
 }
 
-type baselineBatch struct {
-	Tokens []string `json:"tokens"`
-}
-
-type baselineBatchAnswer struct {
-	Results []*introspection `json:"results"`
-}
-
-func (b *baseline) handleBatch(w http.ResponseWriter, r *http.Request) {
+// introspectBatch answers {"tokens":[…]} with {"results":[…]}, authenticating
+// before it looks at the size, as authd does.
+func (b *baseline) introspectBatch(r *http.Request) (any, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != jsonType {
-		writeBaselineError(w, badRequest("Content-Type must be application/json"))
-		return
+		return nil, invalidRequest("Content-Type must be application/json")
 	}
-	body, err := readCapped(w, r, baselineMaxBatchBody)
+	body, err := readBody(r)
 	if err != nil {
-		writeBaselineError(w, err)
-		return
+		return nil, err
 	}
-	var req baselineBatch
+	var req struct{ Tokens []string }
 	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
-		writeBaselineError(w, badRequest(`body must be {"tokens":["…", …]}`))
-		return
+		return nil, invalidRequest(`body must be {"tokens":["…", …]}`)
 	}
-	if _, err := b.authenticate(r); err != nil {
-		writeBaselineError(w, err)
-		return
+	if err := b.caller(r); err != nil {
+		return nil, err
 	}
 	if len(req.Tokens) > batchSize {
-		writeBaselineError(w, badRequest("at most 100 tokens per batch"))
-		return
+		return nil, invalidRequest("at most 100 tokens per batch")
 	}
-	out := baselineBatchAnswer{Results: make([]*introspection, len(req.Tokens))}
+	out := struct {
+		Results []introspection `json:"results"`
+	}{make([]introspection, len(req.Tokens))}
 	for i, tok := range req.Tokens {
 		out.Results[i] = b.introspect(tok)
 	}
-	writeBaselineJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-// introspect answers for one token; anything wrong is simply inactive.
-func (b *baseline) introspect(tok string) *introspection {
+// introspect answers for one token; anything wrong with it is inactive.
+func (b *baseline) introspect(tok string) introspection {
 	if tok == "" || len(tok) > baselineMaxToken {
-		return inactiveAnswer
+		return introspection{}
 	}
 	if strings.Count(tok, ".") == 2 {
 		return b.introspectJWT(tok)
 	}
-	h := sha256.Sum256([]byte(tok))
-	b.tmu.RLock()
-	rec, ok := b.tokens[h]
-	b.tmu.RUnlock()
-	if !ok || rec.exp <= b.now().Unix() {
-		return inactiveAnswer
+	var raw [36]byte
+	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(tok)); len(tok) != 48 || err != nil || n != 36 {
+		return introspection{}
 	}
-	return &introspection{
-		Active: true, Scope: rec.scope, ClientID: rec.clientID, TokenType: "Bearer",
-		Exp: rec.exp, Iat: rec.iat, Nbf: rec.iat, Sub: rec.subject, Aud: audience{b.issuer}, Iss: b.issuer,
+	if t := b.tag(raw[:32]); !hmac.Equal(t[:], raw[32:]) {
+		return introspection{}
 	}
+	b.mu.RLock()
+	t, ok := b.tokens[sha256.Sum256([]byte(tok))]
+	b.mu.RUnlock()
+	exp := t.iat + int64(baselineTTL/time.Second)
+	if !ok || exp <= b.now().Unix() {
+		return introspection{}
+	}
+	return introspection{Active: true, TokenType: "Bearer", claims: claims{Iss: b.issuer, Sub: t.clientID, Aud: b.issuer,
+		Exp: exp, Iat: t.iat, Nbf: t.iat, ClientID: t.clientID, Scope: t.scope}}
 }
 
-// allowedAlgs is the list a JWT must be signed with one of (RFC 8725 §3.1).
+// allowedAlgs is what a JWT may claim to be signed with (RFC 8725 §3.1).
 var allowedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256}
 
-func (b *baseline) introspectJWT(tok string) *introspection {
+func (b *baseline) introspectJWT(tok string) introspection {
 	obj, err := jose.ParseSignedCompact(tok, allowedAlgs)
 	if err != nil || len(obj.Signatures) != 1 {
-		return inactiveAnswer
+		return introspection{}
 	}
-	hd := obj.Signatures[0].Header
-	if typ, _ := hd.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") {
-		return inactiveAnswer
+	h := obj.Signatures[0].Header
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") ||
+		h.KeyID != b.kid || h.Algorithm != string(jose.ES256) {
+		return introspection{}
 	}
-	if hd.KeyID != b.kid || hd.Algorithm != string(jose.ES256) {
-		return inactiveAnswer
-	}
-	payload, err := obj.Verify(&b.priv.PublicKey)
+	payload, err := obj.Verify(b.pub)
 	if err != nil {
-		return inactiveAnswer
+		return introspection{}
 	}
-	var c baselineClaims
+	var c claims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return inactiveAnswer
+		return introspection{}
 	}
-	now := b.now().Unix()
-	if c.Iss != b.issuer || c.Jti == "" || c.Exp <= now || c.Nbf > now+5 || c.Iat > now+5 {
-		return inactiveAnswer
+	now, maxTTL := b.now().Unix(), int64(baselineMaxTTL/time.Second)+baselineLeeway
+	if c.Iss != b.issuer || c.Jti == "" || c.Exp <= now || c.Nbf > now+baselineLeeway || c.Iat > now+baselineLeeway ||
+		c.Exp-c.Iat > maxTTL || c.Exp > now+maxTTL {
+		return introspection{}
 	}
-	b.tmu.RLock()
-	_, revoked := b.revoked[c.Jti]
-	b.tmu.RUnlock()
-	if revoked {
-		return inactiveAnswer
-	}
-	return &introspection{
-		Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-		Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Sub: c.Sub, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti,
-	}
+	return introspection{Active: true, TokenType: "Bearer", claims: c}
 }
 
-func (b *baseline) handleJWKS(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(b.jwks)
-}
-
-type baselineClientRequest struct {
-	ClientName        string   `json:"client_name"`
-	Scope             string   `json:"scope"`
-	AccessTokenFormat string   `json:"access_token_format"`
-	GrantTypes        []string `json:"grant_types"`
-}
-
-// handleCreateClient mirrors authd's POST /admin/clients for what setup
-// sends. Only client_credentials clients exist here: a request for another
-// grant is refused as not supported, as authd does for grants it lacks.
-func (b *baseline) handleCreateClient(w http.ResponseWriter, r *http.Request) {
-	const prefix = "Bearer "
-	h := r.Header.Get("Authorization")
-	got := sha256.Sum256([]byte(strings.TrimPrefix(h, prefix)))
-	if !strings.HasPrefix(h, prefix) || subtle.ConstantTimeCompare(got[:], b.adminToken[:]) != 1 {
-		writeBaselineJSON(w, http.StatusUnauthorized, map[string]string{"title": "Unauthorized", "detail": "the admin bearer token is not valid"})
+// createClient is the part of authd's POST /admin/clients that setup uses.
+// Only client_credentials clients exist here; another grant is refused as
+// "not supported", which setup records instead of failing.
+func (b *baseline) createClient(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	got := sha256.Sum256([]byte(tok))
+	if !ok || subtle.ConstantTimeCompare(got[:], b.adminHash[:]) != 1 {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "the admin bearer token is not valid"})
 		return
 	}
-	body, err := readCapped(w, r, baselineMaxBody)
-	var req baselineClientRequest
-	if err != nil || json.Unmarshal(body, &req) != nil {
-		writeBaselineJSON(w, http.StatusBadRequest, map[string]string{"title": "Bad Request", "detail": "body must be client metadata JSON"})
+	var req struct {
+		Scope             string   `json:"scope"`
+		AccessTokenFormat string   `json:"access_token_format"`
+		GrantTypes        []string `json:"grant_types"`
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, baselineMaxBody))
+	if err != nil || json.Unmarshal(body, &req) != nil ||
+		slices.ContainsFunc(req.GrantTypes, func(g string) bool { return g != "client_credentials" }) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "client metadata JSON for client_credentials; other grants are not supported"})
 		return
 	}
-	for _, g := range req.GrantTypes {
-		if g != "client_credentials" {
-			writeBaselineJSON(w, http.StatusBadRequest, map[string]string{"title": "Bad Request", "detail": "grant type " + g + " is not supported; supported: client_credentials"})
-			return
-		}
-	}
-	format := req.AccessTokenFormat
-	switch format {
-	case "":
-		format = "jwt"
-	case "jwt", "opaque":
-	default:
-		writeBaselineJSON(w, http.StatusBadRequest, map[string]string{"title": "Bad Request", "detail": "access_token_format must be jwt or opaque"})
-		return
-	}
-	c := &baselineClient{id: randomString(16), format: format, scopes: strings.Fields(req.Scope)}
+	c := &baselineClient{id: randomString(16), opaque: req.AccessTokenFormat == roleOpaque, scopes: strings.Fields(req.Scope)}
 	secret := randomString(32)
 	c.secretHash = sha256.Sum256([]byte(secret))
 	b.mu.Lock()
 	b.clients[c.id] = c
 	b.mu.Unlock()
-	writeBaselineJSON(w, http.StatusCreated, map[string]any{
-		"client_id":           c.id,
-		"client_secret":       secret,
-		"client_name":         req.ClientName,
-		"scope":               strings.Join(c.scopes, " "),
-		"access_token_format": format,
-		"grant_types":         []string{"client_credentials"},
-	})
+	writeJSON(w, http.StatusCreated, Credentials{ClientID: c.id, ClientSecret: secret})
 }

@@ -8,10 +8,13 @@
 //	authd-loadtest report     merge run --json files into one table with ratios to the baseline
 //
 // The one idea: every figure is judged against the same work done bare. The
-// baseline (baseline.go) parses, authenticates, signs, verifies and hashes
-// exactly as authd does per request, with no store, cache, middleware or
-// limits, and serves the same paths, so each scenario runs unchanged against
-// both and authd's throughput is reported as a ratio of the baseline's.
+// baseline (baseline.go) is a bare net/http server that parses, authenticates,
+// signs, verifies and hashes per request with the calls authd makes, and has
+// no store, cache, middleware or limits. It imports only the standard library
+// and go-jose, nothing of authd, and TestBaselineAnswersLikeAuthd runs the real
+// authd beside it to prove it answers the same shapes, so each scenario runs
+// unchanged against both and authd's throughput is reported as a ratio of the
+// baseline's.
 //
 // Load comes from vegeta as a library: open loop at --rate (requests leave on
 // schedule whatever the server does, so there is no coordinated omission), or

@@ -23,7 +23,7 @@ func guessTargeter(base, auth string, batch bool) vegeta.Targeter {
 		return func(t *vegeta.Target) error {
 			toks := make([]string, batchSize)
 			for i := range toks {
-				toks[i] = randomString(32)
+				toks[i] = randomString(36)
 			}
 			b, err := json.Marshal(map[string][]string{"tokens": toks})
 			if err != nil {
@@ -34,7 +34,7 @@ func guessTargeter(base, auth string, batch bool) vegeta.Targeter {
 		}
 	}
 	return func(t *vegeta.Target) error {
-		*t = postForm(base+pathIntrospect, auth, []byte("token="+url.QueryEscape(randomString(32))))
+		*t = postForm(base+pathIntrospect, auth, []byte("token="+url.QueryEscape(randomString(36))))
 		return nil
 	}
 }
