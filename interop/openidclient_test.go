@@ -84,13 +84,11 @@ func TestOpenIDClient(t *testing.T) {
 			if r.AfterRevocation["active"] != false || len(r.AfterRevocation) != 1 {
 				t.Errorf("introspection after revocation: %v, want only active false (RFC 7662 §2.2)", r.AfterRevocation)
 			}
-			// RFC 6749 §5.2: 401 for a failed client authentication, with a
-			// challenge of the scheme the client used in Authorization.
+			// RFC 6749 §5.2: 401 for a failed client authentication; RFC
+			// 9110 §15.5.2: every 401 carries a challenge, whichever method
+			// the client used.
 			ws := r.WrongSecret
-			wantName, wantChallenge := "ResponseBodyError", ""
-			if c.Auth == "basic" {
-				wantName, wantChallenge = "WWWAuthenticateChallengeError", `Basic realm="authd"`
-			}
+			wantName, wantChallenge := "WWWAuthenticateChallengeError", `Basic realm="authd"`
 			if ws["error"] != "invalid_client" || ws["status"] != float64(401) || ws["name"] != wantName ||
 				(wantChallenge != "" && !strings.HasPrefix(fmt.Sprint(ws["www_authenticate"]), wantChallenge)) {
 				b, _ := json.Marshal(ws)

@@ -171,7 +171,6 @@ func (b *baseline) handler() http.Handler {
 // oauthError is an RFC 6749 §5.2 error answer.
 type oauthError struct {
 	status int
-	basic  bool   // the caller tried Basic: answer WWW-Authenticate (§5.2)
 	Code   string `json:"error"`
 	Desc   string `json:"error_description,omitempty"`
 }
@@ -195,7 +194,7 @@ func post(limit int64, h func(*http.Request) (any, error)) http.HandlerFunc {
 		var e *oauthError
 		switch {
 		case errors.As(err, &e):
-			if e.basic {
+			if e.status == http.StatusUnauthorized { // RFC 9110 §15.5.2: a 401 carries a challenge
 				w.Header().Set("WWW-Authenticate", `Basic realm="baseline", charset="UTF-8"`)
 			}
 			writeJSON(w, e.status, e)
@@ -262,14 +261,11 @@ func readForm(r *http.Request) (map[string]string, error) {
 	return f, nil
 }
 
-var (
-	errNoClient  = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: "client authentication failed"}
-	errBadClient = &oauthError{status: http.StatusUnauthorized, basic: true, Code: "invalid_client", Desc: "client authentication failed"}
-)
+var errNoClient = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: "client authentication failed"}
 
 // credentials decodes client_secret_basic: base64 of the form-encoded id and
 // secret (RFC 6749 §2.3.1). Without an Authorization header it is
-// invalid_client with no WWW-Authenticate.
+// invalid_client too.
 func credentials(r *http.Request) (id, secret string, err error) {
 	if r.Header.Get("Authorization") == "" {
 		return "", "", errNoClient
@@ -278,7 +274,7 @@ func credentials(r *http.Request) (id, secret string, err error) {
 	id, err1 := url.QueryUnescape(rawID)
 	secret, err2 := url.QueryUnescape(rawSecret)
 	if !ok || err1 != nil || err2 != nil || id == "" {
-		return "", "", errBadClient
+		return "", "", errNoClient
 	}
 	return id, secret, nil
 }
@@ -295,7 +291,7 @@ func (b *baseline) authenticate(id, secret string) (*baselineClient, error) {
 	}
 	got := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-		return nil, errBadClient
+		return nil, errNoClient
 	}
 	return c, nil
 }

@@ -31,7 +31,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	e := c.OAuth
 	h := w.Header()
-	if e.Code == oauth.CodeInvalidClient && e.BasicAuthTried {
+	// RFC 6749 §5.2 answers a client that authenticated with Basic with 401
+	// and a challenge; authd answers every invalid_client with 401 (which
+	// the RFC allows, to say which schemes it takes), and RFC 9110 §15.5.2
+	// then wants the challenge on every one of them.
+	if e.Code == oauth.CodeInvalidClient && e.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="authd", charset="UTF-8"`)
 	}
 	if e.RetryAfter > 0 {

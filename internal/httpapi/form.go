@@ -100,9 +100,7 @@ func clientCredentials(r *http.Request, f form) (token.Credentials, error) {
 	if authz := r.Header.Get("Authorization"); authz != "" {
 		id, secret, err := parseBasic(authz)
 		if err != nil {
-			e := oauth.InvalidClient("malformed Basic credentials")
-			e.BasicAuthTried = true
-			return token.Credentials{}, e
+			return token.Credentials{}, oauth.InvalidClient("malformed Basic credentials")
 		}
 		if _, ok := f["client_secret"]; ok {
 			return token.Credentials{}, oauth.InvalidRequest("use only one client authentication method")

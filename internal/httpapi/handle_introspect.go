@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/token"
@@ -118,6 +119,11 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, append(out, ']', '}'))
 }
 
+// isJSON reports whether ct is application/json, parameters allowed; media
+// types are case-insensitive (RFC 9110 §8.3.1).
 func isJSON(ct string) bool {
-	return ct == "application/json" || len(ct) > 16 && ct[:16] == "application/json" && (ct[16] == ';' || ct[16] == ' ')
+	if len(ct) >= 16 && strings.EqualFold(ct[:16], "application/json") {
+		return len(ct) == 16 || ct[16] == ';' || ct[16] == ' '
+	}
+	return false
 }

@@ -38,6 +38,7 @@ func TestTokenErrors(t *testing.T) {
 		opts        []reqOpt
 		wantStatus  int
 		wantErr     string
+		// wantWWWAuth: every 401 carries a challenge (RFC 9110 §15.5.2).
 		wantWWWAuth bool
 		golden      string
 	}{
@@ -47,18 +48,18 @@ func TestTokenErrors(t *testing.T) {
 			wantStatus: 400, wantErr: "invalid_request", golden: "error_missing_grant_type.json"},
 		{name: "unsupported grant", body: "grant_type=urn:foo", opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 400, wantErr: "unsupported_grant_type", golden: "error_unsupported_grant.json"},
-		{name: "no client auth", body: cc.Encode(), wantStatus: 401, wantErr: "invalid_client", golden: "error_invalid_client.json"},
+		{name: "no client auth", body: cc.Encode(), wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true, golden: "error_invalid_client.json"},
 		{name: "wrong secret (basic)", body: cc.Encode(), opts: []reqOpt{withBasic("svc", "nope")},
 			wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
 		{name: "unknown client (basic)", body: cc.Encode(), opts: []reqOpt{withBasic("ghost", "x")},
 			wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
 		{name: "malformed basic", body: cc.Encode(), opts: []reqOpt{withHeader("Authorization", "Basic ***")},
 			wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
-		{name: "wrong secret (post)", body: cc.Encode() + "&client_id=poster&client_secret=bad", wantStatus: 401, wantErr: "invalid_client"},
-		{name: "registered method not used", body: cc.Encode() + "&client_id=svc&client_secret=svc-secret", wantStatus: 401, wantErr: "invalid_client"},
+		{name: "wrong secret (post)", body: cc.Encode() + "&client_id=poster&client_secret=bad", wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
+		{name: "registered method not used", body: cc.Encode() + "&client_id=svc&client_secret=svc-secret", wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
 		{name: "two auth methods", body: cc.Encode() + "&client_secret=svc-secret", opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 400, wantErr: "invalid_request"},
-		{name: "public client with secret", body: cc.Encode() + "&client_id=pub&client_secret=x", wantStatus: 401, wantErr: "invalid_client"},
+		{name: "public client with secret", body: cc.Encode() + "&client_id=pub&client_secret=x", wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
 		{name: "public client may not use client_credentials", body: cc.Encode() + "&client_id=pub", wantStatus: 400, wantErr: "unauthorized_client"},
 		{name: "grant not allowed", body: cc.Encode(), opts: []reqOpt{withBasic("nocc", "nocc-secret")},
 			wantStatus: 400, wantErr: "unauthorized_client"},
@@ -71,8 +72,8 @@ func TestTokenErrors(t *testing.T) {
 		{name: "malformed body", body: "grant_type=%zz", opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 400, wantErr: "invalid_request"},
 		{name: "client_id too long (never looked up)", body: cc.Encode() + "&client_id=" + strings.Repeat("a", 129) + "&client_secret=x",
-			wantStatus: 401, wantErr: "invalid_client"},
-		{name: "client_id with odd characters", body: cc.Encode() + "&client_id=a%0Ab&client_secret=x", wantStatus: 401, wantErr: "invalid_client"},
+			wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
+		{name: "client_id with odd characters", body: cc.Encode() + "&client_id=a%0Ab&client_secret=x", wantStatus: 401, wantErr: "invalid_client", wantWWWAuth: true},
 		{name: "scope too long", body: cc.Encode() + "&scope=" + strings.Repeat("read+", 500), opts: []reqOpt{withBasic("svc", "svc-secret")},
 			wantStatus: 400, wantErr: "invalid_scope"},
 		{name: "body too large", body: cc.Encode() + "&pad=" + strings.Repeat("x", 17<<10), opts: []reqOpt{withBasic("svc", "svc-secret")},

@@ -33,9 +33,6 @@ type Error struct {
 	Status      int
 	// RetryAfter, in seconds, is sent as Retry-After when positive.
 	RetryAfter int
-	// BasicAuthTried makes an invalid_client answer carry WWW-Authenticate
-	// (RFC 6749 §5.2).
-	BasicAuthTried bool
 }
 
 func (e *Error) Error() string {

@@ -29,7 +29,6 @@ var dummyHash = sha256.Sum256([]byte("authd: no such client"))
 // client from a wrong secret.
 func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oauth.Client, error) {
 	fail := oauth.InvalidClient("client authentication failed")
-	fail.BasicAuthTried = cr.Method == oauth.AuthMethodBasic
 	if !oauth.ValidClientID(cr.ClientID) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
@@ -69,9 +68,7 @@ func (s *Service) AuthenticateConfidential(ctx context.Context, cr Credentials) 
 		return nil, err
 	}
 	if c.Public() {
-		e := oauth.InvalidClient("a confidential client is required")
-		e.BasicAuthTried = cr.Method == oauth.AuthMethodBasic
-		return nil, e
+		return nil, oauth.InvalidClient("a confidential client is required")
 	}
 	return c, nil
 }
