@@ -36,6 +36,8 @@ commands:
   serve     run the server (flags: --config FILE, --no-migrate)
   migrate   apply schema migrations and exit (flags: --config FILE)
   janitor   delete expired tokens, codes, sessions and revocations now
+  audit     read the audit trail: list (the default), filtered by time, type,
+            client, subject or address
   config    print the effective settings (secrets masked); "config check"
             only validates them, binding and opening nothing
   client    manage clients: create, list, get, update, delete, rotate-secret
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "config":
 		return configCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		return versionCmd(stdout)
 	case "help":

@@ -467,7 +467,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Changed:     tokens.InvalidateClient,
 		Events:      events,
 	})
-	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st}, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

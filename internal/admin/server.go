@@ -63,7 +63,9 @@ type Deps struct {
 	Keys     KeyRotator
 	Users    UserStore
 	Accounts Accounts
-	Scopes   ScopeStore
+	// Audit, if set, serves GET /admin/audit.
+	Audit  AuditReader
+	Scopes ScopeStore
 }
 
 // Server is the admin API.
@@ -73,6 +75,7 @@ type Server struct {
 	users    UserStore
 	accounts Accounts
 	scopes   ScopeStore
+	trail    AuditReader
 	log      *slog.Logger
 	opts     Options
 	token    [32]byte
@@ -90,7 +93,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.Events == nil {
 		opts.Events = secevent.Discard{}
 	}
-	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, trail: d.Audit, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/clients", s.createClient)
 	mux.HandleFunc("GET /admin/clients", s.listClients)
@@ -112,6 +115,9 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("GET /admin/scopes", s.listScopes)
 		mux.HandleFunc("PUT /admin/scopes/{name}", s.putScope)
 		mux.HandleFunc("DELETE /admin/scopes/{name}", s.deleteScope)
+	}
+	if s.trail != nil {
+		mux.HandleFunc("GET /admin/audit", s.listAudit)
 	}
 	// Profiles behind the admin token: they show memory contents and code
 	// paths, and a CPU profile costs while it runs. The admin server's write

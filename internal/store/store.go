@@ -266,6 +266,8 @@ type Sessions interface {
 
 // AuditEvent is one row of the audit trail. It never holds a secret or a token.
 type AuditEvent struct {
+	// ID is assigned by the store in append order; queries page by it.
+	ID       int64
 	Time     time.Time
 	Type     string // e.g. "token.issued", "login.failed"
 	ClientID string
@@ -274,12 +276,32 @@ type AuditEvent struct {
 	Detail   string // JSON object, free of secrets
 }
 
+// AuditQuery selects audit events. Zero fields select everything.
+type AuditQuery struct {
+	Since, Until                time.Time // Since ≤ Time < Until
+	Type, ClientID, Subject, IP string
+	// Before continues a listing: only events after it in the newest-first
+	// order (an older time, or the same time and a lower ID).
+	Before *AuditCursor
+	Limit  int
+}
+
+// AuditCursor is a position in the newest-first order of the trail.
+type AuditCursor struct {
+	Time time.Time
+	ID   int64
+}
+
 // Audit appends to the audit trail.
 type Audit interface {
 	// AppendAudit inserts events in one transaction.
 	AppendAudit(ctx context.Context, events []*AuditEvent) error
 	// AuditEvents returns up to limit events, newest first.
 	AuditEvents(ctx context.Context, limit int) ([]*AuditEvent, error)
+	// QueryAudit returns up to q.Limit events matching q, newest first (by
+	// time, then by ID), all older than q.Before when it is set: pass the
+	// last event of a page as the next page's Before.
+	QueryAudit(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
 	// PurgeAudit deletes up to limit events older than before (retention) and
 	// returns how many it deleted.
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,11 +36,44 @@ func (d *DB) AppendAudit(ctx context.Context, events []*store.AuditEvent) error 
 // AuditEvents returns up to limit events, newest first; events with the same time
 // come latest-appended first. A limit below 1 returns none.
 func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, error) {
-	if limit < 1 {
+	return d.QueryAudit(ctx, store.AuditQuery{Limit: limit})
+}
+
+// QueryAudit returns up to q.Limit events matching q, newest first.
+func (d *DB) QueryAudit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEvent, error) {
+	if q.Limit < 1 {
 		return nil, nil
 	}
-	rows, err := d.pool.Query(ctx, `SELECT occurred_at, type, client_id, subject, ip, detail FROM audit_events
-		ORDER BY occurred_at DESC, id DESC LIMIT $1`, limit)
+	var where []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	if !q.Since.IsZero() {
+		add("occurred_at >= ?", atTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add("occurred_at < ?", atTime(q.Until))
+	}
+	for _, f := range []struct{ col, v string }{{"type", q.Type}, {"client_id", q.ClientID}, {"subject", q.Subject}, {"ip", q.IP}} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+	if q.Before != nil {
+		t := atTime(q.Before.Time)
+		add("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, q.Before.ID)
+	}
+	query := `SELECT id, occurred_at, type, client_id, subject, ip, detail FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, q.Limit)
+	rows, err := d.pool.Query(ctx, query+` ORDER BY occurred_at DESC, id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, d.fail(ctx, "audit events", err)
 	}
@@ -47,7 +82,7 @@ func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, e
 			e  store.AuditEvent
 			at pgtype.Timestamptz
 		)
-		if err := r.Scan(&at, &e.Type, &e.ClientID, &e.Subject, &e.IP, &e.Detail); err != nil {
+		if err := r.Scan(&e.ID, &at, &e.Type, &e.ClientID, &e.Subject, &e.IP, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.Time = fromTime(at)

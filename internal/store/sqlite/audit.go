@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/authd/authd/internal/store"
@@ -27,11 +28,38 @@ func (d *DB) AppendAudit(ctx context.Context, events []*store.AuditEvent) error 
 // AuditEvents returns up to limit events, newest first; events with the same time
 // come latest-appended first. A limit below 1 returns none.
 func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, error) {
-	if limit < 1 {
+	return d.QueryAudit(ctx, store.AuditQuery{Limit: limit})
+}
+
+// QueryAudit returns up to q.Limit events matching q, newest first.
+func (d *DB) QueryAudit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEvent, error) {
+	if q.Limit < 1 {
 		return nil, nil
 	}
-	rows, err := d.query(ctx, `SELECT occurred_at, type, client_id, subject, ip, detail FROM audit_events
-		ORDER BY occurred_at DESC, id DESC LIMIT ?`, limit)
+	var where []string
+	var args []any
+	add := func(cond string, vals ...any) { where = append(where, cond); args = append(args, vals...) }
+	if !q.Since.IsZero() {
+		add("occurred_at >= ?", q.Since.UnixMicro())
+	}
+	if !q.Until.IsZero() {
+		add("occurred_at < ?", q.Until.UnixMicro())
+	}
+	for _, f := range []struct{ col, v string }{{"type", q.Type}, {"client_id", q.ClientID}, {"subject", q.Subject}, {"ip", q.IP}} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+	if q.Before != nil {
+		t := q.Before.Time.UnixMicro()
+		add("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, q.Before.ID)
+	}
+	query := `SELECT id, occurred_at, type, client_id, subject, ip, detail FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// Few shapes (which filters are set), so the statement cache stays small.
+	rows, err := d.query(ctx, query+` ORDER BY occurred_at DESC, id DESC LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
 		return nil, d.fail(ctx, "audit events", err)
 	}
@@ -42,7 +70,7 @@ func (d *DB) AuditEvents(ctx context.Context, limit int) ([]*store.AuditEvent, e
 			e  store.AuditEvent
 			at sql.NullInt64
 		)
-		if err := rows.Scan(&at, &e.Type, &e.ClientID, &e.Subject, &e.IP, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Type, &e.ClientID, &e.Subject, &e.IP, &e.Detail); err != nil {
 			return nil, d.fail(ctx, "audit events", err)
 		}
 		e.Time = fromMicros(at)

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// authd audit reads what the admin API did, through the admin API.
+func TestCLIAudit(t *testing.T) {
+	s := startServer(t, nil)
+	var created map[string]any
+	if err := json.Unmarshal(s.cli(t, "client", "create", "--name", "audited"), &created); err != nil {
+		t.Fatal(err)
+	}
+	id := created["client_id"].(string)
+	// Events reach the trail in batches: poll, bounded.
+	var lines []string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var out bytes.Buffer
+		args := []string{"audit", "--admin-url", s.admin, "--type", "admin.client_created", "--json", "--since", "1h"}
+		if err := run(context.Background(), args, s.getenv, strings.NewReader(""), &out, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		lines = strings.Fields(strings.TrimSpace(out.String()))
+		if len(lines) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], id) || !strings.Contains(lines[0], `"by":"admin-token"`) {
+		t.Fatalf("authd audit printed %q, want the one client creation by the admin token", lines)
+	}
+	var table bytes.Buffer
+	if err := run(context.Background(), []string{"audit", "list", "--admin-url", s.admin, "--limit", "5"}, s.getenv, strings.NewReader(""), &table, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(table.String(), "TIME") || !strings.Contains(table.String(), "admin.client_created") {
+		t.Fatalf("table:\n%s", table.String())
+	}
+}
