@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/fault"
+	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/oauth"
 )
 

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
-	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
