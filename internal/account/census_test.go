@@ -94,30 +94,39 @@ func TestDecoyUsesPopulation(t *testing.T) {
 
 // TestDecoyTimingMatches measures the leak itself: a wrong password for a
 // user still on old parameters and an unknown name must take the same time,
-// within a few percent. The two are measured in adjacent pairs (in
-// alternating order), so load on a shared machine falls on both alike, and
-// the median of the pairs' ratios ignores the outliers it causes; when a
-// round is noisy, more pairs are measured and the median taken over all of
-// them. Without the census the unknown name costs the new parameters: 8 times
-// the work.
+// within 10%. The two are measured alternately, so slow drift in the
+// machine's load falls on both alike, and compared at a low quantile of each:
+// interference from other work only ever adds time, so the fast end of each
+// distribution is the cost of the work itself, where the median moves with
+// whatever else shares the cores. When a round is inconclusive more are
+// measured and the quantile taken over all of them. Without the census the
+// unknown name costs the new parameters: 8 times the work.
 func TestDecoyTimingMatches(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures Argon2id timing")
 	}
 	const tolerance = 0.10
 	svc, name := decoyBench(t)
-	var ratios []float64
+	var known, unknown []time.Duration
 	for range 5 {
 		m := measureDecoy(t, svc, name, 61)
-		ratios = append(ratios, m.ratios...)
-		all := medianOf(ratios)
-		t.Logf("medians: known user on old params %v, unknown name %v; pair ratio %.3f, over %d pairs %.3f",
-			m.known, m.unknown, m.ratio, len(ratios), all)
-		if all > 1-tolerance && all < 1+tolerance {
+		known, unknown = append(known, m.knownAll...), append(unknown, m.unknownAll...)
+		k, u := quantile(known, 0.2), quantile(unknown, 0.2)
+		ratio := float64(u) / float64(k)
+		t.Logf("medians: known user on old params %v, unknown name %v; 20th percentiles over %d pairs: %v, %v, ratio %.3f (median pair ratio %.3f)",
+			m.known, m.unknown, len(known), k, u, ratio, m.ratio)
+		if ratio > 1-tolerance && ratio < 1+tolerance {
 			return
 		}
 	}
-	t.Fatalf("unknown/known time ratio %.3f over %d pairs, want within %.0f%% of 1", medianOf(ratios), len(ratios), tolerance*100)
+	t.Fatalf("unknown/known time ratio %.3f over %d pairs, want within %.0f%% of 1",
+		float64(quantile(unknown, 0.2))/float64(quantile(known, 0.2)), len(known), tolerance*100)
+}
+
+func quantile(d []time.Duration, q float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1))]
 }
 
 func medianOf(r []float64) float64 {
@@ -130,8 +139,11 @@ func medianOf(r []float64) float64 {
 // service whose hasher has moved on to dearer ones, with the census taken.
 func decoyBench(tb testing.TB) (svc *Service, knownName string) {
 	tb.Helper()
-	old := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	current := password.Params{Memory: 4096, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	// Large enough that Argon2 dominates the fixed cost of a call (a store
+	// read, about 0.1 ms), which is not what this measures; on a loaded
+	// machine that fixed cost varies most.
+	old := password.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	current := password.Params{Memory: 8192, Time: 4, Threads: 1, SaltLen: 16, KeyLen: 32}
 	db := dbtest.SQLite(tb)
 	ctx := context.Background()
 	before := New(db, password.New(old, password.Limits{}), password.Policy{}, Options{})
@@ -151,6 +163,8 @@ type decoyMedians struct {
 	known, unknown time.Duration
 	ratio          float64   // median of ratios
 	ratios         []float64 // unknown/known of each adjacent pair
+	knownAll       []time.Duration
+	unknownAll     []time.Duration
 }
 
 // measureDecoy times n pairs of failed Authenticate calls.
@@ -183,7 +197,7 @@ func measureDecoy(tb testing.TB, svc *Service, name string, n int) decoyMedians 
 	}
 	slices.Sort(k)
 	slices.Sort(u)
-	return decoyMedians{known: k[n/2], unknown: u[n/2], ratio: medianOf(r), ratios: r}
+	return decoyMedians{known: k[n/2], unknown: u[n/2], ratio: medianOf(r), ratios: r, knownAll: k, unknownAll: u}
 }
 
 // BenchmarkDecoyTiming reports the two medians and the median ratio of
