@@ -276,12 +276,6 @@ func (h *Handler) fault(w http.ResponseWriter, r *http.Request, msg string, err 
 	fault.Log(r.Context(), h.log, c, w.Header().Get("X-Request-Id"), r.URL.Path, fmt.Errorf("login: %s: %w", msg, err))
 }
 
-// clientGone reports whether r's browser went away before it was answered
-// (net/http cancels the request's context when the connection closes).
-func clientGone(r *http.Request) bool {
-	return errors.Is(r.Context().Err(), context.Canceled)
-}
-
 // hungUp answers a request whose browser has gone: no page, since no one
 // reads it, and 499 for the access log and metrics, as httpapi records it.
 func hungUp(w http.ResponseWriter) {
