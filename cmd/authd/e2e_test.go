@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -34,7 +33,8 @@ type syncBuffer = testenv.Buffer
 
 func (s *server) getenv(k string) string { return s.env[k] }
 
-// startServer runs serve on port 0 and waits for its "listening" log line.
+// startServer runs serve on port 0 in process and asks it which addresses
+// it bound.
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	base := map[string]string{
@@ -47,32 +47,14 @@ func startServer(t *testing.T, env map[string]string) *server {
 	}
 	s := &server{env: base, done: make(chan error, 1), logs: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	pr, pw := io.Pipe()
-	go func() {
-		s.done <- run(ctx, []string{"serve"}, s.getenv, strings.NewReader(""), io.Discard, pw)
-		pw.Close()
-	}()
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			line := sc.Bytes()
-			_, _ = s.logs.Write(append(line, '\n'))
-			var m map[string]any
-			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
-				s.public, s.admin = m["public"].(string), m["admin"].(string)
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-s.done:
-		t.Fatalf("serve exited early: %v\n%s", err, s.logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start\n%s", s.logs.String())
+	a, err := start(ctx, nil, s.getenv, s.logs)
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v\n%s", err, s.logs.String())
 	}
+	s.cancel = cancel
+	s.public, s.admin = a.publicURL(), a.adminURL()
+	go func() { s.done <- a.wait(ctx) }()
 	t.Cleanup(func() { s.stop(t) })
 	return s
 }

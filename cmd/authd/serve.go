@@ -133,69 +133,91 @@ func janitorCmd(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	a, err := start(ctx, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return a.wait(ctx)
+}
+
+// app is a started serve: bound, serving, and owning everything it built.
+type app struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	lc      *lifecycle
+	servers []listener
+	errc    chan error
+}
+
+// publicURL and adminURL are the addresses actually bound (tests listen on
+// port 0 and ask here rather than read a log line).
+func (a *app) publicURL() string { return "http://" + a.servers[0].ln.Addr().String() }
+func (a *app) adminURL() string  { return "http://" + a.servers[1].ln.Addr().String() }
+
+// start checks every setting, builds everything and starts serving; on an
+// error it has already unwound what it built.
+func start(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
 	var noMigrate bool
 	cfg, _, err := loadConfig("serve", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&noMigrate, "no-migrate", false, "do not apply schema migrations on start")
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Every setting is checked before anything is touched: a bad one stops
 	// startup before the schema is migrated or a port is bound.
 	if err := validateLimits(cfg); err != nil {
-		return err
+		return nil, err
 	}
 	clientIPs, err := httpapi.NewClientIPs(cfg.TrustedProxies)
 	if err != nil {
-		return &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
+		return nil, &config.Error{Key: "AUTHD_TRUSTED_PROXIES", Msg: err.Error()}
 	}
 	logo, err := loadLogo(cfg.LogoFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
 	lc := newLifecycle(log)
-	running := false
-	defer func() {
-		if !running { // an early return: unwind what was built
-			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-			defer cancel()
-			_ = lc.shutdown(sctx)
-		}
-	}()
 	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, log, lc)
 	if err != nil {
-		return err
+		// An early return: unwind exactly what was built.
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		_ = lc.shutdown(sctx)
+		return nil, err
 	}
-	running = true
-
-	errc := make(chan error, len(servers))
+	a := &app{cfg: cfg, log: log, lc: lc, servers: servers, errc: make(chan error, len(servers))}
 	for _, s := range servers {
-		go func() { errc <- s.srv.Serve(s.ln) }()
+		go func() { a.errc <- s.srv.Serve(s.ln) }()
 	}
 	log.Info("listening",
-		"public", "http://"+servers[0].ln.Addr().String(),
-		"admin", "http://"+servers[1].ln.Addr().String(),
+		"public", a.publicURL(),
+		"admin", a.adminURL(),
 		"issuer", cfg.Issuer,
 		"store", storeKind(cfg))
+	return a, nil
+}
 
+// wait serves until ctx ends or a server fails, then shuts everything down.
+func (a *app) wait(ctx context.Context) error {
 	var served error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
+	case err := <-a.errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server failed", "error", err.Error())
+			a.log.Error("server failed", "error", err.Error())
 			served = err
 		}
 	}
 	// One budget for all of it: an orchestrator's grace period is
 	// AUTHD_SHUTDOWN_TIMEOUT plus a margin, never twice it.
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	err = lc.shutdown(sctx)
-	log.Info("stopped")
+	err := a.lc.shutdown(sctx)
+	a.log.Info("stopped")
 	return errors.Join(served, err)
 }
 
