@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -238,6 +239,62 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	if first(directives["CapabilityBoundingSet"]) != "" || first(directives["ProtectSystem"]) != "strict" {
 		t.Errorf("authd.service: want CapabilityBoundingSet= (empty) and ProtectSystem=strict")
+	}
+}
+
+// unitDirectives reads a systemd unit's Key=value lines; with commented, also
+// the commented-out ones ("#Key=value", an option left for the operator).
+func unitDirectives(t *testing.T, path string, commented bool) map[string][]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := map[string][]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if commented {
+			line = strings.TrimPrefix(line, "#")
+		}
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.ContainsAny(k, " \t") {
+			d[k] = append(d[k], v)
+		}
+	}
+	return d
+}
+
+// TestSystemdSockets: the optional socket units carry the names authd takes
+// (cmd/authd/listen.go), listen where authd would by default, start authd,
+// and are the ones the service's Sockets= line names.
+func TestSystemdSockets(t *testing.T) {
+	defaults, err := config.Load("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct{ name, addr string }{
+		"authd-public.socket": {"public", defaults.Listen},
+		"authd-admin.socket":  {"admin", defaults.AdminListen},
+	}
+	for file, w := range want {
+		d := unitDirectives(t, file, false)
+		if got := first(d["FileDescriptorName"]); got != w.name {
+			t.Errorf("%s: FileDescriptorName=%s, want %s", file, got, w.name)
+		}
+		if got := d["ListenStream"]; len(got) != 1 || got[0] != w.addr {
+			t.Errorf("%s: ListenStream=%v, want one, %s (the default authd binds)", file, got, w.addr)
+		}
+		if got := first(d["Service"]); got != "authd.service" {
+			t.Errorf("%s: Service=%s, want authd.service", file, got)
+		}
+	}
+	svc := unitDirectives(t, "authd.service", true)
+	named := strings.Fields(first(svc["Sockets"]))
+	slices.Sort(named)
+	if !slices.Equal(named, []string{"authd-admin.socket", "authd-public.socket"}) {
+		t.Errorf("authd.service: Sockets=%v, want both socket units", named)
 	}
 }
 

@@ -274,8 +274,6 @@ const adminToken = "interop-admin-token-0123456789abcdef0123"
 func startAuthd(t *testing.T, extra map[string]string) *authd {
 	t.Helper()
 	settings := map[string]string{
-		"AUTHD_LISTEN":            "127.0.0.1:0",
-		"AUTHD_ADMIN_LISTEN":      "127.0.0.1:0",
 		"AUTHD_DATA_DIR":          t.TempDir(),
 		"AUTHD_ADMIN_TOKEN":       adminToken,
 		"AUTHD_ARGON2_MEMORY_KIB": "8192",
@@ -287,23 +285,18 @@ func startAuthd(t *testing.T, extra map[string]string) *authd {
 	}
 	cmd := exec.Command(authdBinary(t), "serve")
 	cmd.Env = env(settings)
-	a := &authd{adminToken: adminToken}
-	ready := make(chan struct{})
-	a.proc = startProc(t, "authd", cmd, func(line string) {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" && a.public == "" {
-			a.public, _ = m["public"].(string)
-			a.admin, _ = m["admin"].(string)
-			close(ready)
-		}
-	})
-	select {
-	case <-ready:
-	case <-a.done:
-		t.Fatalf("authd exited before listening:\n%s", a.logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("authd did not start:\n%s", a.logs)
+	socks := testenv.Activate(t, cmd)
+	a := &authd{adminToken: adminToken, public: socks.Public, admin: socks.Admin}
+	a.proc = startProc(t, "authd", cmd, nil)
+	socks.Started()
+	// Answered once authd serves: the request waits in the socket's queue
+	// until then, and is refused if authd exits instead.
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get(a.public + "/healthz")
+	if err != nil {
+		t.Fatalf("authd did not start: %v\n%s", err, a.logs)
 	}
+	resp.Body.Close()
 	return a
 }
 

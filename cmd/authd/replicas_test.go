@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,31 +40,17 @@ func buildBinary(t *testing.T) string {
 func startReplica(t *testing.T, bin string, env map[string]string) *replica {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "AUTHD_LISTEN=127.0.0.1:0", "AUTHD_ADMIN_LISTEN=127.0.0.1:0", "AUTHD_DATA_DIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), "AUTHD_DATA_DIR="+t.TempDir())
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	socks := testenv.Activate(t, cmd)
+	r := &replica{cmd: cmd, public: socks.Public, admin: socks.Admin, logs: &syncBuffer{}}
+	cmd.Stderr = r.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{cmd: cmd, logs: &syncBuffer{}}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Bytes()
-			_, _ = r.logs.Write(append(line, '\n'))
-			var m map[string]any
-			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
-				r.public, r.admin = m["public"].(string), m["admin"].(string)
-				close(ready)
-			}
-		}
-	}()
+	socks.Started()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -78,11 +63,14 @@ func startReplica(t *testing.T, bin string, env map[string]string) *replica {
 			}
 		}
 	})
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("replica did not start:\n%s", r.logs.String())
+	// Answered once the replica serves: the request waits in the socket's
+	// queue until then, and is refused if the replica exits instead.
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get(r.public + "/healthz")
+	if err != nil {
+		t.Fatalf("replica did not start: %v\n%s", err, r.logs.String())
 	}
+	resp.Body.Close()
 	return r
 }
 

@@ -177,10 +177,14 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return nil, err
 	}
+	fds, err := activationFDs(getenv, os.Getpid())
+	if err != nil {
+		return nil, err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 
 	lc := newLifecycle(log)
-	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, log, lc)
+	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, fds, log, lc)
 	if err != nil {
 		// An early return: unwind exactly what was built.
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -268,7 +272,7 @@ type listener struct {
 // build constructs everything serve runs, top to bottom, registering how
 // each part stops with lc as soon as it exists. It returns the public and the
 // admin server, bound but not yet serving.
-func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, log *slog.Logger, lc *lifecycle) ([]listener, error) {
+func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, fds map[string]int, log *slog.Logger, lc *lifecycle) ([]listener, error) {
 	generated, err := cfg.EnsureSecrets()
 	if err != nil {
 		return nil, err
@@ -308,13 +312,23 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	}
 	log.Info("data keys unwrapped", "master_key_id", ring.Current.ID())
 
-	pubLn, err := net.Listen("tcp", cfg.Listen)
+	inherited, err := inheritedListeners(fds)
 	if err != nil {
+		return nil, err
+	}
+	for name := range inherited {
+		log.Info("socket from the service manager", "listener", name, "address", inherited[name].Addr().String())
+	}
+	pubLn, err := listen(inherited, listenPublic, cfg.Listen)
+	if err != nil { // not inherited; the admin one may be
+		for _, ln := range inherited {
+			ln.Close()
+		}
 		return nil, fmt.Errorf("AUTHD_LISTEN: %w", err)
 	}
 	lc.onClose("public listener", func() { pubLn.Close() })
-	admLn, err := net.Listen("tcp", cfg.AdminListen)
-	if err != nil {
+	admLn, err := listen(inherited, listenAdmin, cfg.AdminListen)
+	if err != nil { // not inherited, so nothing left open but what lc holds
 		return nil, fmt.Errorf("AUTHD_ADMIN_LISTEN: %w", err)
 	}
 	lc.onClose("admin listener", func() { admLn.Close() })
