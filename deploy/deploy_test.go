@@ -11,7 +11,6 @@
 package deploy_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -105,53 +104,24 @@ func startAuthd(t *testing.T, env ...string) *server {
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + t.TempDir(),
 		"AUTHD_DATA_DIR=" + t.TempDir(),
-		"AUTHD_LISTEN=127.0.0.1:0",
-		"AUTHD_ADMIN_LISTEN=127.0.0.1:0",
 		"AUTHD_ADMIN_TOKEN=" + s.adminToken,
 		"AUTHD_ACCESS_LOG=false",
 		// Cheap hashes: the password grant below only has to run one.
 		"AUTHD_ARGON2_MEMORY_KIB=8192",
 		"AUTHD_ARGON2_TIME=1",
 	}, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// authd gets its sockets as systemd would hand them over, so their
+	// addresses are known before it starts.
+	socks := testenv.Activate(t, cmd)
+	s.public, s.admin = socks.Public, socks.Admin
+	logs := &testenv.Buffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-
-	var logMu sync.Mutex
-	var logBuf bytes.Buffer
-	listening := make(chan map[string]string, 1)
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for sc.Scan() {
-			logMu.Lock()
-			logBuf.Write(sc.Bytes())
-			logBuf.WriteByte('\n')
-			logMu.Unlock()
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-				urls := map[string]string{}
-				for _, k := range []string{"public", "admin"} {
-					urls[k], _ = line[k].(string)
-				}
-				select {
-				case listening <- urls:
-				default:
-				}
-			}
-		}
-	}()
+	socks.Started()
 	exited := make(chan error, 1)
-	go func() {
-		<-scanned // Wait must not close the pipe before it is read to the end
-		exited <- cmd.Wait()
-	}()
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -165,24 +135,17 @@ func startAuthd(t *testing.T, env ...string) *server {
 			t.Error("authd serve did not stop within 30 s of SIGTERM")
 		}
 		if t.Failed() {
-			logMu.Lock()
-			t.Logf("authd's log:\n%s", logBuf.String())
-			logMu.Unlock()
+			t.Logf("authd's log:\n%s", logs.String())
 		}
 	})
-
-	select {
-	case urls := <-listening:
-		s.public, s.admin = urls["public"], urls["admin"]
-	case err := <-exited:
-		exited <- err // for the clean-up
-		t.Fatalf("authd serve exited before listening: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal(`authd serve logged no "listening" within 60 s`)
+	// Answered once authd serves (the request waits in the socket's queue
+	// until then), refused if it exits instead.
+	ready := &http.Client{Timeout: 60 * time.Second}
+	resp, err := ready.Get(s.public + "/healthz")
+	if err != nil {
+		t.Fatalf("authd serve did not start: %v", err)
 	}
-	if s.public == "" || s.admin == "" {
-		t.Fatalf("the listening line names no public or admin URL")
-	}
+	resp.Body.Close()
 	return s
 }
 

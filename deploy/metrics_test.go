@@ -84,15 +84,16 @@ const (
 // shape only. In the other shape, a query may use them and find nothing. Each
 // entry is checked too: present in its own shape, absent from the other.
 var onlyIn = map[string]shape{
-	"authd_cache_redis_up":           withRedis,
-	"authd_ratelimit_fallback_total": withRedis,
-	`tier="memory"`:                  embedded,
-	`tier="l1"`:                      withRedis,
-	`tier="redis"`:                   withRedis,
-	`tier="tiered"`:                  withRedis,
-	`limiter="memory"`:               embedded,
-	`limiter="redis"`:                withRedis,
-	`limiter="local"`:                withRedis,
+	"authd_cache_redis_up":            withRedis,
+	"authd_ratelimit_fallback_total":  withRedis,
+	"authd_store_breaker_trips_total": withRedis, // PostgreSQL only; the shape runs both
+	`tier="memory"`:                   embedded,
+	`tier="l1"`:                       withRedis,
+	`tier="redis"`:                    withRedis,
+	`tier="tiered"`:                   withRedis,
+	`limiter="memory"`:                embedded,
+	`limiter="redis"`:                 withRedis,
+	`limiter="local"`:                 withRedis,
 }
 
 // scrapeSeries are the series Prometheus records for every target it scrapes,
@@ -106,7 +107,27 @@ var targetLabels = set("job", "instance")
 // patterns, tiers, limiters …): a query matching one of them exactly must
 // name a value authd exports. Status codes, job and instance are not in it:
 // they depend on traffic and on Prometheus.
-var valueChecked = set("listener", "route", "tier", "kind", "limiter", "result")
+var valueChecked = set("listener", "route", "tier", "kind", "limiter", "result", "type")
+
+// matchedValues are the exact values a matcher names: its value for =, each
+// alternative of a regular expression that is only literal alternatives
+// (type=~"refresh.reused|code.reused", where a dot in an event type is
+// matched as any character, itself included). Other matchers name none.
+func matchedValues(op, value string) []string {
+	switch op {
+	case "=":
+		return []string{value}
+	case "=~":
+		alts := strings.Split(value, "|")
+		for _, a := range alts {
+			if a == "" || strings.ContainsAny(a, `*+?()[]{}^\`) {
+				return nil
+			}
+		}
+		return alts
+	}
+	return nil
+}
 
 // checkQueries returns what the queries use that exp (a scrape of authd in
 // shape sh) does not have.
@@ -156,13 +177,15 @@ func checkQueries(qs []query, exp exposition, sh shape) []string {
 					report(q, "%s has no label %q", sel.metric, m.label)
 					continue
 				}
-				if m.op != "=" || !valueChecked[m.label] || strings.Contains(m.value, "$") {
+				if !valueChecked[m.label] || strings.Contains(m.value, "$") {
 					continue
 				}
-				key := m.label + `="` + m.value + `"`
-				if !exp[sel.metric][m.label][m.value] && !tolerated(key) {
-					report(q, "%s{%s}: authd exports no such value (%s); it has %s",
-						sel.metric, key, sh, sortedKeys(exp[sel.metric][m.label]))
+				for _, v := range matchedValues(m.op, m.value) {
+					key := m.label + `="` + v + `"`
+					if !exp[sel.metric][m.label][v] && !tolerated(key) {
+						report(q, "%s{%s}: authd exports no such value (%s); it has %s",
+							sel.metric, key, sh, sortedKeys(exp[sel.metric][m.label]))
+					}
 				}
 			}
 		}

@@ -345,6 +345,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bi := readBuildInfo()
 	telemetry.BuildInfo(reg, bi.Version, bi.Commit, bi.Go)
+	if b, ok := st.(interface{ BreakerTrips() uint64 }); ok {
+		telemetry.StoreBreaker(reg, b.BreakerTrips)
+	}
 	tiers, err := buildCache(ctx, cfg, reg, st, derived.RedisCache)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)

@@ -71,6 +71,18 @@ const (
 	LoginLockedOut = "login.locked_out"
 )
 
+// Types lists every event type above, so that a counter of each exists (at
+// zero) before its first event: an alert on an increase sees the first one.
+func Types() []string {
+	return []string{
+		TokenIssued, TokenRevoked, TokenIntrospected, ClientAuthFailed, LoginSucceeded, LoginFailed,
+		PasswordRehashed, RefreshReused, CodeReused, RateLimitExceeded, TokenEnumeration,
+		AdminClientCreated, AdminClientDeleted, AdminKeyRotated, AdminUserCreated, AdminUserDeleted,
+		AdminScopeUpdated, AdminScopeDeleted, AdminAuthFailed, AdminClientUpdated, AdminClientSecretRotated,
+		UserPasswordChanged, UserDisabled, UserEnabled, UserUpdated, UserUnlocked, LoginLockedOut,
+	}
+}
+
 // Emitter is what event producers depend on. Emit must not block.
 type Emitter interface {
 	Emit(Event)

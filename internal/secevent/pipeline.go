@@ -158,6 +158,9 @@ func New(sink Sink, opts Options) *Pipeline {
 		warn:  warner{log: opts.Logger, max: int64(opts.MaxWarnings)},
 	}
 	p.agg.init(opts.MaxKeys)
+	for _, typ := range Types() {
+		p.byType.Store(typ, new(atomic.Uint64))
+	}
 	p.windowStart = opts.Now()
 	p.windowEnd = p.nextWindowEnd(p.windowStart)
 	return p

@@ -153,3 +153,13 @@ func BuildInfo(reg prometheus.Registerer, version, commit, goVersion string) {
 	g.Set(1)
 	reg.MustRegister(g)
 }
+
+// StoreBreaker exports authd_store_breaker_trips_total: how many times the
+// store's circuit breaker opened (PostgreSQL only; SQLite has no breaker).
+// Each trip means calls failed at once with temporarily_unavailable.
+func StoreBreaker(reg prometheus.Registerer, trips func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "authd_store_breaker_trips_total",
+		Help: "Times the store's circuit breaker opened after outages in a row (PostgreSQL).",
+	}, func() float64 { return float64(trips()) }))
+}

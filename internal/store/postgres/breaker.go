@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,7 +25,8 @@ import (
 // cancelled request says nothing about the server's health.
 type guardedPool struct {
 	*pgxpool.Pool
-	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cb    *gobreaker.TwoStepCircuitBreaker[struct{}]
+	trips *atomic.Uint64 // times the breaker opened, for authd_store_breaker_trips_total
 }
 
 const (
@@ -33,7 +35,8 @@ const (
 )
 
 func newGuardedPool(p *pgxpool.Pool) guardedPool {
-	return guardedPool{Pool: p, cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+	trips := new(atomic.Uint64)
+	return guardedPool{Pool: p, trips: trips, cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "postgres",
 		MaxRequests: 1,
 		Timeout:     breakerOpenFor,
@@ -41,8 +44,19 @@ func newGuardedPool(p *pgxpool.Pool) guardedPool {
 		IsSuccessful: func(err error) bool {
 			return err == nil || !isOutage(err)
 		},
+		// Counted rather than exported as a state: open lasts a second
+		// before a probe, so a scrape would mostly miss it.
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				trips.Add(1)
+			}
+		},
 	})}
 }
+
+// BreakerTrips is how many times the circuit breaker has opened: each is a
+// run of outages in a row, during which calls failed at once.
+func (d *DB) BreakerTrips() uint64 { return d.pool.trips.Load() }
 
 // errBreakerOpen is returned while the breaker is open; fail maps it to
 // store.ErrUnavailable.

@@ -28,9 +28,15 @@ func TestBreakerOpensWhenServerUnreachable(t *testing.T) {
 	d := &DB{pool: newGuardedPool(pool)}
 	ctx := context.Background()
 	for i := range breakerTripAfter {
+		if n := d.BreakerTrips(); n != 0 {
+			t.Fatalf("BreakerTrips = %d before the breaker opened", n)
+		}
 		if _, err := d.Client(ctx, "x"); !errors.Is(err, store.ErrUnavailable) || errors.Is(err, errBreakerOpen) {
 			t.Fatalf("call %d: %v, want a real ErrUnavailable", i, err)
 		}
+	}
+	if n := d.BreakerTrips(); n != 1 {
+		t.Fatalf("BreakerTrips = %d after the breaker opened, want 1", n)
 	}
 	start := time.Now()
 	for range 100 {
