@@ -17,6 +17,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/testenv"
 )
 
 // composeFile is the part of compose.yaml these tests read.
@@ -298,6 +299,30 @@ func TestSystemdSockets(t *testing.T) {
 	}
 }
 
+// promtoolPath is the promtool interop/install.sh installed, else one on
+// PATH, else "".
+func promtoolPath() string {
+	raw, _ := os.ReadFile("../interop/versions.env")
+	version := ""
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "PROMTOOL_VERSION="); ok {
+			version = strings.TrimSpace(v)
+		}
+	}
+	cache := os.Getenv("AUTHD_INTEROP_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "authd-interop")
+	}
+	if p := filepath.Join(cache, "promtool-"+version, "promtool"); version != "" {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
+	}
+	p, _ := exec.LookPath("promtool")
+	return p
+}
+
 func first(vs []string) string {
 	if len(vs) == 0 {
 		return ""
@@ -366,12 +391,17 @@ func versionAtLeast(v, min string) bool {
 	return true
 }
 
-// TestAlertRuleUnitTests runs prometheus/alerts_test.yaml with promtool, when
-// it is installed (Debian: the prometheus package ships it).
+// TestAlertRuleUnitTests runs prometheus/alerts_test.yaml with promtool:
+// the one interop/install.sh builds from the Go module proxy (the version in
+// interop/versions.env), or one on PATH.
 func TestAlertRuleUnitTests(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool is not on PATH; the alert rules' unit tests (prometheus/alerts_test.yaml) need it")
+	promtool := promtoolPath()
+	if promtool == "" {
+		msg := "promtool is missing; the alert rules' unit tests (prometheus/alerts_test.yaml) need it: bash interop/install.sh"
+		if testenv.RequireServers() {
+			t.Fatal(msg + "; AUTHD_REQUIRE_SERVERS=1 forbids skipping")
+		}
+		t.Skip(msg)
 	}
 	cmd := exec.Command(promtool, "test", "rules", "alerts_test.yaml")
 	cmd.Dir = "prometheus"

@@ -4,6 +4,7 @@
 # default ~/.cache/authd-interop), so a second run costs nothing:
 #   - the npm packages pinned in js/package-lock.json (npm ci), linked as js/node_modules
 #   - oauth2-proxy, built from the Go module proxy (go install)
+#   - promtool, likewise (deploy/ runs the alert rules' unit tests with it)
 #   - Debian's chromium, only if it is missing (needs root; apt-get)
 # .ci/run calls it; run it yourself before `go test ./interop/` to get the tests
 # that would otherwise skip.
@@ -48,6 +49,19 @@ if [ ! -x "$bin" ]; then
   rmdir "$tmp"
 fi
 took "oauth2-proxy $OAUTH2_PROXY_VERSION ($bin)" "$start"
+
+# promtool from the Go module proxy (a large build, once per version).
+start=$(date +%s)
+bin=$cache/promtool-$PROMTOOL_VERSION/promtool
+if [ ! -x "$bin" ]; then
+  tmp=$(mktemp -d "$cache/build.XXXXXX")
+  GOBIN=$tmp GOFLAGS=-buildvcs=false go install -ldflags "-s -w" \
+    "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
+  mkdir -p "$(dirname "$bin")"
+  mv "$tmp/promtool" "$bin"
+  rmdir "$tmp"
+fi
+took "promtool $PROMTOOL_VERSION ($bin)" "$start"
 
 # Chromium for the single-page-app test (playwright-core drives it; it never
 # downloads a browser of its own).
