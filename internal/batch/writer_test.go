@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authd/authd/internal/batch"
@@ -290,70 +291,71 @@ func TestCancelAfterFlushStarted(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGate()
-			w := batch.New(g.flush, batch.Options{})
-			ctx, cancel := context.WithCancel(t.Context())
-			res := make(chan error, 1)
-			go func() { res <- w.Write(ctx, 1) }()
-			waitStarted(t, g)
-			cancel()
-			select {
-			case err := <-res:
-				t.Fatalf("Write returned %v while its flush was still running", err)
-			case <-time.After(20 * time.Millisecond):
-			}
-			g.release <- tc.flushErr
-			if err := waitErr(t, res); !errors.Is(err, tc.flushErr) {
-				t.Errorf("Write = %v, want the flush's result %v", err, tc.flushErr)
-			}
-			if err := w.Close(t.Context()); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				g := newGate()
+				w := batch.New(g.flush, batch.Options{})
+				ctx, cancel := context.WithCancel(t.Context())
+				res := make(chan error, 1)
+				go func() { res <- w.Write(ctx, 1) }()
+				waitStarted(t, g)
+				cancel()
+				synctest.Wait() // Write has seen the cancellation: it must still wait for its flush
+				select {
+				case err := <-res:
+					t.Fatalf("Write returned %v while its flush was still running", err)
+				default:
+				}
+				g.release <- tc.flushErr
+				if err := waitErr(t, res); !errors.Is(err, tc.flushErr) {
+					t.Errorf("Write = %v, want the flush's result %v", err, tc.flushErr)
+				}
+				if err := w.Close(t.Context()); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			})
 		})
 	}
 }
 
 func TestCloseFlushesQueued(t *testing.T) {
-	const n = 50
-	rec := &recorder{}
-	// Without Close these writes would wait an hour for company.
-	w := batch.New(rec.flush, batch.Options{MaxBatch: 1000, MaxDelay: time.Hour})
-	errs := make([]error, n)
-	var started, finished sync.WaitGroup
-	for i := range n {
-		started.Add(1)
-		finished.Go(func() {
-			started.Done()
-			errs[i] = w.Write(t.Context(), i)
-		})
-	}
-	started.Wait()
-	time.Sleep(50 * time.Millisecond) // let the writers queue; any that lose the race get ErrClosed
-
-	start := time.Now()
-	if err := w.Close(t.Context()); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	finished.Wait()
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %v", d)
-	}
-	_, written := rec.snapshot()
-	var acked []int
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			acked = append(acked, i)
-		case !errors.Is(err, batch.ErrClosed):
-			t.Errorf("Write(%d) = %v, want nil or ErrClosed", i, err)
+	synctest.Test(t, func(t *testing.T) {
+		const n = 50
+		rec := &recorder{}
+		// Without Close these writes would wait an hour for company.
+		w := batch.New(rec.flush, batch.Options{MaxBatch: 1000, MaxDelay: time.Hour})
+		errs := make([]error, n)
+		var finished sync.WaitGroup
+		for i := range n {
+			finished.Go(func() { errs[i] = w.Write(t.Context(), i) })
 		}
-	}
-	if !slices.Equal(acked, written) {
-		t.Errorf("acknowledged %v but wrote %v", acked, written)
-	}
-	if len(acked) == 0 {
-		t.Error("no queued write was flushed by Close")
-	}
+		synctest.Wait() // every write is queued, and the batch waits for its delay
+
+		start := time.Now()
+		if err := w.Close(t.Context()); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		finished.Wait()
+		// The bubble's clock moves only when everything waits: had Close
+		// waited for the batch's delay, an hour would have passed.
+		if d := time.Since(start); d > 0 {
+			t.Errorf("Close took %v, want no wait for MaxDelay", d)
+		}
+		_, written := rec.snapshot()
+		var acked []int
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Write(%d) = %v, want nil: it was queued before Close", i, err)
+				continue
+			}
+			acked = append(acked, i)
+		}
+		if !slices.Equal(acked, written) {
+			t.Errorf("acknowledged %v but wrote %v", acked, written)
+		}
+		if len(acked) != n {
+			t.Errorf("Close flushed %d of the %d queued writes", len(acked), n)
+		}
+	})
 }
 
 func TestWriteAfterClose(t *testing.T) {
@@ -376,30 +378,33 @@ func TestWriteAfterClose(t *testing.T) {
 }
 
 func TestCloseGivesUp(t *testing.T) {
-	g := newGate()
-	w := batch.New(g.flush, batch.Options{Flushers: 1})
-	inFlight := make(chan error, 1)
-	go func() { inFlight <- w.Write(t.Context(), 1) }()
-	waitStarted(t, g)
-	queued := make(chan error, 1)
-	go func() { queued <- w.Write(t.Context(), 2) }()
-	time.Sleep(10 * time.Millisecond) // let item 2 queue behind the stuck flush
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := batch.New(g.flush, batch.Options{Flushers: 1})
+		inFlight := make(chan error, 1)
+		go func() { inFlight <- w.Write(t.Context(), 1) }()
+		waitStarted(t, g)
+		queued := make(chan error, 1)
+		go func() { queued <- w.Write(t.Context(), 2) }()
+		synctest.Wait() // item 2 is queued behind the stuck flush
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	if err := w.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Close = %v, want DeadlineExceeded", err)
-	}
-	// The stuck flush sees its context canceled and reports that, truthfully.
-	if err := waitErr(t, inFlight); !errors.Is(err, context.Canceled) {
-		t.Errorf("in-flight Write = %v, want context.Canceled", err)
-	}
-	if err := waitErr(t, queued); !errors.Is(err, batch.ErrClosed) && !errors.Is(err, context.Canceled) {
-		t.Errorf("queued Write = %v, want ErrClosed", err)
-	}
-	if _, written := g.rec.snapshot(); len(written) != 0 {
-		t.Errorf("written = %v, want none", written)
-	}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		if err := w.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Close = %v, want DeadlineExceeded", err)
+		}
+		// The stuck flush sees its context canceled and reports that, truthfully.
+		if err := waitErr(t, inFlight); !errors.Is(err, context.Canceled) {
+			t.Errorf("in-flight Write = %v, want context.Canceled", err)
+		}
+		// Its flush never started: it was not written, and says so.
+		if err := waitErr(t, queued); !errors.Is(err, batch.ErrClosed) {
+			t.Errorf("queued Write = %v, want ErrClosed", err)
+		}
+		if _, written := g.rec.snapshot(); len(written) != 0 {
+			t.Errorf("written = %v, want none", written)
+		}
+	})
 }
 
 func TestFlushTimeout(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
@@ -306,39 +307,38 @@ func TestRunOnceCanceledDuringPause(t *testing.T) {
 type syncBuffer = testenv.Buffer
 
 func TestRunSurvivesErrors(t *testing.T) {
-	p := &scripted{results: []result{{0, errDown}, {0, errDown}, {3, nil}}}
-	var logs syncBuffer
-	j := janitor.New(p, janitor.Options{
-		Interval: time.Millisecond,
-		Logger:   slog.New(slog.NewJSONHandler(&logs, nil)),
-	})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		j.Run(ctx)
-		close(done)
-	}()
-	deadline := time.After(5 * time.Second)
-	for p.count() < 5 {
-		select {
-		case <-deadline:
-			t.Fatalf("Run made %d calls; it stopped after errors", p.count())
-		case <-time.After(time.Millisecond):
+	synctest.Test(t, func(t *testing.T) {
+		p := &scripted{results: []result{{0, errDown}, {0, errDown}, {3, nil}}}
+		var logs syncBuffer
+		j := janitor.New(p, janitor.Options{
+			Interval: time.Minute,
+			Logger:   slog.New(slog.NewJSONHandler(&logs, nil)),
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			j.Run(ctx)
+			close(done)
+		}()
+		time.Sleep(4 * time.Minute) // the bubble's clock: the runs fall due meanwhile
+		synctest.Wait()
+		if n := p.count(); n != 5 {
+			t.Fatalf("Run made %d calls in four intervals, want 5 (one at once, one per interval): it stopped after errors", n)
 		}
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after ctx ended")
-	}
-	out := logs.String()
-	if got := strings.Count(out, "purge expired rows failed"); got != 2 {
-		t.Errorf("logged %d failures, want 2:\n%s", got, out)
-	}
-	if !strings.Contains(out, "store: unavailable") || !strings.Contains(out, `"deleted":3`) {
-		t.Errorf("log lacks the error or the purge result:\n%s", out)
-	}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after ctx ended")
+		}
+		out := logs.String()
+		if got := strings.Count(out, "purge expired rows failed"); got != 2 {
+			t.Errorf("logged %d failures, want 2:\n%s", got, out)
+		}
+		if !strings.Contains(out, "store: unavailable") || !strings.Contains(out, `"deleted":3`) {
+			t.Errorf("log lacks the error or the purge result:\n%s", out)
+		}
+	})
 }
 
 // BenchmarkRunOnce purges 10,000 expired access tokens per op (without the

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -285,60 +286,62 @@ func (b *blocker) idKey(pw, salt []byte, t, m uint32, p uint8, l uint32) []byte 
 	return make([]byte, l)
 }
 
-// waitFor polls cond: it synchronises with goroutines, it does not time them.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 func TestErrBusyWhenQueueFull(t *testing.T) {
-	goroutines := runtime.NumGoroutine()
-	h := New(tinyParams, Limits{MaxConcurrent: 1, MaxQueue: 1, MaxWait: time.Minute})
-	b := newBlocker()
-	h.idKey = b.idKey
-	ctx := context.Background()
+	synctest.Test(t, func(t *testing.T) {
+		goroutines := runtime.NumGoroutine()
+		h := New(tinyParams, Limits{MaxConcurrent: 1, MaxQueue: 1, MaxWait: time.Minute})
+		b := newBlocker()
+		h.idKey = b.idKey
+		ctx := context.Background()
 
-	errs := make(chan error, 2)
-	go func() { _, err := h.Hash(ctx, "first"); errs <- err }()
-	<-b.started // first holds the only slot
-	go func() { _, err := h.Hash(ctx, "second"); errs <- err }()
-	waitFor(t, "second caller to queue", func() bool { return h.Stats().Queued == 1 })
-
-	// The queue is full: the third caller is turned away at once, without
-	// waiting MaxWait (a minute) and without hashing.
-	if _, err := h.Hash(ctx, "third"); !errors.Is(err, ErrBusy) {
-		t.Fatalf("third Hash err = %v, want ErrBusy", err)
-	}
-	if _, _, err := h.Verify(ctx, "fourth", h.dummy); !errors.Is(err, ErrBusy) {
-		t.Fatalf("fourth Verify err = %v, want ErrBusy", err)
-	}
-	if err := h.VerifyDummy(ctx, "fifth"); !errors.Is(err, ErrBusy) {
-		t.Fatalf("fifth VerifyDummy err = %v, want ErrBusy", err)
-	}
-	if got, want := h.Stats(), (Stats{InFlight: 1, Queued: 1, Rejected: 3}); got != want {
-		t.Errorf("Stats while full = %+v, want %+v", got, want)
-	}
-	if n := b.calls.Load(); n != 1 {
-		t.Errorf("argon2 calls while full = %d, want 1", n)
-	}
-
-	close(b.release)
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Errorf("queued caller: %v", err)
+		errs := make(chan error, 2)
+		go func() { _, err := h.Hash(ctx, "first"); errs <- err }()
+		<-b.started // first holds the only slot
+		go func() { _, err := h.Hash(ctx, "second"); errs <- err }()
+		synctest.Wait() // second is parked in the queue
+		if got := h.Stats().Queued; got != 1 {
+			t.Fatalf("Queued = %d once the second caller waits, want 1", got)
 		}
-	}
-	if n := b.calls.Load(); n != 2 {
-		t.Errorf("argon2 calls = %d, want 2 (first and second only)", n)
-	}
-	if got, want := h.Stats(), (Stats{Rejected: 3}); got != want {
-		t.Errorf("Stats after = %+v, want %+v", got, want)
-	}
-	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= goroutines })
+
+		// The queue is full: the third caller is turned away at once, without
+		// waiting MaxWait (a minute) and without hashing.
+		begin := time.Now() // the bubble's clock: it moves only if a caller waits
+		if _, err := h.Hash(ctx, "third"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("third Hash err = %v, want ErrBusy", err)
+		}
+		if _, _, err := h.Verify(ctx, "fourth", h.dummy); !errors.Is(err, ErrBusy) {
+			t.Fatalf("fourth Verify err = %v, want ErrBusy", err)
+		}
+		if err := h.VerifyDummy(ctx, "fifth"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("fifth VerifyDummy err = %v, want ErrBusy", err)
+		}
+		if d := time.Since(begin); d != 0 {
+			t.Errorf("the callers turned away waited %v, want no wait", d)
+		}
+		if got, want := h.Stats(), (Stats{InFlight: 1, Queued: 1, Rejected: 3}); got != want {
+			t.Errorf("Stats while full = %+v, want %+v", got, want)
+		}
+		if n := b.calls.Load(); n != 1 {
+			t.Errorf("argon2 calls while full = %d, want 1", n)
+		}
+
+		close(b.release)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Errorf("queued caller: %v", err)
+			}
+		}
+		if n := b.calls.Load(); n != 2 {
+			t.Errorf("argon2 calls = %d, want 2 (first and second only)", n)
+		}
+		if got, want := h.Stats(), (Stats{Rejected: 3}); got != want {
+			t.Errorf("Stats after = %+v, want %+v", got, want)
+		}
+		synctest.Wait() // the callers' goroutines have returned, or are stuck
+		if n := runtime.NumGoroutine(); n > goroutines {
+			t.Errorf("%d goroutines after the callers returned, want at most %d as before", n, goroutines)
+		}
+	})
 }
 
 func TestErrBusyWhileQueued(t *testing.T) {
@@ -413,32 +416,47 @@ func TestErrBusyOnDoneContext(t *testing.T) {
 // TestConcurrencyBounded: however many callers, no more than MaxConcurrent
 // derivations run at once, and every admitted caller completes.
 func TestConcurrencyBounded(t *testing.T) {
-	const slots, callers = 2, 32
-	h := New(tinyParams, Limits{MaxConcurrent: slots, MaxQueue: callers, MaxWait: time.Minute})
-	var running, peak atomic.Int64
-	h.idKey = func(pw, salt []byte, t, m uint32, p uint8, l uint32) []byte {
-		n := running.Add(1)
-		for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
-		}
-		time.Sleep(time.Millisecond) // hold the slot so callers overlap
-		running.Add(-1)
-		return make([]byte, l)
-	}
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Go(func() {
-			if _, err := h.Hash(context.Background(), "pw"); err != nil {
-				t.Error(err)
+	synctest.Test(t, func(t *testing.T) {
+		const slots, callers = 2, 32
+		h := New(tinyParams, Limits{MaxConcurrent: slots, MaxQueue: callers, MaxWait: time.Minute})
+		var running, peak atomic.Int64
+		release := make(chan struct{})
+		h.idKey = func(pw, salt []byte, t, m uint32, p uint8, l uint32) []byte {
+			n := running.Add(1)
+			for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
 			}
-		})
-	}
-	wg.Wait()
-	if p := peak.Load(); p > slots {
-		t.Errorf("peak concurrent derivations = %d, want ≤ %d", p, slots)
-	}
-	if got, want := h.Stats(), (Stats{}); got != want {
-		t.Errorf("Stats after = %+v, want %+v", got, want)
-	}
+			<-release // hold the slot until the test ends this derivation
+			running.Add(-1)
+			return make([]byte, l)
+		}
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				if _, err := h.Hash(context.Background(), "pw"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		// End one derivation at a time. Each time every caller is parked (in
+		// a derivation or in the queue), the slots are all in use and no
+		// more: a freed slot goes to a waiting caller.
+		for done := range callers {
+			synctest.Wait()
+			busy := min(slots, callers-done)
+			want := Stats{InFlight: busy, Queued: callers - done - busy}
+			if n, got := running.Load(), h.Stats(); n != int64(busy) || got != want {
+				t.Fatalf("after %d derivations: %d running, Stats %+v; want %d running, Stats %+v", done, n, got, busy, want)
+			}
+			release <- struct{}{}
+		}
+		wg.Wait()
+		if p := peak.Load(); p > slots {
+			t.Errorf("peak concurrent derivations = %d, want ≤ %d", p, slots)
+		}
+		if got, want := h.Stats(), (Stats{}); got != want {
+			t.Errorf("Stats after = %+v, want %+v", got, want)
+		}
+	})
 }
 
 // TestVerifyDummyDoesTheWork: VerifyDummy runs one Argon2id derivation at the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -367,22 +368,49 @@ func TestCloseGivesUpOnStuckSink(t *testing.T) {
 }
 
 func TestConcurrentEmitAndClose(t *testing.T) {
+	const emitters = 50
 	sink := &memorySink{}
 	p := secevent.New(sink, secevent.Options{QueueSize: 100, MaxBatch: 10, FlushEvery: time.Millisecond})
 	start(t, p)
-	var wg sync.WaitGroup
-	for g := range 50 {
+	var (
+		wg     sync.WaitGroup
+		ready  sync.WaitGroup // every emitter has emitted once
+		calls  atomic.Uint64
+		begin  = make(chan struct{}) // Close is about to be called
+		closed = make(chan struct{}) // Close has returned
+	)
+	ready.Add(emitters)
+	for g := range emitters {
 		wg.Go(func() {
-			for i := range 200 {
-				p.Emit(event(g*200 + i))
+			emit := func(i int) {
+				p.Emit(event(g*1_000_000 + i))
+				calls.Add(1)
+			}
+			emit(0)
+			ready.Done()
+			<-begin
+			// Emit all the while Close runs, and once after it returned.
+			for i := 1; ; i++ {
+				select {
+				case <-closed:
+					emit(i)
+					return
+				default:
+				}
+				emit(i)
+				runtime.Gosched() // a spinning emitter must not starve Close
 			}
 		})
 	}
-	time.Sleep(time.Millisecond)
-	closeWithin(t, p, 5*time.Second) // while emitters are still going
+	stop := sync.OnceFunc(func() { close(closed) })
+	defer stop() // even if Close fails, the emitters end
+	ready.Wait()
+	close(begin)
+	closeWithin(t, p, 5*time.Second) // while every emitter is still going
+	stop()
 	wg.Wait()
-	if p.Emitted()+p.Dropped() != 50*200 {
-		t.Errorf("Emitted %d + Dropped %d != %d", p.Emitted(), p.Dropped(), 50*200)
+	if n := calls.Load(); p.Emitted()+p.Dropped() != n {
+		t.Errorf("Emitted %d + Dropped %d != %d", p.Emitted(), p.Dropped(), n)
 	}
 	if got := uint64(len(sink.snapshot())); got != p.Emitted() || p.Written() != got {
 		t.Errorf("sink has %d events, Written %d, Emitted %d: accepted events were lost", got, p.Written(), p.Emitted())

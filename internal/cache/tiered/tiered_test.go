@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/rueidis"
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/cachetest"
@@ -217,14 +218,22 @@ func TestReconnectFlushesL1(t *testing.T) {
 
 	cachetest.MustSet(t, cut, "intro:revoked", []byte("active"), time.Hour)
 	cachetest.MustSet(t, cut, "jwks:k", []byte("key"), time.Hour)
+	raw, channel := redistest.Raw(t, url), prefix+tiered.Channel
+	if n := subscribers(t, raw, channel); n != 2 {
+		t.Fatalf("%d subscribers before the cut, want both replicas", n)
+	}
 
 	proxy.SetMode(redistest.Refuse) // drops the subscription too
+	// Redis, another process, drops cut's subscription once it sees the
+	// connection close; from then on nothing published can reach cut.
+	cachetest.Eventually(t, 5*time.Second, "Redis still counts cut's subscription", func() bool {
+		return subscribers(t, raw, channel) == 1
+	})
 	if err := other.Delete(context.Background(), "intro:revoked"); err != nil {
 		t.Fatal(err)
 	}
 	// The message is lost: cut still serves its L1 copy (for at most its L1
 	// TTL, an hour in this test, a second by default).
-	time.Sleep(50 * time.Millisecond)
 	cachetest.WantValue(t, cut.l1, "intro:revoked", []byte("active"))
 
 	proxy.SetMode(redistest.Forward)
@@ -235,6 +244,16 @@ func TestReconnectFlushesL1(t *testing.T) {
 	cachetest.WantMiss(t, cut, "intro:revoked")
 	cachetest.WantMiss(t, cut.l1, "jwks:k")              // everything was flushed…
 	cachetest.WantValue(t, cut, "jwks:k", []byte("key")) // …and refills from L2
+}
+
+// subscribers is how many clients Redis counts on channel.
+func subscribers(t *testing.T, raw rueidis.Client, channel string) int64 {
+	t.Helper()
+	n, err := raw.Do(t.Context(), raw.B().PubsubNumsub().Channel(channel).Build()).AsIntMap()
+	if err != nil {
+		t.Fatalf("PUBSUB NUMSUB: %v", err)
+	}
+	return n[channel]
 }
 
 func TestMetrics(t *testing.T) {
