@@ -14,21 +14,10 @@ import (
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/ratelimit/memory"
 	"github.com/authd/authd/internal/secevent"
+	"github.com/authd/authd/internal/testenv/clocktest"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type recorder struct {
 	mu     sync.Mutex
@@ -49,7 +38,7 @@ func (r *recorder) count(typ string) int {
 	return n
 }
 
-func newLimiter(t *testing.T, clk *clock) *memory.Limiter {
+func newLimiter(t *testing.T, clk *clocktest.Clock) *memory.Limiter {
 	l := memory.New(memory.Options{Now: clk.Now})
 	t.Cleanup(l.Close)
 	return l
@@ -68,7 +57,7 @@ func is429(err error) (int, bool) {
 // there clears them. (Before per-source counting this test had the second
 // address refused too: that was the malicious-lockout bug.)
 func TestLoginGuardAccountLockout(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	ev := &recorder{}
 	p := defense.LoginPolicy{
 		AttemptsPerIP:      ratelimit.PerSecond(1000, 1000),
@@ -122,7 +111,7 @@ func TestLoginGuardAccountLockout(t *testing.T) {
 }
 
 func TestLoginGuardPerIP(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	p := defense.LoginPolicy{
 		AttemptsPerIP:      ratelimit.PerMinute(5, 5),
 		FailuresPerIP:      ratelimit.PerHour(1000, 1000),
@@ -167,7 +156,7 @@ func (brokenLimiter) Allow(context.Context, string, ratelimit.Limit, int) (ratel
 func (brokenLimiter) Reset(context.Context, string) error { return errors.New("down") }
 
 func TestRequests(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	ev := &recorder{}
 	r := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{
 		PerIP:             ratelimit.PerSecond(2, 2),
@@ -219,7 +208,7 @@ func TestRequests(t *testing.T) {
 }
 
 func TestLoginGuardLongUsernameAndOffLimits(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	g := defense.NewLoginGuard(newLimiter(t, clk), defense.LoginPolicy{
 		FailuresPerAccount: ratelimit.Limit{Rate: 1.0 / 300, Burst: 2},
 		// AttemptsPerIP and FailuresPerIP off.
@@ -240,7 +229,7 @@ func TestLoginGuardLongUsernameAndOffLimits(t *testing.T) {
 // Limiter keys never carry what was typed as a username (it may be a
 // password), and IPv6 addresses count per /64.
 func TestLimiterKeys(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	rec := &keyRecorder{Limiter: newLimiter(t, clk)}
 	g := defense.NewLoginGuard(rec, defense.DefaultLoginPolicy(), testKey, nil, nil)
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/ratelimit"
 	rlredis "github.com/authd/authd/internal/ratelimit/redis"
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/redistest"
 )
 
@@ -22,7 +23,7 @@ import (
 // nothing.
 func eachLimiter(t *testing.T, f func(t *testing.T, lim defense.Limiter)) {
 	t.Run("memory", func(t *testing.T) {
-		f(t, newLimiter(t, &clock{t: time.Unix(1_800_000_000, 0)}))
+		f(t, newLimiter(t, clocktest.New(time.Unix(1_800_000_000, 0))))
 	})
 	t.Run("redis", func(t *testing.T) {
 		url, prefix := redistest.Setup(t)
@@ -204,7 +205,7 @@ func TestUnlockGenerations(t *testing.T) {
 // TestTrustedAddressExpires: a success trusts its address for TrustAddress,
 // then the address is a stranger's again.
 func TestTrustedAddressExpires(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	p := defense.DefaultLoginPolicy()
 	p.AccountBackstop = ratelimit.Limit{Rate: 1.0 / (24 * 3600), Burst: 20} // no refill within the test
 	p.TrustAddress = time.Hour
@@ -240,7 +241,7 @@ func (r *resetRecorder) Reset(ctx context.Context, key string) error {
 // TestLimiterKeysOfSources: no limiter key shows the username, the device
 // cookie's identifier is only ever a key part, and every key fits.
 func TestLimiterKeysOfSources(t *testing.T) {
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	rec := &resetRecorder{keyRecorder{Limiter: newLimiter(t, clk)}}
 	g := defense.NewLoginGuard(rec, defense.DefaultLoginPolicy(), testKey, nil, nil)
 	ctx := context.Background()

@@ -13,13 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
 
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
@@ -37,19 +37,6 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const issuer = "https://auth.example"
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type harness struct {
 	t        testing.TB
 	db       *sqlite.DB
@@ -57,7 +44,7 @@ type harness struct {
 	keys     *keys.Manager
 	svc      *token.Service
 	srv      *httpapi.Server
-	clock    *clock
+	clock    *clocktest.Clock
 	logBuf   *testenv.Buffer
 	accounts *account.Service
 }
@@ -90,7 +77,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := clocktest.New(time.Now().Truncate(time.Second))
 	sealer, err := keys.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/keys"
@@ -57,22 +57,10 @@ func TestSealer(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newManager(t *testing.T, db *sqlite.DB, clk *clock, master byte, algs ...string) *keys.Manager {
+func newManager(t *testing.T, db *sqlite.DB, clk *clocktest.Clock, master byte, algs ...string) *keys.Manager {
 	t.Helper()
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{master}, 32))
-	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: algs, Retain: time.Hour, Now: clk.now})
+	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: algs, Retain: time.Hour, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +75,7 @@ func openDB(t *testing.T) *sqlite.DB {
 func TestRotationAndRetention(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	m := newManager(t, db, clk, 1, keys.ES256, keys.RS256)
 	if err := m.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -100,7 +88,7 @@ func TestRotationAndRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	if _, err := m.Rotate(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +102,7 @@ func TestRotationAndRetention(t *testing.T) {
 	if !strings.Contains(string(m.JWKS()), es1) {
 		t.Fatal("replaced key left the JWKS at once")
 	}
-	clk.add(time.Hour + time.Second)
+	clk.Advance(time.Hour + time.Second)
 	if err := m.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +121,7 @@ func TestRotationAndRetention(t *testing.T) {
 func TestReplicaSeesRotation(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	a, b := newManager(t, db, clk, 1, keys.ES256), newManager(t, db, clk, 1, keys.ES256)
 	if err := a.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -157,7 +145,7 @@ func TestReplicaSeesRotation(t *testing.T) {
 func TestWrongMasterKey(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	if err := newManager(t, db, clk, 1, keys.ES256).Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +158,7 @@ func TestWrongMasterKey(t *testing.T) {
 func TestVerifyRejects(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	m := newManager(t, db, clk, 1, keys.ES256, keys.EdDSA)
 	if err := m.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -202,9 +190,9 @@ func TestVerifyRejects(t *testing.T) {
 func TestPrepublishedRotation(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
-	m, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Prepublish: 10 * time.Minute, Now: clk.now})
+	m, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Prepublish: 10 * time.Minute, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,18 +221,18 @@ func TestPrepublishedRotation(t *testing.T) {
 		t.Fatalf("signed with %s during pre-publication", kidOf(tok))
 	}
 	// No reload needed: the switch happens at the activation time.
-	clk.add(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	tok, _ = m.Sign("", "at+jwt", []byte(`{}`))
 	if kidOf(tok) != k.ID || m.CurrentKeyID("") != k.ID {
 		t.Fatalf("after pre-publication signed with %s, want %s", kidOf(tok), k.ID)
 	}
 	// The old key stays published for Retain after the switch, then goes.
-	clk.add(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	_ = m.Reload(ctx)
 	if !strings.Contains(string(m.JWKS()), old) {
 		t.Fatal("old key left before Retain after the switch")
 	}
-	clk.add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	_ = m.Reload(ctx)
 	if strings.Contains(string(m.JWKS()), old) {
 		t.Fatal("old key still published after Retain")
@@ -259,10 +247,10 @@ func TestPrepublishedRotation(t *testing.T) {
 func TestScheduledRotation(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
 	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: []string{keys.ES256, keys.RS256},
-		Retain: time.Hour, Prepublish: time.Minute, RotateEvery: 24 * time.Hour, Now: clk.now})
+		Retain: time.Hour, Prepublish: time.Minute, RotateEvery: 24 * time.Hour, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +258,11 @@ func TestScheduledRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	es, rs := m.CurrentKeyID(keys.ES256), m.CurrentKeyID(keys.RS256)
-	clk.add(23 * time.Hour)
+	clk.Advance(23 * time.Hour)
 	if err := m.RotateDue(ctx); err != nil || strings.Count(string(m.JWKS()), `"kid"`) != 2 {
 		t.Fatalf("rotated early: %v %s", err, m.JWKS())
 	}
-	clk.add(time.Hour)
+	clk.Advance(time.Hour)
 	if err := m.RotateDue(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +273,7 @@ func TestScheduledRotation(t *testing.T) {
 	if err := m.RotateDue(ctx); err != nil || strings.Count(string(m.JWKS()), `"kid"`) != 4 {
 		t.Fatal("rotated again while a successor was pre-published")
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	if m.CurrentKeyID(keys.ES256) == es || m.CurrentKeyID(keys.RS256) == rs {
 		t.Fatal("the due keys did not take over")
 	}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/testenv/clocktest"
 )
 
-func purposeManager(t *testing.T, db keys.KeyStore, clk *clock, prepublish time.Duration, ps ...keys.Purpose) *keys.Manager {
+func purposeManager(t *testing.T, db keys.KeyStore, clk *clocktest.Clock, prepublish time.Duration, ps ...keys.Purpose) *keys.Manager {
 	t.Helper()
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
-	m, err := keys.NewManager(db, sealer, keys.Options{Purposes: ps, Retain: time.Hour, Prepublish: prepublish, Now: clk.now})
+	m, err := keys.NewManager(db, sealer, keys.Options{Purposes: ps, Retain: time.Hour, Prepublish: prepublish, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func purposeManager(t *testing.T, db keys.KeyStore, clk *clock, prepublish time.
 // verifies only for the purpose whose key signed it.
 func TestPurposesKeepKeysApart(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	m := purposeManager(t, openDB(t), clk, 0,
 		keys.Purpose{Name: keys.PurposeAccess, Algorithm: keys.RS256},
 		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.RS256})
@@ -61,7 +62,7 @@ func TestPurposesKeepKeysApart(t *testing.T) {
 	}
 	// Rotating one purpose leaves the other's key current. (Time moves on:
 	// keys created in the same instant are ordered by kid, not by age.)
-	clk.add(time.Second)
+	clk.Advance(time.Second)
 	if _, err := m.RotateNow(ctx, keys.PurposeAccess); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestPurposesKeepKeysApart(t *testing.T) {
 func TestUpgradeFromUnnamedKeys(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	old := newManager(t, db, clk, 1, keys.ES256)
 	if err := old.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestUpgradeFromUnnamedKeys(t *testing.T) {
 			t.Fatalf("token of the old key for %s: %v", p, err)
 		}
 	}
-	clk.add(10*time.Minute + time.Second)
+	clk.Advance(10*time.Minute + time.Second)
 	acc, idt := m.CurrentKeyID(keys.PurposeAccess), m.CurrentKeyID(keys.PurposeIDToken)
 	if acc == legacy || idt == legacy || acc == idt {
 		t.Fatalf("after pre-publication: access %q, id_token %q, old %q", acc, idt, legacy)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/testenv/clocktest"
 )
 
 // bus is an in-process keys.Notifier shared by several managers.
@@ -48,11 +49,11 @@ func (b *bus) Subscribe(ctx context.Context, _ string, onSubscribed func(), onMe
 // waiting for its reload interval.
 func TestWatchFollowsRotations(t *testing.T) {
 	db := openDB(t)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	n := &bus{up: make(chan struct{}, 8)}
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{1}, 32))
 	newM := func() *keys.Manager {
-		m, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Now: clk.now, Notifier: n,
+		m, err := keys.NewManager(db, sealer, keys.Options{Retain: time.Hour, Now: clk.Now, Notifier: n,
 			Purposes: []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: keys.ES256}}})
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +68,7 @@ func TestWatchFollowsRotations(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.Watch(ctx); close(done) }()
 	<-n.up // subscribed
-	clk.add(time.Second)
+	clk.Advance(time.Second)
 	k, err := a.RotateNow(context.Background(), keys.PurposeAccess)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
-
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
@@ -36,24 +36,6 @@ const (
 	testVerifier  = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	testChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 )
-
-// clock is the fake clock handlers and the store see.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // seededRandom is deterministic randomness for reproducible tests.
 func seededRandom() func([]byte) {
@@ -94,7 +76,7 @@ func (a *countingAccounts) setFault(err error) {
 type env struct {
 	t        *testing.T
 	db       *sqlite.DB
-	clock    *clock
+	clock    *clocktest.Clock // the fake clock handlers and the store see
 	svc      *account.Service
 	accounts *countingAccounts
 	keys     *keys.Manager // signs the id_tokens logout tests present as hints
@@ -190,7 +172,7 @@ type envConfig struct {
 func newEnvConfig(t *testing.T, cfg envConfig) *env {
 	t.Helper()
 	issuer, wrap := cfg.issuer, cfg.wrap
-	e := &env{t: t, db: openStore(t), clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, db: openStore(t), clock: clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 	ctx := context.Background()
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
 	e.svc = account.New(e.db, hasher, password.Policy{}, account.Options{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/testenv/clocktest"
 )
 
 // countingScopes reads descriptions from the real store, counting reads;
@@ -139,11 +140,9 @@ func (b *blockingScopes) ScopeDescriptions(ctx context.Context) (map[string]stri
 // first ones wait for it, and later ones use the stale descriptions while it
 // is refreshed.
 func TestScopeCacheOneRead(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
 	src := &blockingScopes{started: make(chan struct{}), release: make(chan struct{}), m: map[string]string{"api": "v1"}}
-	c := newScopeTexts(src, time.Minute, clock)
+	c := newScopeTexts(src, time.Minute, clk.Now)
 	log := newEnv(t, testIssuer).h.log
 
 	const n = 8
@@ -166,9 +165,7 @@ func TestScopeCacheOneRead(t *testing.T) {
 	}
 
 	// Stale: one caller refreshes, the others answer at once with v1.
-	mu.Lock()
-	now = now.Add(time.Minute)
-	mu.Unlock()
+	clk.Advance(time.Minute)
 	src.started, src.release = make(chan struct{}), make(chan struct{})
 	src.calls.Store(0)
 	src.m = map[string]string{"api": "v2"}

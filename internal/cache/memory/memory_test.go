@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/cachetest"
 	"github.com/authd/authd/internal/cache/memory"
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/metrictest"
 )
 
@@ -30,32 +32,25 @@ func TestConformanceByEntries(t *testing.T) {
 	cachetest.Run(t, func(t *testing.T) cache.Cache { return newCache(t, memory.Options{MaxEntries: 10_000}) })
 }
 
-// fakeClock is safe for concurrent use: otter reads it from its own goroutines.
-type fakeClock struct{ ns atomic.Int64 }
-
-func (f *fakeClock) now() time.Time          { return time.Unix(0, f.ns.Load()) }
-func (f *fakeClock) advance(d time.Duration) { f.ns.Add(int64(d)) }
-
 func TestExpiryFollowsInjectedClock(t *testing.T) {
-	clk := &fakeClock{}
-	clk.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	c := newCache(t, memory.Options{Now: clk.now})
+	clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c := newCache(t, memory.Options{Now: clk.Now})
 	cachetest.MustSet(t, c, "intro:a", []byte("a"), time.Minute)
 	cachetest.MustSet(t, c, "intro:b", []byte("b"), time.Hour)
 
-	clk.advance(time.Minute - time.Nanosecond)
+	clk.Advance(time.Minute - time.Nanosecond)
 	cachetest.WantValue(t, c, "intro:a", []byte("a"))
 	// Reads do not extend an entry's life.
-	clk.advance(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	cachetest.WantMiss(t, c, "intro:a")
 	cachetest.WantValue(t, c, "intro:b", []byte("b"))
 
 	// An overwrite restarts the TTL from the write.
-	clk.advance(50 * time.Minute)
+	clk.Advance(50 * time.Minute)
 	cachetest.MustSet(t, c, "intro:b", []byte("b2"), time.Minute)
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	cachetest.WantValue(t, c, "intro:b", []byte("b2"))
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	cachetest.WantMiss(t, c, "intro:b")
 }
 
@@ -145,46 +140,47 @@ func TestMetricsPerKind(t *testing.T) {
 	}
 }
 
+// TestLoaderMergesConcurrentMisses: callers that miss while a load is in
+// flight share it. The bubble's synctest.Wait returns only once every caller
+// is blocked, the first in the load and the others waiting for its flight, so
+// the load is released with all of them merged into it: a caller that came
+// after the load would find the value cached and prove nothing.
 func TestLoaderMergesConcurrentMisses(t *testing.T) {
-	c := newCache(t, memory.Options{})
-	l := cache.NewLoader(c)
-	var calls atomic.Int32
-	release := make(chan struct{})
-	load := func(context.Context) ([]byte, time.Duration, error) {
-		calls.Add(1)
-		<-release
-		return []byte("v"), time.Hour, nil
-	}
-	const n = 50
-	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	started.Add(n)
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			started.Done()
-			v, err := l.Get(context.Background(), "intro:hot", load)
-			if err == nil && string(v) != "v" {
-				err = fmt.Errorf("got %q", v)
-			}
-			errs <- err
-		}()
-	}
-	started.Wait()
-	time.Sleep(20 * time.Millisecond) // let the goroutines reach the flight
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		c := newCache(t, memory.Options{})
+		l := cache.NewLoader(c)
+		var calls atomic.Int32
+		release := make(chan struct{})
+		load := func(context.Context) ([]byte, time.Duration, error) {
+			calls.Add(1)
+			<-release
+			return []byte("v"), time.Hour, nil
 		}
-	}
-	if got := calls.Load(); got != 1 {
-		t.Fatalf("load ran %d times for %d concurrent misses, want 1", got, n)
-	}
+		const n = 50
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			wg.Go(func() {
+				v, err := l.Get(t.Context(), "intro:hot", load)
+				if err == nil && string(v) != "v" {
+					err = fmt.Errorf("got %q", v)
+				}
+				errs <- err
+			})
+		}
+		synctest.Wait() // all n callers are in the flight
+		close(release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := calls.Load(); got != 1 {
+			t.Fatalf("load ran %d times for %d concurrent misses, want 1", got, n)
+		}
+	})
 }
 
 func TestLoaderDoesNotCacheErrors(t *testing.T) {
@@ -218,28 +214,42 @@ func TestLoaderNonPositiveTTLNotCached(t *testing.T) {
 	cachetest.WantMiss(t, c, "intro:z")
 }
 
+// TestLoaderCallerCancelDoesNotFailOthers: the caller that started a load
+// gives up; another caller waiting for the same flight still gets its value,
+// because the load does not run under the first caller's cancellation. The
+// load signals when it is entered, so the first caller is known to own the
+// flight, and synctest.Wait knows when the second is waiting for it.
 func TestLoaderCallerCancelDoesNotFailOthers(t *testing.T) {
-	c := newCache(t, memory.Options{})
-	l := cache.NewLoader(c)
-	release := make(chan struct{})
-	load := func(ctx context.Context) ([]byte, time.Duration, error) {
-		<-release
-		return []byte("v"), time.Hour, ctx.Err()
-	}
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { _, err := l.Get(ctx1, "intro:c", load); first <- err }()
-	time.Sleep(10 * time.Millisecond)
-	second := make(chan error, 1)
-	go func() { _, err := l.Get(context.Background(), "intro:c", load); second <- err }()
-	time.Sleep(10 * time.Millisecond)
-	cancel1()
-	if err := <-first; err != context.Canceled {
-		t.Fatalf("cancelled caller: err = %v, want context.Canceled", err)
-	}
-	close(release)
-	if err := <-second; err != nil {
-		t.Fatalf("other caller: err = %v, want nil", err)
-	}
-	cachetest.WantValue(t, c, "intro:c", []byte("v"))
+	synctest.Test(t, func(t *testing.T) {
+		c := newCache(t, memory.Options{})
+		l := cache.NewLoader(c)
+		entered, release := make(chan struct{}), make(chan struct{})
+		var calls atomic.Int32
+		load := func(ctx context.Context) ([]byte, time.Duration, error) {
+			if calls.Add(1) == 1 {
+				close(entered)
+			}
+			<-release
+			return []byte("v"), time.Hour, ctx.Err()
+		}
+		ctx1, cancel1 := context.WithCancel(t.Context())
+		first := make(chan error, 1)
+		go func() { _, err := l.Get(ctx1, "intro:c", load); first <- err }()
+		<-entered // the first caller's flight is loading
+		second := make(chan error, 1)
+		go func() { _, err := l.Get(t.Context(), "intro:c", load); second <- err }()
+		synctest.Wait() // the second caller waits for that flight
+		cancel1()
+		if err := <-first; err != context.Canceled {
+			t.Fatalf("cancelled caller: err = %v, want context.Canceled", err)
+		}
+		close(release)
+		if err := <-second; err != nil {
+			t.Fatalf("other caller: err = %v, want nil", err)
+		}
+		if got := calls.Load(); got != 1 {
+			t.Fatalf("load ran %d times, want once for both callers", got)
+		}
+		cachetest.WantValue(t, c, "intro:c", []byte("v"))
+	})
 }

@@ -3,7 +3,6 @@ package memory_test
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/ratelimit/limitertest"
 	"github.com/authd/authd/internal/ratelimit/memory"
+	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/metrictest"
 )
 
@@ -37,28 +37,11 @@ func TestConformanceRealClock(t *testing.T) {
 	})
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestKeysExpireWhenFull: memory stays bounded in time, not only in size. A
 // key is held while its bucket is not full, and dropped at most one window
 // (plus a little slack) after it is full again.
 func TestKeysExpireWhenFull(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1_900_000_000, 0)}
+	clk := clocktest.New(time.Unix(1_900_000_000, 0))
 	l := newLimiter(t, memory.Options{Now: clk.Now})
 	ctx := context.Background()
 	lim := ratelimit.PerSecond(1, 10) // window 10 s
@@ -77,11 +60,11 @@ func TestKeysExpireWhenFull(t *testing.T) {
 	}
 	// Buckets are full again after 5 s; the history must still be there at
 	// 4.9 s, and gone by 5 s + window + slack.
-	clk.Add(4900 * time.Millisecond)
+	clk.Advance(4900 * time.Millisecond)
 	if d, _ := l.Allow(ctx, "ip:0", lim, 0); d.Remaining != 9 {
 		t.Fatalf("history lost before the bucket was full: %+v", d)
 	}
-	clk.Add(20 * time.Second)
+	clk.Advance(20 * time.Second)
 	if n := l.Len(); n != 0 {
 		t.Fatalf("Len = %d long after every bucket was full; want 0", n)
 	}
