@@ -63,7 +63,9 @@ type LoginPolicy struct {
 // 5 minutes (≤ 300 a day, far below what a dictionary needs); all strangers
 // together take 100 on an account, then one every 5 minutes; an address 30
 // attempts a minute and 100 failures an hour; an address that logged in to an
-// account is trusted for it for 30 days.
+// account is trusted for it for 30 days. The settable parts (AttemptsPerIP,
+// FailuresPerAccount) are settings too, whose defaults are these
+// (cmd/authd's TestLimitDefaultsAgree keeps the two equal).
 func DefaultLoginPolicy() LoginPolicy {
 	return LoginPolicy{
 		AttemptsPerIP:      ratelimit.PerMinute(30, 30),

@@ -22,16 +22,6 @@ type RequestPolicy struct {
 	InactivePerCaller ratelimit.Limit
 }
 
-// DefaultRequestPolicy is generous enough for a busy service behind one NAT
-// address and stops a single-source flood or a guessing run.
-func DefaultRequestPolicy() RequestPolicy {
-	return RequestPolicy{
-		PerIP:             ratelimit.PerSecond(1000, 2000),
-		PerClient:         ratelimit.PerSecond(500, 1000),
-		InactivePerCaller: ratelimit.PerMinute(600, 600),
-	}
-}
-
 // Requests enforces a RequestPolicy.
 type Requests struct {
 	lim    Limiter
