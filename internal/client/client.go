@@ -76,7 +76,7 @@ type Store interface {
 	Client(ctx context.Context, id string) (*oauth.Client, error)
 	ListClients(ctx context.Context) ([]*oauth.Client, error)
 	DeleteClient(ctx context.Context, id string) error
-	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
+	SetClientSecret(ctx context.Context, id string, secretHash, secretSealed []byte, now time.Time) error
 	UpdateClient(ctx context.Context, c *oauth.Client) error
 }
 
@@ -193,7 +193,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string, by Caller) (strin
 		return "", ErrNoSecret
 	}
 	secret, hash := s.newSecret()
-	if err := s.st.SetClientSecret(ctx, id, hash, s.opts.Now().UTC()); err != nil {
+	if err := s.st.SetClientSecret(ctx, id, hash, nil, s.opts.Now().UTC()); err != nil {
 		return "", err
 	}
 	s.opts.Changed(ctx, id)

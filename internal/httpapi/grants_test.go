@@ -412,7 +412,7 @@ func TestClientCacheFollowsSecretRotation(t *testing.T) {
 	h.addClient("svc", "old-secret", nil)
 	h.token("svc", "old-secret", nil) // caches the client
 	sum := sha256.Sum256([]byte("new-secret"))
-	if err := h.db.SetClientSecret(context.Background(), "svc", sum[:], h.clock.Now()); err != nil {
+	if err := h.db.SetClientSecret(context.Background(), "svc", sum[:], nil, h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	h.svc.InvalidateClient(context.Background(), "svc")

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"encoding/json"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -17,11 +18,17 @@ const (
 	GrantPassword          = "password"
 )
 
-// Client authentication methods (RFC 7591 §2, token_endpoint_auth_method).
+// Client authentication methods (RFC 7591 §2, token_endpoint_auth_method;
+// the JWT ones from RFC 7523 §2.2 and OpenID Connect Core §9, the
+// certificate ones from RFC 8705 §2.1.1 and §2.2.1).
 const (
-	AuthMethodBasic = "client_secret_basic"
-	AuthMethodPost  = "client_secret_post"
-	AuthMethodNone  = "none"
+	AuthMethodBasic         = "client_secret_basic"
+	AuthMethodPost          = "client_secret_post"
+	AuthMethodNone          = "none"
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+	AuthMethodSecretJWT     = "client_secret_jwt"
+	AuthMethodTLS           = "tls_client_auth"
+	AuthMethodSelfSignedTLS = "self_signed_tls_client_auth"
 )
 
 // Access-token formats a client may ask for.
@@ -52,8 +59,64 @@ type Client struct {
 	// endpoints for this client. CORSOrigins adds those derived from a public
 	// client's redirect URIs.
 	AllowedCORSOrigins []string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Metadata is what authd keeps of the rest of RFC 7591 §2 (keys,
+	// certificates, token binding, descriptive URIs): read whole, never
+	// looked up by.
+	Metadata ClientMetadata
+	// RegistrationTokenHash is the SHA-256 of the RFC 7592 registration
+	// access token of a client that registered itself; nil otherwise.
+	RegistrationTokenHash []byte
+	// SecretSealed is the secret itself, sealed under a data key, for
+	// client_secret_jwt (an HMAC key must be known to verify with it); nil
+	// for every other client.
+	SecretSealed []byte
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// ClientMetadata is the client metadata (RFC 7591 §2 and the registries it
+// opened) beyond what Client holds in fields of its own. Its JSON names are
+// the registered metadata names.
+type ClientMetadata struct {
+	// JWKS (by value) or JWKSURI (by reference), never both (RFC 7591 §2):
+	// the client's public keys, for private_key_jwt and
+	// self_signed_tls_client_auth.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwks_uri,omitempty"`
+	// FederatedCredentials let a workload authenticate with a token its
+	// platform issued (a Kubernetes service-account token, a SPIFFE JWT-SVID,
+	// a CI OIDC token) instead of a key of its own.
+	FederatedCredentials []FederatedCredential `json:"federated_credentials,omitempty"`
+	// DPoPBoundAccessTokens: every access token must be DPoP-bound (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+	// For tls_client_auth, exactly one of these (RFC 8705 §2.1.2).
+	TLSClientAuthSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+	// TLSClientCertificateBoundAccessTokens: access tokens are bound to the
+	// client's certificate (RFC 8705 §3.4).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// Descriptive metadata, shown on the consent page or returned as registered.
+	ClientURI       string   `json:"client_uri,omitempty"`
+	LogoURI         string   `json:"logo_uri,omitempty"`
+	PolicyURI       string   `json:"policy_uri,omitempty"`
+	TOSURI          string   `json:"tos_uri,omitempty"`
+	Contacts        []string `json:"contacts,omitempty"`
+	SoftwareID      string   `json:"software_id,omitempty"`
+	SoftwareVersion string   `json:"software_version,omitempty"`
+}
+
+// FederatedCredential names the workload tokens that authenticate a client:
+// signed by Issuer (its keys from its OpenID Connect discovery document, or
+// from JWKSURI), for Subject exactly, with Audience among its audiences
+// (authd's issuer identifier when empty).
+type FederatedCredential struct {
+	Issuer   string `json:"issuer"`
+	Subject  string `json:"subject"`
+	Audience string `json:"audience,omitempty"`
+	JWKSURI  string `json:"jwks_uri,omitempty"`
 }
 
 // CORSOrigins returns the origins allowed to call authd's endpoints from a

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
@@ -33,9 +35,11 @@ type Clients interface {
 	// DeleteClient removes a client; ErrNotFound if absent.
 	DeleteClient(ctx context.Context, id string) error
 	// SetClientSecret replaces the secret hash and bumps UpdatedAt; ErrNotFound if absent.
-	SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error
-	// UpdateClient replaces c's metadata (everything but ID, SecretHash and
-	// CreatedAt) and sets UpdatedAt from c; ErrNotFound if absent.
+	// secretSealed is the secret itself sealed (client_secret_jwt) or nil.
+	SetClientSecret(ctx context.Context, id string, secretHash, secretSealed []byte, now time.Time) error
+	// UpdateClient replaces c's metadata (everything but ID, SecretHash,
+	// SecretSealed and CreatedAt; RegistrationTokenHash included) and sets
+	// UpdatedAt from c; ErrNotFound if absent.
 	UpdateClient(ctx context.Context, c *oauth.Client) error
 	// OriginAllowed reports whether some client's CORSOrigins (as written by
 	// CreateClient and UpdateClient) contains origin, compared exactly. A CORS
@@ -368,11 +372,33 @@ type Invalidations interface {
 	DeleteInvalidations(ctx context.Context, ids []int64) error
 }
 
+// RegistrationToken is an initial access token for dynamic client
+// registration (RFC 7591 §3): only its SHA-256 is stored.
+type RegistrationToken struct {
+	Hash      []byte // SHA-256 of the token; primary key
+	ExpiresAt time.Time
+	MaxUses   int
+	Uses      int
+	CreatedAt time.Time
+}
+
+// RegistrationTokens stores initial access tokens.
+type RegistrationTokens interface {
+	// CreateRegistrationToken inserts t (Uses is ignored: a new token has
+	// none); ErrConflict if t.Hash exists.
+	CreateRegistrationToken(ctx context.Context, t *RegistrationToken) error
+	// UseRegistrationToken spends one use of the token with that hash, as one
+	// atomic step: of concurrent callers, no more than MaxUses succeed.
+	// ErrNotFound if there is no such token, it expired before now, or its
+	// uses are spent.
+	UseRegistrationToken(ctx context.Context, hash []byte, now time.Time) error
+}
+
 // Purger deletes what has expired, in bounded batches so no lock is held long.
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
 	// revocations, codes, refresh tokens, sessions, keys past PublishUntil,
-	// invalidations) with
+	// invalidations, registration tokens) with
 	// expiry before now, and returns how many rows it deleted in all.
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
@@ -393,9 +419,32 @@ type Store interface {
 	ScopeDescriptions
 	Invalidations
 	DataKeys
+	RegistrationTokens
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases every connection.
 	Close() error
+}
+
+// EncodeMetadata is how backends store oauth.Client.Metadata: JSON, "{}"
+// when empty.
+func EncodeMetadata(m oauth.ClientMetadata) (string, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode client metadata: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeMetadata reads what EncodeMetadata wrote.
+func DecodeMetadata(s string) (oauth.ClientMetadata, error) {
+	var m oauth.ClientMetadata
+	if s == "" || s == "{}" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return m, fmt.Errorf("decode client metadata: %w", err)
+	}
+	return m, nil
 }

@@ -8,21 +8,27 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
 )
 
 const clientColumns = `id, secret_hash, name, grant_types, redirect_uris, scopes,
 	token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party,
-	created_at, updated_at, post_logout_redirect_uris, allowed_cors_origins`
+	created_at, updated_at, post_logout_redirect_uris, allowed_cors_origins,
+	metadata, registration_token_hash, secret_sealed`
 
 // CreateClient inserts c and its CORS origins; ErrConflict if c.ID exists.
 func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	meta, err := store.EncodeMetadata(c.Metadata)
+	if err != nil {
+		return d.fail(ctx, "create client", err)
+	}
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			c.ID, c.SecretHash, c.Name, list(c.GrantTypes), list(c.RedirectURIs), list(c.Scopes),
 			c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
 			nullTime(c.CreatedAt), nullTime(c.UpdatedAt), list(c.PostLogoutRedirectURIs),
-			list(c.AllowedCORSOrigins)); err != nil {
+			list(c.AllowedCORSOrigins), meta, c.RegistrationTokenHash, c.SecretSealed); err != nil {
 			return err
 		}
 		return insertOrigins(ctx, tx, c)
@@ -79,21 +85,26 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 }
 
 // SetClientSecret replaces the secret hash and bumps UpdatedAt; ErrNotFound if absent.
-func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error {
+func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash, secretSealed []byte, now time.Time) error {
 	return d.fail(ctx, "set client secret", affected(d.pool.Exec(ctx,
-		`UPDATE clients SET secret_hash = $2, updated_at = $3 WHERE id = $1`, id, secretHash, nullTime(now))))
+		`UPDATE clients SET secret_hash = $2, secret_sealed = $3, updated_at = $4 WHERE id = $1`,
+		id, secretHash, secretSealed, nullTime(now))))
 }
 
 // UpdateClient replaces c's metadata and its CORS origins; ErrNotFound if absent.
 func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	meta, err := store.EncodeMetadata(c.Metadata)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if err := affected(tx.Exec(ctx, `UPDATE clients SET name = $2, grant_types = $3,
 			redirect_uris = $4, scopes = $5, token_endpoint_auth_method = $6, access_token_format = $7,
 			access_token_ttl_ns = $8, first_party = $9, updated_at = $10, post_logout_redirect_uris = $11,
-			allowed_cors_origins = $12 WHERE id = $1`,
+			allowed_cors_origins = $12, metadata = $13, registration_token_hash = $14 WHERE id = $1`,
 			c.ID, c.Name, list(c.GrantTypes), list(c.RedirectURIs), list(c.Scopes), c.TokenEndpointAuthMethod,
 			c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty, nullTime(c.UpdatedAt),
-			list(c.PostLogoutRedirectURIs), list(c.AllowedCORSOrigins))); err != nil {
+			list(c.PostLogoutRedirectURIs), list(c.AllowedCORSOrigins), meta, c.RegistrationTokenHash)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM client_cors_origins WHERE client_id = $1`, c.ID); err != nil {
@@ -109,10 +120,15 @@ func scanClient(row pgx.Row) (*oauth.Client, error) {
 		c                    oauth.Client
 		ttl                  int64
 		createdAt, updatedAt pgtype.Timestamptz
+		meta                 string
 	)
 	if err := row.Scan(&c.ID, &c.SecretHash, &c.Name, &c.GrantTypes, &c.RedirectURIs, &c.Scopes,
 		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt,
-		&c.PostLogoutRedirectURIs, &c.AllowedCORSOrigins); err != nil {
+		&c.PostLogoutRedirectURIs, &c.AllowedCORSOrigins, &meta, &c.RegistrationTokenHash, &c.SecretSealed); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Metadata, err = store.DecodeMetadata(meta); err != nil {
 		return nil, err
 	}
 	c.GrantTypes, c.RedirectURIs, c.Scopes = unlist(c.GrantTypes), unlist(c.RedirectURIs), unlist(c.Scopes)

@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/store"
 )
 
 const clientColumns = `id, secret_hash, name, grant_types, redirect_uris, scopes,
 	token_endpoint_auth_method, access_token_format, access_token_ttl_ns, first_party,
-	created_at, updated_at, post_logout_redirect_uris, allowed_cors_origins`
+	created_at, updated_at, post_logout_redirect_uris, allowed_cors_origins,
+	metadata, registration_token_hash, secret_sealed`
 
 // CreateClient inserts c and its CORS origins; ErrConflict if c.ID exists.
 func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
@@ -18,15 +20,20 @@ func (d *DB) CreateClient(ctx context.Context, c *oauth.Client) error {
 	if err != nil {
 		return d.fail(ctx, "create client", err)
 	}
+	meta, err := store.EncodeMetadata(c.Metadata)
+	if err != nil {
+		return d.fail(ctx, "create client", err)
+	}
 	err = d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
 		if _, err := stmts[0].ExecContext(ctx, c.ID, c.SecretHash, c.Name, lists[0], lists[1], lists[2],
 			c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
-			micros(c.CreatedAt), micros(c.UpdatedAt), lists[3], lists[4]); err != nil {
+			micros(c.CreatedAt), micros(c.UpdatedAt), lists[3], lists[4],
+			meta, c.RegistrationTokenHash, c.SecretSealed); err != nil {
 			return err
 		}
 		return insertOrigins(ctx, stmts[1], c)
 	},
-		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		insertOrigin)
 	return d.fail(ctx, "create client", err)
 }
@@ -109,9 +116,9 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 }
 
 // SetClientSecret replaces the secret hash and bumps UpdatedAt; ErrNotFound if absent.
-func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash []byte, now time.Time) error {
+func (d *DB) SetClientSecret(ctx context.Context, id string, secretHash, secretSealed []byte, now time.Time) error {
 	return d.fail(ctx, "set client secret", rowsAffected(d.exec(ctx,
-		`UPDATE clients SET secret_hash = ?, updated_at = ? WHERE id = ?`, secretHash, micros(now), id)))
+		`UPDATE clients SET secret_hash = ?, secret_sealed = ?, updated_at = ? WHERE id = ?`, secretHash, secretSealed, micros(now), id)))
 }
 
 // UpdateClient replaces c's metadata and its CORS origins; ErrNotFound if absent.
@@ -120,10 +127,14 @@ func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
 	if err != nil {
 		return d.fail(ctx, "update client", err)
 	}
+	meta, err := store.EncodeMetadata(c.Metadata)
+	if err != nil {
+		return d.fail(ctx, "update client", err)
+	}
 	err = d.tx(ctx, func(_ *sql.Tx, stmts []*sql.Stmt) error {
 		if err := rowsAffected(stmts[0].ExecContext(ctx, c.Name, lists[0], lists[1], lists[2],
 			c.TokenEndpointAuthMethod, c.AccessTokenFormat, int64(c.AccessTokenTTL), c.FirstParty,
-			micros(c.UpdatedAt), lists[3], lists[4], c.ID)); err != nil {
+			micros(c.UpdatedAt), lists[3], lists[4], meta, c.RegistrationTokenHash, c.ID)); err != nil {
 			return err
 		}
 		if _, err := stmts[1].ExecContext(ctx, c.ID); err != nil {
@@ -133,7 +144,8 @@ func (d *DB) UpdateClient(ctx context.Context, c *oauth.Client) error {
 	},
 		`UPDATE clients SET name = ?, grant_types = ?, redirect_uris = ?, scopes = ?,
 		token_endpoint_auth_method = ?, access_token_format = ?, access_token_ttl_ns = ?, first_party = ?,
-		updated_at = ?, post_logout_redirect_uris = ?, allowed_cors_origins = ? WHERE id = ?`,
+		updated_at = ?, post_logout_redirect_uris = ?, allowed_cors_origins = ?,
+		metadata = ?, registration_token_hash = ? WHERE id = ?`,
 		`DELETE FROM client_cors_origins WHERE client_id = ?`,
 		insertOrigin)
 	return d.fail(ctx, "update client", err)
@@ -143,12 +155,17 @@ func scanClient(s scanner) (*oauth.Client, error) {
 	var (
 		c                                         oauth.Client
 		grants, uris, scopes, logoutURIs, origins string
+		meta                                      string
 		ttl                                       int64
 		createdAt, updatedAt                      sql.NullInt64
 	)
 	err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &grants, &uris, &scopes,
-		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt, &logoutURIs, &origins)
+		&c.TokenEndpointAuthMethod, &c.AccessTokenFormat, &ttl, &c.FirstParty, &createdAt, &updatedAt, &logoutURIs, &origins,
+		&meta, &c.RegistrationTokenHash, &c.SecretSealed)
 	if err != nil {
+		return nil, err
+	}
+	if c.Metadata, err = store.DecodeMetadata(meta); err != nil {
 		return nil, err
 	}
 	if c.GrantTypes, err = decodeList(grants); err != nil {

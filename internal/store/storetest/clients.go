@@ -29,6 +29,9 @@ func clientCases() []testCase {
 			upd.AccessTokenTTL = time.Hour
 			upd.FirstParty = false
 			upd.UpdatedAt = t0().Add(2 * time.Hour)
+			upd.Metadata = oauth.ClientMetadata{JWKSURI: "https://other.example/jwks", DPoPBoundAccessTokens: true}
+			upd.RegistrationTokenHash = sum("rotated registration token")
+			upd.SecretSealed = []byte("must not be written")
 			wantErr(t, "UpdateClient", s.UpdateClient(ctx, upd), nil)
 			got, err := s.Client(ctx, "c1")
 			wantErr(t, "Client", err, nil)
@@ -39,8 +42,13 @@ func clientCases() []testCase {
 				!got.UpdatedAt.Equal(upd.UpdatedAt.Truncate(time.Microsecond)) {
 				t.Fatalf("after update: %+v", got)
 			}
-			if string(got.SecretHash) != string(orig.SecretHash) || !got.CreatedAt.Equal(orig.CreatedAt.Truncate(time.Microsecond)) {
+			if string(got.SecretHash) != string(orig.SecretHash) || string(got.SecretSealed) != string(orig.SecretSealed) ||
+				!got.CreatedAt.Equal(orig.CreatedAt.Truncate(time.Microsecond)) {
 				t.Fatal("UpdateClient changed the secret or the creation time")
+			}
+			mustEqual(t, "metadata after update", gotClient(got).Metadata, gotClient(upd).Metadata)
+			if string(got.RegistrationTokenHash) != string(upd.RegistrationTokenHash) {
+				t.Fatal("UpdateClient did not replace the registration token hash")
 			}
 			wantErr(t, "UpdateClient absent", s.UpdateClient(ctx, client("nope")), store.ErrNotFound)
 			// Clearing a list stores it empty.
@@ -169,13 +177,18 @@ func clientCases() []testCase {
 			ctx := t.Context()
 			wantErr(t, "CreateClient", s.CreateClient(ctx, client("c1")), nil)
 			now := t0().Add(48*time.Hour + 999*time.Nanosecond)
-			wantErr(t, "SetClientSecret", s.SetClientSecret(ctx, "c1", sum("new secret"), now), nil)
+			wantErr(t, "SetClientSecret", s.SetClientSecret(ctx, "c1", sum("new secret"), []byte("new sealed"), now), nil)
 			got, err := s.Client(ctx, "c1")
 			wantErr(t, "Client", err, nil)
 			want := client("c1")
-			want.SecretHash, want.UpdatedAt = sum("new secret"), now
+			want.SecretHash, want.SecretSealed, want.UpdatedAt = sum("new secret"), []byte("new sealed"), now
 			mustEqual(t, "client after SetClientSecret", gotClient(got), wantClient(want))
-			wantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "nope", sum("x"), now), store.ErrNotFound)
+			// A client that moves off client_secret_jwt keeps no sealed secret.
+			wantErr(t, "SetClientSecret unsealed", s.SetClientSecret(ctx, "c1", sum("third"), nil, now), nil)
+			if got, err = s.Client(ctx, "c1"); err != nil || got.SecretSealed != nil {
+				t.Fatalf("sealed secret after SetClientSecret(nil): %q, %v", got.SecretSealed, err)
+			}
+			wantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "nope", sum("x"), nil, now), store.ErrNotFound)
 		}},
 	}
 }

@@ -25,8 +25,41 @@ func client(id string) *oauth.Client {
 		AccessTokenTTL:          90*time.Second + 123*time.Nanosecond,
 		FirstParty:              true,
 		AllowedCORSOrigins:      []string{"https://spa.example", "http://127.0.0.1:5173"},
-		CreatedAt:               t0(),
-		UpdatedAt:               t0().Add(time.Minute),
+		Metadata: oauth.ClientMetadata{
+			JWKS:    []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"` + id + `"}]}`),
+			JWKSURI: "https://app.example/jwks-" + id,
+			FederatedCredentials: []oauth.FederatedCredential{
+				{Issuer: "https://kubernetes.default.svc", Subject: "system:serviceaccount:ns:" + id, Audience: "https://authd.example"},
+				{Issuer: "https://token.actions.example", Subject: "repo:o/" + id, JWKSURI: "https://token.actions.example/jwks"},
+			},
+			DPoPBoundAccessTokens:                 true,
+			TLSClientAuthSubjectDN:                "CN=" + id + ",O=Example",
+			TLSClientAuthSANDNS:                   id + ".example",
+			TLSClientAuthSANURI:                   "spiffe://example/" + id,
+			TLSClientAuthSANIP:                    "192.0.2.7",
+			TLSClientAuthSANEmail:                 id + "@example.com",
+			TLSClientCertificateBoundAccessTokens: true,
+			ClientURI:                             "https://app.example/" + id,
+			LogoURI:                               "https://app.example/logo.png",
+			PolicyURI:                             "https://app.example/policy",
+			TOSURI:                                "https://app.example/tos",
+			Contacts:                              []string{"ops@example.com", "é@example.com"},
+			SoftwareID:                            "4NRB1-0XZABZI9E6-5SM3R",
+			SoftwareVersion:                       "2.1",
+		},
+		RegistrationTokenHash: sum("registration-" + id),
+		SecretSealed:          []byte("sealed\x00secret-" + id),
+		CreatedAt:             t0(),
+		UpdatedAt:             t0().Add(time.Minute),
+	}
+}
+
+func registrationToken(name string) *store.RegistrationToken {
+	return &store.RegistrationToken{
+		Hash:      sum("initial-access-" + name),
+		ExpiresAt: t0().Add(24 * time.Hour),
+		MaxUses:   3,
+		CreatedAt: t0(),
 	}
 }
 

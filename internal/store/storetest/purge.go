@@ -13,7 +13,7 @@ import (
 // expiringKinds are the row kinds PurgeExpired handles by ExpiresAt; signing keys,
 // purged by PublishUntil, are seeded separately.
 func expiringKinds() []string {
-	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation"}
+	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation", "registration token"}
 }
 
 // seedExpiring stores one row of every expiring kind, all named name and expiring at exp.
@@ -35,6 +35,9 @@ func seedExpiring(t *testing.T, s store.Store, name string, exp time.Time) {
 	wantErr(t, "CreateSession", s.CreateSession(ctx, x), nil)
 	inv := &store.Invalidation{Keys: []string{"purge-" + name}, CreatedAt: t0(), ExpiresAt: exp}
 	wantErr(t, "AddInvalidation", s.AddInvalidation(ctx, inv), nil)
+	rt := registrationToken("purge-" + name)
+	rt.ExpiresAt, rt.MaxUses = exp, 1000
+	wantErr(t, "CreateRegistrationToken", s.CreateRegistrationToken(ctx, rt), nil)
 }
 
 // aliveKinds returns which of the rows seedExpiring stored under name still exist.
@@ -76,6 +79,8 @@ func aliveKinds(t *testing.T, s store.Store, name string) []string {
 			alive = append(alive, "invalidation")
 		}
 	}
+	// Spending one use (of many) at a time before any expiry proves presence.
+	check("registration token", s.UseRegistrationToken(ctx, registrationToken("purge-"+name).Hash, t0().Add(-1000*time.Hour)))
 	return alive
 }
 

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Invalidations", invalidationCases()},
 		{"ScopeDescriptions", scopeDescriptionCases()},
 		{"DataKeys", dataKeyCases()},
+		{"RegistrationTokens", registrationTokenCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}
@@ -168,6 +169,14 @@ func gotClient(c *oauth.Client) *oauth.Client {
 	x.GrantTypes, x.RedirectURIs, x.Scopes = stringsOrNil(c.GrantTypes), stringsOrNil(c.RedirectURIs), stringsOrNil(c.Scopes)
 	x.PostLogoutRedirectURIs = stringsOrNil(c.PostLogoutRedirectURIs)
 	x.AllowedCORSOrigins = stringsOrNil(c.AllowedCORSOrigins)
+	x.RegistrationTokenHash, x.SecretSealed = bytesOrNil(c.RegistrationTokenHash), bytesOrNil(c.SecretSealed)
+	x.Metadata.Contacts = stringsOrNil(c.Metadata.Contacts)
+	if len(c.Metadata.JWKS) == 0 {
+		x.Metadata.JWKS = nil
+	}
+	if len(c.Metadata.FederatedCredentials) == 0 {
+		x.Metadata.FederatedCredentials = nil
+	}
 	return &x
 }
 
