@@ -35,6 +35,12 @@ type Metadata struct {
 	// public client's http(s) redirect URIs add their origins without being
 	// listed here.
 	AllowedCORSOrigins []string `json:"allowed_cors_origins,omitempty"`
+	// ResponseTypes (RFC 7591 §2): authd answers "code" only, and only for
+	// clients of the authorization_code grant (§2.1).
+	ResponseTypes []string `json:"response_types,omitempty"`
+	// The rest of RFC 7591 §2 and its registry: keys, certificates, token
+	// binding, descriptive URIs.
+	oauth.ClientMetadata
 }
 
 // MetadataOf is the Metadata of a registered client.
@@ -51,7 +57,18 @@ func MetadataOf(c *oauth.Client) Metadata {
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
 		FirstParty:              c.FirstParty,
 		AllowedCORSOrigins:      c.AllowedCORSOrigins,
+		ResponseTypes:           responseTypes(c),
+		ClientMetadata:          c.Metadata,
 	}
+}
+
+// responseTypes is what a client registered for may ask of the
+// authorization endpoint (RFC 7591 §2.1: consistent with grant_types).
+func responseTypes(c *oauth.Client) []string {
+	if c.AllowsGrant(oauth.GrantAuthorizationCode) {
+		return []string{"code"}
+	}
+	return nil
 }
 
 // InvalidMetadata is metadata that cannot be registered: RFC 7591 §3.2.2
@@ -66,9 +83,9 @@ func (e *InvalidMetadata) Error() string { return "client: invalid " + e.Field +
 
 func invalid(field, reason string) error { return &InvalidMetadata{Field: field, Reason: reason} }
 
-// ErrNoSecret: the client is public (token_endpoint_auth_method none) and
-// has no secret to rotate.
-var ErrNoSecret = errors.New("client: a public client has no secret")
+// ErrNoSecret: the client authenticates without a secret (public, or with
+// keys or a certificate) and has none to rotate.
+var ErrNoSecret = errors.New("client: the client authenticates without a secret")
 
 // Store is the slice of the store the service uses (store.Clients).
 type Store interface {
@@ -99,6 +116,13 @@ type Options struct {
 	Events  secevent.Emitter
 	Now     func() time.Time
 	Random  func([]byte)
+	// AllowLoopbackFetch lets jwks_uri be http on loopback
+	// (AUTHD_OUTBOUND_ALLOW_LOOPBACK: tests, single-host setups).
+	AllowLoopbackFetch bool
+	// Seal protects the secret of a client_secret_jwt client, which authd
+	// must keep to verify its assertions (an HMAC key). Without it that
+	// method cannot be registered.
+	Seal func(secret []byte) ([]byte, error)
 }
 
 // Service registers, updates, rotates and deletes clients: each request is
@@ -141,8 +165,10 @@ func (s *Service) Create(ctx context.Context, m Metadata, by Caller) (*oauth.Cli
 	now := s.opts.Now().UTC()
 	c.CreatedAt, c.UpdatedAt = now, now
 	var secret string
-	if !c.Public() {
-		secret, c.SecretHash = s.newSecret()
+	if c.UsesSecret() {
+		if secret, c.SecretHash, c.SecretSealed, err = s.newSecret(c); err != nil {
+			return nil, "", err
+		}
 	}
 	if err := s.st.CreateClient(ctx, c); err != nil {
 		return nil, "", err
@@ -173,9 +199,24 @@ func (s *Service) Update(ctx context.Context, id string, m Metadata, by Caller) 
 	if c.Public() != cur.Public() {
 		return nil, invalid("token_endpoint_auth_method", "a client cannot switch between public (none) and confidential; register a new client")
 	}
-	c.SecretHash, c.CreatedAt, c.UpdatedAt = cur.SecretHash, cur.CreatedAt, s.opts.Now().UTC()
+	c.SecretHash, c.SecretSealed, c.CreatedAt, c.UpdatedAt = cur.SecretHash, cur.SecretSealed, cur.CreatedAt, s.opts.Now().UTC()
+	c.RegistrationTokenHash = cur.RegistrationTokenHash
+	// A client for client_secret_jwt needs its secret sealed, which a secret
+	// issued for another method never was: rotate it after switching.
+	if c.TokenEndpointAuthMethod == oauth.AuthMethodSecretJWT && cur.TokenEndpointAuthMethod != oauth.AuthMethodSecretJWT {
+		c.SecretHash, c.SecretSealed = nil, nil
+	}
 	if err := s.st.UpdateClient(ctx, c); err != nil {
 		return nil, err
+	}
+	// A client that moved to keys or a certificate keeps no secret: one left
+	// behind would be a credential nobody uses and someone may still hold.
+	// One that moved to client_secret_jwt has none until it is rotated.
+	if (!c.UsesSecret() || c.SecretHash == nil) && cur.SecretHash != nil {
+		if err := s.st.SetClientSecret(ctx, id, nil, nil, c.UpdatedAt); err != nil {
+			return nil, err
+		}
+		c.SecretHash, c.SecretSealed = nil, nil
 	}
 	s.opts.Changed(ctx, id)
 	s.emit(secevent.AdminClientUpdated, id, by)
@@ -189,11 +230,14 @@ func (s *Service) RotateSecret(ctx context.Context, id string, by Caller) (strin
 	if err != nil {
 		return "", err
 	}
-	if c.Public() {
+	if !c.UsesSecret() {
 		return "", ErrNoSecret
 	}
-	secret, hash := s.newSecret()
-	if err := s.st.SetClientSecret(ctx, id, hash, nil, s.opts.Now().UTC()); err != nil {
+	secret, hash, sealed, err := s.newSecret(c)
+	if err != nil {
+		return "", err
+	}
+	if err := s.st.SetClientSecret(ctx, id, hash, sealed, s.opts.Now().UTC()); err != nil {
 		return "", err
 	}
 	s.opts.Changed(ctx, id)
@@ -241,10 +285,20 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 		c.TokenEndpointAuthMethod = oauth.AuthMethodBasic
 	}
 	switch c.TokenEndpointAuthMethod {
-	case oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone:
+	case oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone,
+		oauth.AuthMethodPrivateKeyJWT, oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS:
+	case oauth.AuthMethodSecretJWT:
+		if s.opts.Seal == nil {
+			return nil, invalid("token_endpoint_auth_method", "client_secret_jwt is not available on this server")
+		}
 	default:
-		return nil, invalid("token_endpoint_auth_method", "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none")
+		return nil, invalid("token_endpoint_auth_method", "token_endpoint_auth_method must be one of "+strings.Join(AuthMethods(), ", "))
 	}
+	meta, err := s.validKeyMetadata(c.TokenEndpointAuthMethod, m.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
+	c.Metadata = meta
 	c.GrantTypes = slices.Compact(slices.Sorted(slices.Values(m.GrantTypes)))
 	if len(c.GrantTypes) == 0 {
 		// RFC 7591 §2 defaults to authorization_code; a client with no redirect
@@ -269,6 +323,15 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 	// passwords at the token endpoint as that application.
 	if c.AllowsGrant(oauth.GrantPassword) && c.Public() {
 		return nil, invalid("grant_types", "password needs a confidential client (token_endpoint_auth_method other than none)")
+	}
+	// RFC 7591 §2.1: response_types and grant_types must agree.
+	for _, rt := range m.ResponseTypes {
+		if rt != "code" {
+			return nil, invalid("response_types", "response type "+quote(rt)+" is not supported; authd answers code only")
+		}
+		if !c.AllowsGrant(oauth.GrantAuthorizationCode) {
+			return nil, invalid("response_types", "response type code needs grant type authorization_code")
+		}
 	}
 	if c.AllowsGrant(oauth.GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
 		return nil, invalid("redirect_uris", "authorization_code needs at least one redirect URI")
@@ -307,6 +370,12 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 	}
 	c.AccessTokenTTL = time.Duration(m.AccessTokenTTL) * time.Second
 	return c, nil
+}
+
+// AuthMethods are the token_endpoint_auth_method values clients may register.
+func AuthMethods() []string {
+	return []string{oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone, oauth.AuthMethodPrivateKeyJWT,
+		oauth.AuthMethodSecretJWT, oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS}
 }
 
 // validRedirectURI applies RFC 6749 §3.1.2 and RFC 8252 §7: absolute, no
@@ -424,8 +493,18 @@ func (s *Service) randomString(n int) string {
 
 // newSecret returns a 256-bit random secret and its SHA-256: high entropy makes
 // a slow KDF pointless (ARCHITECTURE.md, request flow step 2).
-func (s *Service) newSecret() (string, []byte) {
-	secret := s.randomString(32)
+// newSecret makes a secret for c: 256 random bits, of which authd keeps the
+// SHA-256, and for client_secret_jwt the secret sealed as well.
+func (s *Service) newSecret(c *oauth.Client) (secret string, hash, sealed []byte, err error) {
+	secret = s.randomString(32)
 	h := sha256.Sum256([]byte(secret))
-	return secret, h[:]
+	if c.TokenEndpointAuthMethod == oauth.AuthMethodSecretJWT {
+		if s.opts.Seal == nil {
+			return "", nil, nil, invalid("token_endpoint_auth_method", "client_secret_jwt is not available on this server")
+		}
+		if sealed, err = s.opts.Seal([]byte(secret)); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	return secret, h[:], sealed, nil
 }

@@ -82,6 +82,11 @@ type Config struct {
 	LockoutFailures   int           // AUTHD_LOCKOUT_FAILURES: failed logins an account takes at once
 	LockoutInterval   time.Duration // AUTHD_LOCKOUT_INTERVAL: then one more try per interval
 	RateLimitInactive float64       // AUTHD_RATE_LIMIT_INACTIVE: inactive introspection answers/min per caller
+	// Registration (AUTHD_REGISTRATION) is off, token or open.
+	Registration          string
+	RateLimitRegistration float64 // AUTHD_RATE_LIMIT_REGISTRATION: open registrations/hour per address
+	OutboundAllowLoopback bool    // AUTHD_OUTBOUND_ALLOW_LOOPBACK
+	OutboundCAFile        string  // AUTHD_OUTBOUND_CA_FILE
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string

@@ -89,6 +89,11 @@ func Settings() []Setting {
 		integer("AUTHD_LOCKOUT_FAILURES", "10", "failed logins one account takes from one address or device (NIST SP 800-63B §5.2.2: ≤ 100)", "5", 1, 100, func(c *Config, n int64) { c.LockoutFailures = int(n) }, func(c *Config) int64 { return int64(c.LockoutFailures) }),
 		dur("AUTHD_LOCKOUT_INTERVAL", "5m", "then one more try per interval", "10m", false, func(c *Config) *time.Duration { return &c.LockoutInterval }),
 		rate("AUTHD_RATE_LIMIT_INACTIVE", "600", "inactive introspection answers/min per caller before it is throttled (enumeration)", "100", func(c *Config) *float64 { return &c.RateLimitInactive }),
+		choice("AUTHD_REGISTRATION", "token", "dynamic client registration (RFC 7591): `token` (an initial access token from `authd client registration-token`), `open` (anyone, rate-limited, no confidential-only grants), `off` (no endpoint)", "open",
+			[]string{"off", "token", "open"}, func(c *Config) *string { return &c.Registration }),
+		rate("AUTHD_RATE_LIMIT_REGISTRATION", "20", "open registrations/hour per address (0: off)", "5", func(c *Config) *float64 { return &c.RateLimitRegistration }),
+		boolean("AUTHD_OUTBOUND_ALLOW_LOOPBACK", "false", "outbound fetches (`jwks_uri`, metadata documents, trusted issuers) may go to loopback over http: tests and single-host setups only", func(c *Config) *bool { return &c.OutboundAllowLoopback }),
+		str("AUTHD_OUTBOUND_CA_FILE", "", "PEM file of CAs trusted for outbound TLS besides the system's (private PKI)", "/etc/authd/ca.pem", filePath(func(c *Config) *string { return &c.OutboundCAFile })),
 		{Key: "AUTHD_TRUSTED_PROXIES", Doc: "load balancers (comma-separated CIDRs) whose `X-Forwarded-For` is believed for client addresses",
 			Example: "10.0.0.0/8, 192.0.2.1", set: setTrustedProxies, get: func(c *Config) string { return strings.Join(c.TrustedProxies, ",") }},
 		dur("AUTHD_AUDIT_RETENTION", "2160h", "audit events older than this (90 days) are purged by the janitor", "720h", false, func(c *Config) *time.Duration { return &c.AuditRetention }),
@@ -121,6 +126,17 @@ func str(key, def, doc, example string, a accessor) Setting {
 
 func plain(f func(*Config) *string) accessor {
 	return accessor{func(c *Config, v string) error { *f(c) = v; return nil }, func(c *Config) string { return *f(c) }}
+}
+
+// filePath is a path read at start; no path holds a NUL byte.
+func filePath(f func(*Config) *string) accessor {
+	return accessor{func(c *Config, v string) error {
+		if strings.ContainsRune(v, 0) {
+			return fmt.Errorf("must be a file path")
+		}
+		*f(c) = v
+		return nil
+	}, func(c *Config) string { return *f(c) }}
 }
 
 func addr(f func(*Config) *string) accessor {

@@ -236,6 +236,18 @@ func plainHost(h string) bool {
 // Public reports whether the client has no secret and authenticates with "none".
 func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
 
+// UsesSecret reports whether the client authenticates with a secret authd
+// generated (presented as is, or as the key of a client_secret_jwt
+// assertion); clients that prove themselves with keys or certificates have
+// none.
+func (c *Client) UsesSecret() bool {
+	switch c.TokenEndpointAuthMethod {
+	case AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT:
+		return true
+	}
+	return false
+}
+
 // AllowsGrant reports whether the client is registered for grant type g.
 func (c *Client) AllowsGrant(g string) bool {
 	for _, x := range c.GrantTypes {
