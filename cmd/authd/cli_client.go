@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 func clientCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -75,7 +77,7 @@ var clientGroup = &group{
 		{
 			name: "rotate-secret", args: "ID|NAME", nargs: 1, summary: "replace a confidential client's secret",
 			about: "Give a confidential client a new client_secret, printed this once; the old one stops\n" +
-				"working at once.",
+				"working at once. Clients that prove themselves with keys or a certificate have none.",
 			flags: func(fs *flag.FlagSet) func(context.Context, *call) error {
 				output := defineOutput(fs)
 				return func(ctx context.Context, c *call) error {
@@ -92,6 +94,26 @@ var clientGroup = &group{
 				}
 			},
 		},
+		{
+			name: "registration-token", summary: "mint an initial access token for dynamic client registration",
+			about: "Mint an initial access token (RFC 7591 §3; POST /admin/registration-tokens), printed this\n" +
+				"once. A client registers itself with it at the registration endpoint\n" +
+				"(POST /oauth2/register, Authorization: Bearer TOKEN) while AUTHD_REGISTRATION is token\n" +
+				"(the default) or open.",
+			flags: func(fs *flag.FlagSet) func(context.Context, *call) error {
+				expires := fs.Duration("expires-in", 24*time.Hour, "how long the token may be used (at least 1m, at most 2160h)")
+				uses := fs.Int("max-uses", 1, "how many registrations it allows (1 to 1000)")
+				return func(ctx context.Context, c *call) error {
+					body := map[string]any{"expires_in": int64(*expires / time.Second), "max_uses": *uses}
+					var out map[string]any
+					if err := c.admin.do(ctx, http.MethodPost, "/admin/registration-tokens", body, &out); err != nil {
+						return err
+					}
+					fmt.Fprintln(c.stderr, "The token below is shown only once.")
+					return printJSON(c.stdout, out)
+				}
+			},
+		},
 	},
 }
 
@@ -103,6 +125,7 @@ type clientFlags struct {
 	ttl                                 *int64
 	firstParty                          *bool
 	redirects, logouts, origins         stringList
+	jwksURI, jwksFile                   *string
 }
 
 // defineClientFlags defines the metadata flags. Create shows its defaults;
@@ -118,7 +141,9 @@ func defineClientFlags(fs *flag.FlagSet, create bool) *clientFlags {
 		name:       fs.String("name", "", "client_name, shown on the consent screen"),
 		grants:     fs.String("grant-types", def("client_credentials"), "comma-separated: client_credentials, authorization_code, refresh_token, password"),
 		scope:      fs.String("scope", "", "space-separated `SCOPES` the client may request"),
-		method:     fs.String("auth-method", def("client_secret_basic"), "client_secret_basic, client_secret_post, or none for a public client"),
+		method:     fs.String("auth-method", def("client_secret_basic"), "client_secret_basic, client_secret_post, none (a public client), private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth"),
+		jwksURI:    fs.String("jwks-uri", "", "`URL` of the client's public keys (private_key_jwt, self_signed_tls_client_auth)"),
+		jwksFile:   fs.String("jwks-file", "", "`FILE` holding the client's public keys as a JWK Set (instead of --jwks-uri)"),
 		format:     fs.String("format", def("jwt"), "access tokens: jwt or opaque"),
 		ttl:        fs.Int64("ttl", 0, "access token lifetime in `SECONDS` (0: the server default)"),
 		firstParty: fs.Bool("first-party", false, "skip the consent screen for this client"),
@@ -169,9 +194,30 @@ func (f *clientFlags) apply(m map[string]any, set map[string]bool) {
 	if set["ttl"] {
 		m["access_token_ttl"] = *f.ttl
 	}
+	str("jwks-uri", "jwks_uri", *f.jwksURI)
 	if set["first-party"] {
 		m["first_party"] = *f.firstParty
 	}
+}
+
+// readJWKS puts the JWK Set of --jwks-file, when given, in m as jwks.
+func (f *clientFlags) readJWKS(m map[string]any, set map[string]bool) error {
+	if !set["jwks-file"] {
+		return nil
+	}
+	if *f.jwksFile == "" {
+		delete(m, "jwks")
+		return nil
+	}
+	b, err := os.ReadFile(*f.jwksFile)
+	if err != nil {
+		return fmt.Errorf("--jwks-file: %w", err)
+	}
+	if !json.Valid(b) {
+		return fmt.Errorf("--jwks-file: %s is not JSON (want a JWK Set: {\"keys\": [...]})", *f.jwksFile)
+	}
+	m["jwks"] = json.RawMessage(b)
+	return nil
 }
 
 // defineOutput is --output for commands that print a new secret.
@@ -192,6 +238,9 @@ func clientCreate(fs *flag.FlagSet) func(context.Context, *call) error {
 		all := map[string]bool{}
 		fs.VisitAll(func(fl *flag.Flag) { all[fl.Name] = true })
 		f.apply(body, all)
+		if err := f.readJWKS(body, all); err != nil {
+			return err
+		}
 		if *id != "" {
 			body["client_id"] = *id
 		}
@@ -253,6 +302,16 @@ func clientUpdate(fs *flag.FlagSet) func(context.Context, *call) error {
 		// Members this CLI does not know are sent back as they came, so an
 		// update through an older authd binary cannot drop them.
 		f.apply(cur, c.set)
+		if err := f.readJWKS(cur, c.set); err != nil {
+			return err
+		}
+		// jwks and jwks_uri exclude each other (RFC 7591 §2): the one given replaces the other.
+		if c.set["jwks-uri"] && *f.jwksURI != "" {
+			delete(cur, "jwks")
+		}
+		if c.set["jwks-file"] && *f.jwksFile != "" {
+			delete(cur, "jwks_uri")
+		}
 		var out map[string]any
 		if err := c.admin.do(ctx, http.MethodPut, clientPath(id), cur, &out); err != nil {
 			return err

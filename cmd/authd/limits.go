@@ -46,11 +46,19 @@ func perMinute(rate float64) ratelimit.Limit {
 	return ratelimit.Limit{Rate: rate / 60, Burst: max(1, int(rate))}
 }
 
+func perHour(rate float64) ratelimit.Limit {
+	if rate == 0 {
+		return ratelimit.Limit{}
+	}
+	return ratelimit.Limit{Rate: rate / 3600, Burst: max(1, int(rate))}
+}
+
 func requestPolicy(cfg *config.Config) defense.RequestPolicy {
 	return defense.RequestPolicy{
 		PerIP:             perSecond(cfg.RateLimitIP),
 		PerClient:         perSecond(cfg.RateLimitClient),
 		InactivePerCaller: perMinute(cfg.RateLimitInactive),
+		RegistrationPerIP: perHour(cfg.RateLimitRegistration),
 	}
 }
 
@@ -74,6 +82,7 @@ func validateLimits(cfg *config.Config) error {
 		{"AUTHD_RATE_LIMIT_IP", rp.PerIP},
 		{"AUTHD_RATE_LIMIT_CLIENT", rp.PerClient},
 		{"AUTHD_RATE_LIMIT_INACTIVE", rp.InactivePerCaller},
+		{"AUTHD_RATE_LIMIT_REGISTRATION", rp.RegistrationPerIP},
 		{"AUTHD_RATE_LIMIT_LOGIN_IP", lp.AttemptsPerIP},
 		{"AUTHD_LOCKOUT_INTERVAL", lp.FailuresPerAccount},
 	} {

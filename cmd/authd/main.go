@@ -4,7 +4,7 @@
 //	authd migrate   apply schema migrations and exit
 //	authd janitor   delete what has expired, in bounded batches
 //	authd config    print the effective settings, or check them
-//	authd client    create|list|get|update|delete|rotate-secret clients through the admin API
+//	authd client    create|list|get|update|delete|rotate-secret|registration-token through the admin API
 //	authd keys      rotate signing keys through the admin API
 //	authd user      create|list|get|update|set-password|disable|enable|unlock|delete users
 //	authd version   module version, commit and Go version
@@ -40,7 +40,7 @@ commands:
             client, subject or address
   config    print the effective settings (secrets masked); "config check"
             only validates them, binding and opening nothing
-  client    manage clients: create, list, get, update, delete, rotate-secret
+  client    manage clients: create, list, get, update, delete, rotate-secret, registration-token
             (a client is named by its id or its unique name)
   keys      manage signing keys: rotate, rotate-master
   user      manage users: create, list, get, update, set-password, disable,

@@ -485,6 +485,17 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	if tiers.redis != nil {
 		ready = append(ready, httpapi.Check{Name: "redis", Fn: tiers.redis.Ping, Optional: true})
 	}
+	clients := client.New(st, client.Options{
+		Grants:             tokens.Grants(),
+		MaxTokenTTL:        cfg.MaxTokenTTL,
+		Changed:            tokens.InvalidateClient,
+		Events:             events,
+		AllowLoopbackFetch: cfg.OutboundAllowLoopback,
+	})
+	var registration *httpapi.Registration
+	if cfg.Registration != "off" {
+		registration = &httpapi.Registration{Clients: clients, Open: cfg.Registration == "open", AllowOpen: requests.AllowRegistration}
+	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		ClientIPs:      clientIPs,
 		Limits:         requests,
@@ -499,13 +510,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Origins:        tokens.CachedOrigins(st),
 		AccessLog:      cfg.AccessLog,
 		NotFoundPage:   http.HandlerFunc(browser.NotFound),
+		Registration:   registration,
 	})
-	clients := client.New(st, client.Options{
-		Grants:      tokens.Grants(),
-		MaxTokenTTL: cfg.MaxTokenTTL,
-		Changed:     tokens.InvalidateClient,
-		Events:      events,
-	})
+
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,

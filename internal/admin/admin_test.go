@@ -795,3 +795,43 @@ func TestAuditListing(t *testing.T) {
 		t.Fatalf("without the token: %d", w.Code)
 	}
 }
+
+// TestRegistrationTokens: POST /admin/registration-tokens mints an initial
+// access token (one day, one use by default), stores only its hash, and
+// refuses out-of-range requests naming the member.
+func TestRegistrationTokens(t *testing.T) {
+	h := newHarness(t)
+	before := time.Now()
+	w, m := h.do("POST", "/admin/registration-tokens", "", adminToken)
+	tok, _ := m["token"].(string)
+	exp, _ := m["expires_at"].(float64)
+	if w.Code != 201 || len(tok) != 43 || exp < float64(before.Add(24*time.Hour-time.Minute).Unix()) || exp > float64(time.Now().Add(24*time.Hour).Unix()) {
+		t.Fatalf("mint: %d %v", w.Code, m)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	if err := h.db.UseRegistrationToken(context.Background(), sum[:], time.Now()); err != nil {
+		t.Fatalf("the minted token is not stored by its hash: %v", err)
+	}
+	if err := h.db.UseRegistrationToken(context.Background(), sum[:], time.Now()); err == nil {
+		t.Fatal("the default token allows more than one use")
+	}
+	w, m = h.do("POST", "/admin/registration-tokens", `{"expires_in":600,"max_uses":5}`, adminToken)
+	if exp, _ := m["expires_at"].(float64); w.Code != 201 || exp > float64(time.Now().Add(601*time.Second).Unix()) {
+		t.Fatalf("mint with options: %d %v", w.Code, m)
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"expires_in":10}`, "expires_in"},
+		{`{"expires_in":99999999}`, "expires_in"},
+		{`{"max_uses":0.5}`, ""},
+		{`{"max_uses":100000}`, "max_uses"},
+		{`{"max_uses":-1}`, "max_uses"},
+	} {
+		w, m := h.do("POST", "/admin/registration-tokens", tc.body, adminToken)
+		if w.Code != 400 || (tc.field != "" && m["field"] != tc.field) {
+			t.Errorf("%s: %d %v, want 400 naming %q", tc.body, w.Code, m, tc.field)
+		}
+	}
+	if w, _ := h.do("POST", "/admin/registration-tokens", "", "wrong"); w.Code != 401 {
+		t.Fatalf("without the admin token: %d", w.Code)
+	}
+}

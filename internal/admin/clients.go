@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/oauth"
@@ -34,7 +36,7 @@ func clientError(err error) error {
 	case errors.As(err, &im):
 		return badRequest(im.Field, im.Reason)
 	case errors.Is(err, client.ErrNoSecret):
-		return &Error{Status: http.StatusConflict, Detail: "a public client (token_endpoint_auth_method none) has no secret"}
+		return &Error{Status: http.StatusConflict, Detail: "a public client (token_endpoint_auth_method none), or one that proves itself with keys or a certificate, has no secret to rotate"}
 	}
 	return err
 }
@@ -121,4 +123,32 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, secretResponse{ClientID: id, ClientSecret: secret})
+}
+
+// createRegistrationToken mints an RFC 7591 §3 initial access token:
+// optional body {"expires_in": seconds, "max_uses": n} (one day, one use by
+// default); 201 {"token", "expires_at"} (Unix seconds). The token is shown
+// this once.
+func (s *Server) createRegistrationToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ExpiresIn int64 `json:"expires_in"`
+		MaxUses   int   `json:"max_uses"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
+	}
+	if req.ExpiresIn < 0 || req.ExpiresIn > int64(client.MaxRegistrationTokenTTL/time.Second) {
+		writeProblem(w, r, s.log, badRequest("expires_in", "expires_in must be from 60 to "+
+			strconv.FormatInt(int64(client.MaxRegistrationTokenTTL/time.Second), 10)+" seconds"))
+		return
+	}
+	tok, exp, err := s.clients.MintRegistrationToken(r.Context(), time.Duration(req.ExpiresIn)*time.Second, req.MaxUses, caller(r))
+	if err != nil {
+		writeProblem(w, r, s.log, clientError(err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": exp.Unix()})
 }

@@ -30,6 +30,7 @@ type Clients interface {
 	Delete(ctx context.Context, id string, by client.Caller) error
 	Get(ctx context.Context, id string) (*oauth.Client, error)
 	List(ctx context.Context) ([]*oauth.Client, error)
+	MintRegistrationToken(ctx context.Context, ttl time.Duration, maxUses int, by client.Caller) (string, time.Time, error)
 }
 
 // KeyRotator rotates signing keys (keys.Manager).
@@ -102,6 +103,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	mux.HandleFunc("PUT /admin/clients/{id}", s.updateClient)
 	mux.HandleFunc("POST /admin/clients/{id}/secret", s.rotateSecret)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotateKey)
+	mux.HandleFunc("POST /admin/registration-tokens", s.createRegistrationToken)
 	if s.users != nil && s.accounts != nil {
 		mux.HandleFunc("POST /admin/users", s.createUser)
 		mux.HandleFunc("GET /admin/users", s.listUsers)

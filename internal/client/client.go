@@ -14,6 +14,7 @@ import (
 
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
+	"github.com/authd/authd/internal/store"
 )
 
 // Metadata is RFC 7591 §2 client metadata plus authd's own members, as
@@ -95,6 +96,8 @@ type Store interface {
 	DeleteClient(ctx context.Context, id string) error
 	SetClientSecret(ctx context.Context, id string, secretHash, secretSealed []byte, now time.Time) error
 	UpdateClient(ctx context.Context, c *oauth.Client) error
+	CreateRegistrationToken(ctx context.Context, t *store.RegistrationToken) error
+	UseRegistrationToken(ctx context.Context, hash []byte, now time.Time) error
 }
 
 // Caller is who asked for a change, for the audit trail: the credential used
@@ -158,10 +161,15 @@ func (s *Service) emit(typ, id string, by Caller) {
 // Errors: *InvalidMetadata, an error matching store.ErrConflict (the id is
 // taken).
 func (s *Service) Create(ctx context.Context, m Metadata, by Caller) (*oauth.Client, string, error) {
+	return s.create(ctx, m, by, nil, secevent.AdminClientCreated)
+}
+
+func (s *Service) create(ctx context.Context, m Metadata, by Caller, registrationTokenHash []byte, event string) (*oauth.Client, string, error) {
 	c, err := s.validate(&m)
 	if err != nil {
 		return nil, "", err
 	}
+	c.RegistrationTokenHash = registrationTokenHash
 	now := s.opts.Now().UTC()
 	c.CreatedAt, c.UpdatedAt = now, now
 	var secret string
@@ -174,7 +182,7 @@ func (s *Service) Create(ctx context.Context, m Metadata, by Caller) (*oauth.Cli
 		return nil, "", err
 	}
 	s.opts.Changed(ctx, c.ID)
-	s.emit(secevent.AdminClientCreated, c.ID, by)
+	s.emit(event, c.ID, by)
 	return c, secret, nil
 }
 
@@ -183,6 +191,10 @@ func (s *Service) Create(ctx context.Context, m Metadata, by Caller) (*oauth.Cli
 // and a client cannot switch between public and confidential.
 // Errors: *InvalidMetadata, store.ErrNotFound.
 func (s *Service) Update(ctx context.Context, id string, m Metadata, by Caller) (*oauth.Client, error) {
+	return s.update(ctx, id, m, by, secevent.AdminClientUpdated)
+}
+
+func (s *Service) update(ctx context.Context, id string, m Metadata, by Caller, event string) (*oauth.Client, error) {
 	if m.ClientID != "" && m.ClientID != id {
 		return nil, invalid("client_id", "client_id must match the client being updated")
 	}
@@ -219,7 +231,7 @@ func (s *Service) Update(ctx context.Context, id string, m Metadata, by Caller) 
 		c.SecretHash, c.SecretSealed = nil, nil
 	}
 	s.opts.Changed(ctx, id)
-	s.emit(secevent.AdminClientUpdated, id, by)
+	s.emit(event, id, by)
 	return c, nil
 }
 
@@ -247,11 +259,15 @@ func (s *Service) RotateSecret(ctx context.Context, id string, by Caller) (strin
 
 // Delete removes a client; its tokens die with it. Errors: store.ErrNotFound.
 func (s *Service) Delete(ctx context.Context, id string, by Caller) error {
+	return s.delete(ctx, id, by, secevent.AdminClientDeleted)
+}
+
+func (s *Service) delete(ctx context.Context, id string, by Caller, event string) error {
 	if err := s.st.DeleteClient(ctx, id); err != nil {
 		return err
 	}
 	s.opts.Changed(ctx, id)
-	s.emit(secevent.AdminClientDeleted, id, by)
+	s.emit(event, id, by)
 	return nil
 }
 

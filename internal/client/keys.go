@@ -16,7 +16,7 @@ import (
 // Limits on what a client may register: metadata is stored and parsed on
 // every authentication, so none of it may grow without bound.
 const (
-	maxJWKSBytes           = 64 << 10
+	maxJWKSBytes           = 32 << 10
 	maxJWKSKeys            = 20
 	maxFederatedCredential = 10
 	maxContacts            = 10

@@ -20,6 +20,9 @@ type RequestPolicy struct {
 	// one resource server may get: a few expired tokens are normal, thousands
 	// of unknown ones a minute are someone guessing (token enumeration).
 	InactivePerCaller ratelimit.Limit
+	// RegistrationPerIP bounds open dynamic client registrations from one
+	// address (AUTHD_REGISTRATION=open): each one is a stored client.
+	RegistrationPerIP ratelimit.Limit
 }
 
 // Requests enforces a RequestPolicy.
@@ -66,6 +69,12 @@ func (r *Requests) AllowIP(ctx context.Context, ip string) error {
 	}
 	return r.allow(ctx, ipKey("req:ip:", ip), r.p.PerIP, 1, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
 		Detail: map[string]string{"limit": "per_ip"}})
+}
+
+// AllowRegistration charges one open registration to an address.
+func (r *Requests) AllowRegistration(ctx context.Context, ip string) error {
+	return r.allow(ctx, ipKey("reg:ip:", ip), r.p.RegistrationPerIP, 1, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
+		Detail: map[string]string{"limit": "registration_per_ip"}})
 }
 
 // AllowClient charges one token request to an authenticated client.

@@ -30,6 +30,7 @@ type metadata struct {
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	BatchIntrospectionEndpoint        string   `json:"batch_introspection_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"` // RFC 8414 §2
 	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
@@ -65,6 +66,9 @@ func (s *Server) discoveryDocument() []byte {
 	}
 	if s.opts.AccessTokenAlg != "" {
 		m.AccessTokenSigningAlgValues = []string{s.opts.AccessTokenAlg}
+	}
+	if s.opts.Registration != nil {
+		m.RegistrationEndpoint = iss + PathRegister
 	}
 	if s.opts.OIDC {
 		m.AuthorizationEndpoint = iss + PathAuthorize

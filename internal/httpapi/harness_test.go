@@ -23,6 +23,7 @@ import (
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
@@ -47,6 +48,7 @@ type harness struct {
 	clock    *clocktest.Clock
 	logBuf   *testenv.Buffer
 	accounts *account.Service
+	clients  *client.Service // with registration only
 }
 
 // newHarness wires the real embedded store, key manager and token service
@@ -63,6 +65,10 @@ type harnessConfig struct {
 	login bool
 	// reuseGrace is token.Options.RefreshReuseGrace (0: off).
 	reuseGrace time.Duration
+	// registration serves dynamic client registration over a client.Service
+	// on the harness store ("token" or "open"; "" none).
+	registration string
+	allowOpen    func(ctx context.Context, ip string) error
 }
 
 // lateUserChanges hands account changes to the token service, which is
@@ -133,8 +139,14 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
 		cfg.api.NotFoundPage = http.HandlerFunc(browser.NotFound)
 	}
+	var clients *client.Service
+	if cfg.registration != "" {
+		clients = client.New(db, client.Options{Grants: svc.Grants(), MaxTokenTTL: 24 * time.Hour, Now: clk.Now,
+			Changed: svc.InvalidateClient, Events: cfg.deps.Events})
+		cfg.api.Registration = &httpapi.Registration{Clients: clients, Open: cfg.registration == "open", AllowOpen: cfg.allowOpen}
+	}
 	srv := httpapi.New(svc, km, log, *cfg.api)
-	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct}
+	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct, clients: clients}
 }
 
 // addClient registers a confidential client with a known secret.

@@ -72,6 +72,9 @@ type Options struct {
 	Origins Origins
 	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG).
 	AccessLog bool
+	// Registration, if set, serves dynamic client registration (RFC 7591,
+	// RFC 7592) and advertises it.
+	Registration *Registration
 	// NotFoundPage, if set, answers a request that matches no route and
 	// prefers HTML (a person's browser) with a page (login.Handler.NotFound);
 	// nil: a plain built-in page. Other requests get JSON either way.
@@ -148,6 +151,12 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		mux.HandleFunc("OPTIONS "+p, s.preflight(hdrPOST))
 	}
 	mux.HandleFunc("OPTIONS "+PathUserInfo, s.preflight(hdrGETPOST))
+	if opts.Registration != nil {
+		mux.HandleFunc("POST "+PathRegister, s.handleRegister)
+		for _, m := range []string{"GET", "PUT", "DELETE"} {
+			mux.HandleFunc(m+" "+PathRegister+"/{id}", s.handleRegistration)
+		}
+	}
 	if opts.Mount != nil {
 		opts.Mount(mux)
 	}

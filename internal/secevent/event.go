@@ -69,6 +69,15 @@ const (
 	// the account's failure budget is spent (ASVS 4.0.3 V2.2.1). Subject is the
 	// account when it is known; Detail "limit" names the budget.
 	LoginLockedOut = "login.locked_out"
+	// ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted:
+	// a client registered itself or changed or removed its registration
+	// (RFC 7591, RFC 7592). Detail "by" says with what: an initial access
+	// token, open registration, or the client's registration access token.
+	ClientRegistered          = "client.registered"
+	ClientRegistrationUpdated = "client.registration_updated"
+	ClientRegistrationDeleted = "client.registration_deleted"
+	// RegistrationTokenCreated: an administrator minted an initial access token.
+	RegistrationTokenCreated = "admin.registration_token_created"
 )
 
 // Types lists every event type above, so that a counter of each exists (at
@@ -80,6 +89,7 @@ func Types() []string {
 		AdminClientCreated, AdminClientDeleted, AdminKeyRotated, AdminUserCreated, AdminUserDeleted,
 		AdminScopeUpdated, AdminScopeDeleted, AdminAuthFailed, AdminClientUpdated, AdminClientSecretRotated,
 		UserPasswordChanged, UserDisabled, UserEnabled, UserUpdated, UserUnlocked, LoginLockedOut,
+		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
 	}
 }
 
