@@ -23,8 +23,8 @@ import (
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
-	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/cache/memory"
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
