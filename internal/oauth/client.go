@@ -108,6 +108,17 @@ type ClientMetadata struct {
 	SoftwareVersion string   `json:"software_version,omitempty"`
 }
 
+// Confirmation is the RFC 7800 "cnf" of a sender-constrained token: the
+// thumbprint of the DPoP key it is bound to (RFC 9449 §6.1, "jkt") or of the
+// client certificate (RFC 8705 §3.1, "x5t#S256"). Zero for bearer tokens.
+type Confirmation struct {
+	JKT     string `json:"jkt,omitempty"`
+	X5TS256 string `json:"x5t#S256,omitempty"`
+}
+
+// Bound reports whether the token is sender-constrained.
+func (c Confirmation) Bound() bool { return c.JKT != "" || c.X5TS256 != "" }
+
 // FederatedCredential names the workload tokens that authenticate a client:
 // signed by Issuer (its keys from its OpenID Connect discovery document, or
 // from JWKSURI), for Subject exactly, with Audience among its audiences

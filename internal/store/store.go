@@ -58,8 +58,10 @@ type AccessToken struct {
 	// UserGeneration is the user's Generation when the token was issued (0
 	// for client_credentials): once it moves on, the token is inactive.
 	UserGeneration int64
-	IssuedAt       time.Time
-	ExpiresAt      time.Time
+	// Cnf is the key or certificate the token is bound to (zero: a bearer token).
+	Cnf       oauth.Confirmation
+	IssuedAt  time.Time
+	ExpiresAt time.Time
 }
 
 // AccessTokens stores opaque access tokens.
@@ -191,7 +193,10 @@ type AuthCode struct {
 	GrantID       string // every token issued from this code carries it
 	// UserGeneration is the user's Generation when the code was issued.
 	UserGeneration int64
-	ExpiresAt      time.Time
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10, dpop_jkt): only a
+	// token request proving that key may redeem it.
+	DPoPJKT   string
+	ExpiresAt time.Time
 }
 
 // AuthCodes stores authorization codes.
@@ -214,8 +219,11 @@ type RefreshToken struct {
 	AuthTime time.Time
 	// UserGeneration is the user's Generation when the family was granted.
 	UserGeneration int64
-	IssuedAt       time.Time
-	ExpiresAt      time.Time
+	// Cnf binds the token to a key or certificate (RFC 9449 §5 for public
+	// clients; RFC 8705 §4); every rotation keeps it.
+	Cnf       oauth.Confirmation
+	IssuedAt  time.Time
+	ExpiresAt time.Time
 	// UsedAt (when it was rotated) and Revoked are set by the store and
 	// ignored on insert; they tell a retried rotation from a replay from a
 	// revoked family.

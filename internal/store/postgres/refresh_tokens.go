@@ -14,16 +14,17 @@ import (
 // insertColumns are what an insert sets; refreshColumns add what the store
 // keeps of the token's use.
 const (
-	insertColumns  = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation`
+	insertColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation,
+	cnf_jkt, cnf_x5t`
 	refreshColumns = insertColumns + `, used_at, revoked`
 )
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
 func (d *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO refresh_tokens (`+insertColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration)
+		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256)
 	return d.fail(ctx, "create refresh token", err)
 }
 
@@ -37,7 +38,7 @@ const rotateRefresh = `WITH old AS (
 	RETURNING ` + refreshColumns + `
 ), next AS (
 	INSERT INTO refresh_tokens (` + insertColumns + `)
-	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM old
+	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM old
 )
 SELECT ` + refreshColumns + ` FROM old`
 
@@ -47,7 +48,8 @@ SELECT ` + refreshColumns + ` FROM old`
 func (d *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *store.RefreshToken, now time.Time) (*store.RefreshToken, error) {
 	old, err := scanRefresh(d.pool.QueryRow(ctx, rotateRefresh, oldHash, atTime(now),
 		next.Hash, next.GrantID, next.ClientID, next.Subject, next.Scope,
-		nullTime(next.AuthTime), nullTime(next.IssuedAt), nullTime(next.ExpiresAt), next.UserGeneration))
+		nullTime(next.AuthTime), nullTime(next.IssuedAt), nullTime(next.ExpiresAt), next.UserGeneration,
+		next.Cnf.JKT, next.Cnf.X5TS256))
 	if err == nil {
 		return old, nil
 	}
@@ -112,7 +114,7 @@ func scanRefresh(row pgx.Row) (*store.RefreshToken, error) {
 		authTime, issuedAt, expiresAt, usedAt pgtype.Timestamptz
 	)
 	if err := row.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
-		&t.UserGeneration, &usedAt, &t.Revoked); err != nil {
+		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &usedAt, &t.Revoked); err != nil {
 		return nil, err
 	}
 	t.AuthTime, t.IssuedAt, t.ExpiresAt, t.UsedAt = fromTime(authTime), fromTime(issuedAt), fromTime(expiresAt), fromTime(usedAt)

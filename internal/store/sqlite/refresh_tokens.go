@@ -12,15 +12,16 @@ import (
 // insertColumns are what an insert sets; refreshColumns add what the store
 // keeps of the token's use.
 const (
-	insertColumns  = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation`
+	insertColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation,
+	cnf_jkt, cnf_x5t`
 	refreshColumns = insertColumns + `, used_at, revoked`
 )
 
-const insertRefresh = `INSERT INTO refresh_tokens (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRefresh = `INSERT INTO refresh_tokens (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func refreshArgs(t *store.RefreshToken) []any {
 	return []any{t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration}
+		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256}
 }
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
@@ -108,7 +109,7 @@ func scanRefresh(s scanner) (*store.RefreshToken, error) {
 		authTime, issuedAt, expiresAt, usedAt sql.NullInt64
 	)
 	if err := s.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
-		&t.UserGeneration, &usedAt, &t.Revoked); err != nil {
+		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &usedAt, &t.Revoked); err != nil {
 		return nil, err
 	}
 	t.AuthTime, t.IssuedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(issuedAt), fromMicros(expiresAt)

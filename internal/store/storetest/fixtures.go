@@ -72,9 +72,25 @@ func accessToken(i int, grantID string) *store.AccessToken {
 		Audience:       []string{"https://api.example", fmt.Sprintf("aud-%d", i)},
 		GrantID:        grantID,
 		UserGeneration: int64(i%5 + 1),
+		Cnf:            confirmation(i),
 		IssuedAt:       t0().Add(time.Duration(i) * time.Second),
 		ExpiresAt:      t0().Add(time.Hour + time.Duration(i)*time.Second),
 	}
+}
+
+// confirmation cycles through a bearer token, a DPoP-bound one, a
+// certificate-bound one and one with both, so each column is seen apart.
+func confirmation(i int) oauth.Confirmation {
+	jkt, x5t := fmt.Sprintf("jkt-%d-0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", i), fmt.Sprintf("x5t-%d-bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2", i)
+	switch i % 4 {
+	case 1:
+		return oauth.Confirmation{JKT: jkt}
+	case 2:
+		return oauth.Confirmation{X5TS256: x5t}
+	case 3:
+		return oauth.Confirmation{JKT: jkt, X5TS256: x5t}
+	}
+	return oauth.Confirmation{}
 }
 
 // signingKey is created at t0()+offset so tests control the newest-first order.
@@ -119,6 +135,7 @@ func authCode(name string) *store.AuthCode {
 		AuthTime:       t0().Add(-time.Minute),
 		GrantID:        "grant-" + name,
 		UserGeneration: 7,
+		DPoPJKT:        "jkt-" + name,
 		ExpiresAt:      t0().Add(time.Minute),
 	}
 }
@@ -132,6 +149,7 @@ func refreshToken(name, grantID string) *store.RefreshToken {
 		Scope:          "openid offline_access",
 		AuthTime:       t0().Add(-time.Hour),
 		UserGeneration: 2,
+		Cnf:            oauth.Confirmation{JKT: "jkt-" + name, X5TS256: "x5t-" + name},
 		IssuedAt:       t0(),
 		ExpiresAt:      t0().Add(30 * 24 * time.Hour),
 	}

@@ -1,5 +1,6 @@
--- Dynamic client registration (RFC 7591, RFC 7592) and the metadata of clients
--- that prove themselves with keys or certificates instead of shared secrets.
+-- Dynamic client registration (RFC 7591, RFC 7592), the metadata of clients
+-- that prove themselves with keys or certificates instead of shared secrets,
+-- and tokens bound to a key or certificate.
 
 -- +goose Up
 -- metadata holds the RFC 7591 §2 fields authd reads but never queries by
@@ -24,7 +25,21 @@ CREATE TABLE registration_tokens (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX registration_tokens_expires_at ON registration_tokens (expires_at);
 
+-- Sender-constrained tokens: the DPoP key (RFC 9449 §6.1) or client
+-- certificate (RFC 8705 §3.1) thumbprint a token is bound to, '' for bearer
+-- tokens; a code bound with dpop_jkt (RFC 9449 §10).
+ALTER TABLE access_tokens  ADD COLUMN cnf_jkt  TEXT NOT NULL DEFAULT '';
+ALTER TABLE access_tokens  ADD COLUMN cnf_x5t  TEXT NOT NULL DEFAULT '';
+ALTER TABLE refresh_tokens ADD COLUMN cnf_jkt  TEXT NOT NULL DEFAULT '';
+ALTER TABLE refresh_tokens ADD COLUMN cnf_x5t  TEXT NOT NULL DEFAULT '';
+ALTER TABLE auth_codes     ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE auth_codes     DROP COLUMN dpop_jkt;
+ALTER TABLE refresh_tokens DROP COLUMN cnf_x5t;
+ALTER TABLE refresh_tokens DROP COLUMN cnf_jkt;
+ALTER TABLE access_tokens  DROP COLUMN cnf_x5t;
+ALTER TABLE access_tokens  DROP COLUMN cnf_jkt;
 DROP TABLE registration_tokens;
 ALTER TABLE clients DROP COLUMN secret_sealed;
 ALTER TABLE clients DROP COLUMN registration_token_hash;
