@@ -97,6 +97,22 @@ func safeName(s string) string {
 // body, or a bare client_id for public clients. Using two methods at once is an
 // error (RFC 6749 §2.3).
 func clientCredentials(r *http.Request, f form) (token.Credentials, error) {
+	_, hasType := f["client_assertion_type"]
+	if assertion, ok := f["client_assertion"]; ok || hasType {
+		// RFC 6749 §2.3: one authentication method per request.
+		if r.Header.Get("Authorization") != "" {
+			return token.Credentials{}, oauth.InvalidRequest("use only one client authentication method")
+		}
+		if _, ok := f["client_secret"]; ok {
+			return token.Credentials{}, oauth.InvalidRequest("use only one client authentication method")
+		}
+		if !ok || !hasType {
+			// RFC 7521 §4.2: the two come together.
+			return token.Credentials{}, oauth.InvalidRequest("client_assertion and client_assertion_type go together")
+		}
+		return token.Credentials{ClientID: f["client_id"], Method: token.MethodAssertion,
+			AssertionType: f["client_assertion_type"], Assertion: assertion}, nil
+	}
 	if authz := r.Header.Get("Authorization"); authz != "" {
 		id, secret, err := parseBasic(authz)
 		if err != nil {

@@ -59,6 +59,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		Username:     f["username"],
 		Password:     f["password"],
 		ClientIP:     s.opts.ClientIPs.Of(r),
+		// Authenticated once here already: an assertion is single-use.
+		Authenticated: client,
 	}
 	resp, err := s.tokens.Exchange(r.Context(), req)
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 
+	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -14,10 +16,18 @@ import (
 type Credentials struct {
 	ClientID string
 	Secret   string
-	// Method is how they came: oauth.AuthMethodBasic, AuthMethodPost, or
-	// AuthMethodNone when only a client_id was sent.
+	// Method is how they came: oauth.AuthMethodBasic, AuthMethodPost,
+	// MethodAssertion, or AuthMethodNone when only a client_id was sent.
 	Method string
+	// AssertionType and Assertion are client_assertion_type and
+	// client_assertion (RFC 7521 §4.2), with Method MethodAssertion.
+	AssertionType, Assertion string
 }
+
+// MethodAssertion marks credentials that are a JWT client assertion; which
+// registered method it is (private_key_jwt, client_secret_jwt) is the
+// client's.
+const MethodAssertion = "client_assertion"
 
 // dummyHash is compared against when the client does not exist, so an unknown
 // client_id costs the same as a wrong secret.
@@ -29,6 +39,9 @@ var dummyHash = sha256.Sum256([]byte("authd: no such client"))
 // client from a wrong secret.
 func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oauth.Client, error) {
 	fail := oauth.InvalidClient("client authentication failed")
+	if cr.Method == MethodAssertion {
+		return s.authenticateAssertion(ctx, cr, fail)
+	}
 	if !oauth.ValidClientID(cr.ClientID) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
@@ -50,7 +63,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 		}
 		return c, nil
 	}
-	if cr.Method != c.TokenEndpointAuthMethod || len(c.SecretHash) != sha256.Size {
+	if cr.Method != c.TokenEndpointAuthMethod || !c.UsesSecret() || len(c.SecretHash) != sha256.Size {
 		return nil, fail
 	}
 	h := sha256.Sum256([]byte(cr.Secret))
@@ -58,6 +71,58 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 		return nil, fail
 	}
 	return c, nil
+}
+
+// authenticateAssertion is RFC 7523 §3 client authentication: the assertion
+// names its client (or the client_id parameter does, for a federated
+// workload token), and verifies against what that client registered.
+// Refusals are one invalid_client, whatever the reason, which is logged.
+func (s *Service) authenticateAssertion(ctx context.Context, cr Credentials, fail error) (*oauth.Client, error) {
+	if s.assertions == nil {
+		return nil, fail
+	}
+	a, err := s.assertions.Parse(assertion.Input{AssertionType: cr.AssertionType, Assertion: cr.Assertion, ClientID: cr.ClientID})
+	if err != nil {
+		return nil, s.assertionRefused(ctx, cr.ClientID, err, fail)
+	}
+	c, err := s.client(ctx, a.ClientID())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.assertionRefused(ctx, a.ClientID(), err, fail)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch c.TokenEndpointAuthMethod {
+	case oauth.AuthMethodPrivateKeyJWT, oauth.AuthMethodSecretJWT:
+	default:
+		// RFC 7591 §2: the registered method is the one to use.
+		return nil, s.assertionRefused(ctx, c.ID, errors.New("registered for "+c.TokenEndpointAuthMethod), fail)
+	}
+	if _, err := s.assertions.Verify(ctx, a, assertionClient(c)); err != nil {
+		return nil, s.assertionRefused(ctx, c.ID, err, fail)
+	}
+	return c, nil
+}
+
+// assertionRefused logs why an assertion failed (never the assertion) and
+// answers invalid_client; a key source that is down stays 503.
+func (s *Service) assertionRefused(ctx context.Context, clientID string, err, fail error) error {
+	if assertion.Unavailable(err) {
+		return err
+	}
+	s.log.LogAttrs(ctx, slog.LevelDebug, "client assertion refused",
+		slog.String("client_id", boundedID(clientID)), slog.String("reason", err.Error()))
+	return fail
+}
+
+// assertionClient is what the verifier needs of a client.
+func assertionClient(c *oauth.Client) *assertion.Client {
+	ac := &assertion.Client{ID: c.ID, Method: c.TokenEndpointAuthMethod, JWKS: c.Metadata.JWKS, JWKSURI: c.Metadata.JWKSURI}
+	for _, fc := range c.Metadata.FederatedCredentials {
+		ac.FederatedCredentials = append(ac.FederatedCredentials, assertion.FederatedCredential{
+			Issuer: fc.Issuer, Subject: fc.Subject, Audience: fc.Audience, JWKSURI: fc.JWKSURI})
+	}
+	return ac
 }
 
 // AuthenticateConfidential is AuthenticateClient for endpoints that only

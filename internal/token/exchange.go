@@ -29,6 +29,10 @@ type Request struct {
 
 	// ClientIP is the caller's address, for limits and security events.
 	ClientIP string
+	// Authenticated, when set, is the client Credentials already
+	// authenticated in this request (a client assertion's jti is single-use,
+	// so a request must not authenticate twice).
+	Authenticated *oauth.Client
 }
 
 // Response is a successful token response (RFC 6749 §5.1).
@@ -73,10 +77,13 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	default:
 		return nil, oauth.UnsupportedGrantType("grant_type " + quote(req.GrantType) + " is not supported")
 	}
-	client, err := s.AuthenticateClient(ctx, req.Credentials)
-	if err != nil {
-		s.events.Emit(secevent.Event{Type: secevent.ClientAuthFailed, ClientID: boundedID(req.Credentials.ClientID), IP: req.ClientIP})
-		return nil, err
+	client := req.Authenticated
+	var err error
+	if client == nil {
+		if client, err = s.AuthenticateClient(ctx, req.Credentials); err != nil {
+			s.events.Emit(secevent.Event{Type: secevent.ClientAuthFailed, ClientID: boundedID(req.Credentials.ClientID), IP: req.ClientIP})
+			return nil, err
+		}
 	}
 	if !client.AllowsGrant(req.GrantType) {
 		return nil, oauth.UnauthorizedClient("the client is not allowed to use grant_type " + req.GrantType)

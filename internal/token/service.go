@@ -13,6 +13,7 @@ import (
 
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/invalidator"
+	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -88,6 +89,16 @@ type Deps struct {
 	Invalidator Invalidator
 	// Logger receives what callers are not told; default slog.Default().
 	Logger *slog.Logger
+	// Assertions verifies JWT client assertions (private_key_jwt,
+	// client_secret_jwt, federated workload tokens); nil refuses them.
+	Assertions AssertionVerifier
+}
+
+// AssertionVerifier is what client authentication needs of
+// clientauth/assertion.Verifier.
+type AssertionVerifier interface {
+	Parse(in assertion.Input) (*assertion.Assertion, error)
+	Verify(ctx context.Context, a *assertion.Assertion, c *assertion.Client) (*assertion.Result, error)
 }
 
 // Invalidator deletes cache entries after the data behind them changed
@@ -126,22 +137,23 @@ type Options struct {
 
 // Service issues, introspects and revokes tokens.
 type Service struct {
-	clients  ClientGetter
-	tokens   TokenStore
-	revoked  RevocationStore
-	signer   Signer
-	codes    CodeStore
-	refresh  RefreshStore
-	accounts Accounts
-	events   secevent.Emitter
-	limits   ClientLimits
-	cache    cache.Cache
-	inval    Invalidator
-	log      *slog.Logger
-	loader   *cache.Loader
-	memo     *memo
-	macs     sync.Pool // keyed HMAC-SHA256 states for token tags
-	opts     Options
+	clients    ClientGetter
+	tokens     TokenStore
+	revoked    RevocationStore
+	signer     Signer
+	codes      CodeStore
+	refresh    RefreshStore
+	accounts   Accounts
+	events     secevent.Emitter
+	limits     ClientLimits
+	cache      cache.Cache
+	inval      Invalidator
+	log        *slog.Logger
+	assertions AssertionVerifier
+	loader     *cache.Loader
+	memo       *memo
+	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
+	opts       Options
 }
 
 // New returns a Service.
@@ -189,7 +201,7 @@ func New(d Deps, opts Options) *Service {
 	s := &Service{
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
-		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger,
+		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger, assertions: d.Assertions,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	s.loader = cache.NewLoader(d.Cache)
