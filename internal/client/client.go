@@ -125,7 +125,9 @@ type Options struct {
 	// Seal protects the secret of a client_secret_jwt client, which authd
 	// must keep to verify its assertions (an HMAC key). Without it that
 	// method cannot be registered.
-	Seal func(secret []byte) ([]byte, error)
+	// The client id is bound to the result, so a sealed secret copied to
+	// another client does not open.
+	Seal func(clientID string, secret []byte) ([]byte, error)
 }
 
 // Service registers, updates, rotates and deletes clients: each request is
@@ -518,7 +520,7 @@ func (s *Service) newSecret(c *oauth.Client) (secret string, hash, sealed []byte
 		if s.opts.Seal == nil {
 			return "", nil, nil, invalid("token_endpoint_auth_method", "client_secret_jwt is not available on this server")
 		}
-		if sealed, err = s.opts.Seal([]byte(secret)); err != nil {
+		if sealed, err = s.opts.Seal(c.ID, []byte(secret)); err != nil {
 			return "", nil, nil, err
 		}
 	}

@@ -34,7 +34,7 @@ func newKeyService(t testing.TB, seal bool) *client.Service {
 		MaxTokenTTL: time.Hour,
 	}
 	if seal {
-		opts.Seal = func(b []byte) ([]byte, error) { return append([]byte("sealed:"), b...), nil }
+		opts.Seal = func(_ string, b []byte) ([]byte, error) { return append([]byte("sealed:"), b...), nil }
 	}
 	return client.New(dbtest.SQLite(t), opts)
 }

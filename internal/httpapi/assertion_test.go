@@ -17,6 +17,7 @@ import (
 
 	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 )
 
@@ -41,12 +42,28 @@ func (m *memReplay) Use(_ context.Context, key string, until time.Time) (bool, e
 
 func withAssertions() func(*harnessConfig) {
 	return func(c *harnessConfig) {
-		v, err := assertion.New(assertion.Config{Issuer: issuer, TokenEndpoint: issuer + httpapi.PathToken, Replay: &memReplay{}, Now: c.now})
+		sealer, err := keys.NewSealer(make([]byte, 32))
+		if err != nil {
+			panic(err)
+		}
+		c.secrets = &lateSecrets{}
+		c.openSecret = func(id string, sealed []byte) ([]byte, error) { return sealer.Open(sealed, []byte(id)) }
+		v, err := assertion.New(assertion.Config{Issuer: issuer, TokenEndpoint: issuer + httpapi.PathToken, Replay: &memReplay{},
+			Secrets: c.secrets, Now: c.now})
 		if err != nil {
 			panic(err)
 		}
 		c.deps.Assertions = v
 	}
+}
+
+// sealFor seals secret for client id as the harness's openSecret opens it.
+func sealFor(t *testing.T, id, secret string) []byte {
+	sealer, err := keys.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealer.Seal([]byte(secret), []byte(id))
 }
 
 type assertionSigner struct {
@@ -153,5 +170,45 @@ func TestPrivateKeyJWT(t *testing.T) {
 		"client_assertion": {good.sign("svc", issuer, nil)}})
 	if m := decodeJSON(t, w.Body.Bytes()); w.Code != http.StatusOK || m["active"] != true {
 		t.Fatalf("introspection with private_key_jwt: %d %v", w.Code, m)
+	}
+}
+
+// TestClientSecretJWT: an assertion MACed with the client's secret (RFC 7523
+// §2.2, OpenID Connect Core §9 client_secret_jwt), which authd keeps sealed
+// for such clients only; one MACed with another key is refused.
+func TestClientSecretJWT(t *testing.T) {
+	h := newHarness(t, withAssertions())
+	const secret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG" // 43 characters, as authd generates
+	h.addClient("hs", secret, func(c *oauth.Client) {
+		c.TokenEndpointAuthMethod = oauth.AuthMethodSecretJWT
+		c.SecretSealed = sealFor(t, "hs", secret)
+	})
+	h.addClient("moved", secret, func(c *oauth.Client) {
+		c.TokenEndpointAuthMethod = oauth.AuthMethodSecretJWT
+		c.SecretSealed = sealFor(t, "hs", secret) // sealed for another client
+	})
+	mac := func(key string) *assertionSigner {
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(key)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &assertionSigner{t: t, signer: s, now: h.clock.Now}
+	}
+	grant := func(a string) int {
+		return h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}).Code
+	}
+	if code := grant(mac(secret).sign("hs", issuer, nil)); code != http.StatusOK {
+		t.Fatalf("client_secret_jwt: %d", code)
+	}
+	if code := grant(mac(secret+"x").sign("hs", issuer, nil)); code != http.StatusUnauthorized {
+		t.Fatalf("MACed with another key: %d", code)
+	}
+	if code := grant(mac(secret).sign("moved", issuer, nil)); code != http.StatusUnauthorized {
+		t.Fatalf("a sealed secret copied from another client: %d, want 401", code)
+	}
+	// The secret as such is not accepted from a client_secret_jwt client.
+	if w := h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"}}, withBasic("hs", secret)); w.Code != http.StatusUnauthorized {
+		t.Fatalf("client_secret_jwt client with Basic: %d", w.Code)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/client"
+	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
@@ -69,6 +70,18 @@ type harnessConfig struct {
 	// on the harness store ("token" or "open"; "" none).
 	registration string
 	allowOpen    func(ctx context.Context, ip string) error
+	// openSecret is token.Options.OpenSecret; secrets, when set, is given
+	// the token service once built (assertion.Secrets).
+	openSecret func(clientID string, sealed []byte) ([]byte, error)
+	secrets    *lateSecrets
+}
+
+// lateSecrets is assertion.Secrets over the token service, built after the
+// verifier that asks it.
+type lateSecrets struct{ svc *token.Service }
+
+func (l *lateSecrets) SecretFor(ctx context.Context, c *assertion.Client) ([]byte, error) {
+	return l.svc.SecretFor(ctx, c)
 }
 
 // lateUserChanges hands account changes to the token service, which is
@@ -122,8 +135,11 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	cfg.deps.Accounts = acct
 	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256,
-			RefreshReuseGrace: cfg.reuseGrace})
+			RefreshReuseGrace: cfg.reuseGrace, OpenSecret: cfg.openSecret})
 	changes.svc = svc
+	if cfg.secrets != nil {
+		cfg.secrets.svc = svc
+	}
 	logBuf := &testenv.Buffer{}
 	logTo := cfg.logTo
 	if logTo == nil {

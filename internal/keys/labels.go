@@ -12,12 +12,13 @@ const (
 	LabelCSRF         = "csrf"                  // CSRF tokens and, below it, device cookies
 	LabelLimiterNames = "limiter account names" // names accounts in limiter keys
 	LabelDecoyParams  = "decoy params"          // picks decoy Argon2 parameters per name
+	LabelClientSecret = "client secrets"        // seals client_secret_jwt secrets at rest
 )
 
 // Labels lists every label, for the test that they stay distinct and stable.
-var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams}
+var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams, LabelClientSecret}
 
 // Derived holds every data key serve uses (LoadDataKeys).
 type Derived struct {
-	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams []byte
+	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams, ClientSecrets []byte
 }

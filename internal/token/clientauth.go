@@ -115,6 +115,31 @@ func (s *Service) assertionRefused(ctx context.Context, clientID string, err, fa
 	return fail
 }
 
+// SecretFor is assertion.Secrets: the secret a client_secret_jwt client's
+// assertions are keyed with (RFC 7518 §3.2), unsealed from its record.
+func (s *Service) SecretFor(ctx context.Context, ac *assertion.Client) ([]byte, error) {
+	if s.opts.OpenSecret == nil {
+		return nil, assertion.ErrUnsupported
+	}
+	c, err := s.client(ctx, ac.ID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, assertion.ErrUnsupported
+		}
+		return nil, errors.Join(assertion.ErrUnavailable, err)
+	}
+	if len(c.SecretSealed) == 0 {
+		return nil, assertion.ErrUnsupported
+	}
+	secret, err := s.opts.OpenSecret(c.ID, c.SecretSealed)
+	if err != nil {
+		// Not an outage: the record is not this client's or was altered.
+		s.log.LogAttrs(ctx, slog.LevelError, "a client's sealed secret does not open", slog.String("client_id", c.ID), slog.String("error", err.Error()))
+		return nil, assertion.ErrUnsupported
+	}
+	return secret, nil
+}
+
 // assertionClient is what the verifier needs of a client.
 func assertionClient(c *oauth.Client) *assertion.Client {
 	ac := &assertion.Client{ID: c.ID, Method: c.TokenEndpointAuthMethod, JWKS: c.Metadata.JWKS, JWKSURI: c.Metadata.JWKSURI}

@@ -133,6 +133,9 @@ type Options struct {
 	// TokenKey keys the tag of opaque tokens; every replica needs the same
 	// one (derive it from the master key). nil: a random key, for tests.
 	TokenKey []byte
+	// OpenSecret unseals a client_secret_jwt client's secret
+	// (oauth.Client.SecretSealed); nil: client_secret_jwt is refused.
+	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
 }
 
 // Service issues, introspects and revokes tokens.
