@@ -29,6 +29,11 @@ type Request struct {
 
 	// ClientIP is the caller's address, for limits and security events.
 	ClientIP string
+	// DPoPJKT is the thumbprint of the key of the request's verified DPoP
+	// proof (RFC 9449 §4.3), "" without one; CertThumbprint is the x5t#S256 of
+	// the client certificate presented (RFC 8705 §3.1), "" without one.
+	DPoPJKT, CertThumbprint string
+
 	// Authenticated, when set, is the client Credentials already
 	// authenticated in this request (a client assertion's jti is single-use,
 	// so a request must not authenticate twice).
@@ -62,6 +67,10 @@ type grant struct {
 	// (rotation); otherwise issue mints one for users when the client may refresh.
 	refreshToken string
 	ip           string
+	// cnf is what the access token is bound to; mustJKT and mustX5T what the
+	// code or refresh token redeemed was bound to, which the request must prove.
+	cnf              oauth.Confirmation
+	mustJKT, mustX5T string
 }
 
 // Exchange runs the token endpoint: authenticate the client, check it may use
@@ -98,6 +107,10 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 			return nil, err
 		}
 	}
+	cnf, err := binding(client, req)
+	if err != nil {
+		return nil, err
+	}
 	var g *grant
 	switch req.GrantType {
 	case oauth.GrantClientCredentials:
@@ -112,6 +125,9 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := g.bindTo(cnf); err != nil {
+		return nil, err
+	}
 	g.ip = req.ClientIP
 	resp, err := s.issue(ctx, g)
 	if err != nil {
@@ -121,6 +137,55 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 		Detail: map[string]string{"grant_type": req.GrantType}})
 	return resp, nil
 }
+
+// binding decides what the request's tokens are bound to: the DPoP key it
+// proved, and the client certificate when the client registered for
+// certificate-bound tokens. A client that registered to have every token
+// bound must prove its key or certificate.
+func binding(c *oauth.Client, req *Request) (oauth.Confirmation, error) {
+	cnf := oauth.Confirmation{JKT: req.DPoPJKT}
+	// RFC 9449 §5.2: dpop_bound_access_tokens true means requests without a
+	// DPoP proof are rejected.
+	if c.Metadata.DPoPBoundAccessTokens && req.DPoPJKT == "" {
+		return cnf, invalidDPoPProof("this client's tokens must be DPoP-bound: send a DPoP proof")
+	}
+	if c.Metadata.TLSClientCertificateBoundAccessTokens {
+		// RFC 8705 §3.4: the client intends its tokens to be bound to its certificate.
+		if req.CertThumbprint == "" {
+			return cnf, oauth.InvalidRequest("this client's tokens are bound to its certificate: connect with it (mutual TLS)")
+		}
+		cnf.X5TS256 = req.CertThumbprint
+	}
+	return cnf, nil
+}
+
+// bindTo binds the grant's tokens to cnf, after checking that a code or
+// refresh token bound to a key is redeemed with proof of that key (RFC 9449
+// §10.1 and §5; RFC 8705 §4).
+func (g *grant) bindTo(cnf oauth.Confirmation) error {
+	if g.mustJKT != "" && g.mustJKT != cnf.JKT {
+		return oauth.InvalidGrant("the DPoP proof's key is not the one this grant is bound to")
+	}
+	if g.mustX5T != "" && g.mustX5T != cnf.X5TS256 {
+		return oauth.InvalidGrant("the client certificate is not the one this grant is bound to")
+	}
+	g.cnf = cnf
+	return nil
+}
+
+// requestBinding is everything the request proved possession of, whether or
+// not the client asked for its tokens to be bound to it.
+func requestBinding(req *Request) oauth.Confirmation {
+	return oauth.Confirmation{JKT: req.DPoPJKT, X5TS256: req.CertThumbprint}
+}
+
+// invalidDPoPProof is RFC 9449 §5 / §7.1 invalid_dpop_proof.
+func invalidDPoPProof(desc string) *oauth.Error {
+	return &oauth.Error{Code: CodeInvalidDPoPProof, Description: desc, Status: 400}
+}
+
+// CodeInvalidDPoPProof is the RFC 9449 error for a missing or bad DPoP proof.
+const CodeInvalidDPoPProof = "invalid_dpop_proof"
 
 // boundedID keeps an unauthenticated client_id short enough to record.
 func boundedID(id string) string {

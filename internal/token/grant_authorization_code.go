@@ -65,6 +65,7 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 		authTime:    code.AuthTime,
 		nonce:       code.Nonce,
 		user:        user,
+		mustJKT:     code.DPoPJKT, // RFC 9449 §10.1
 	}, nil
 }
 

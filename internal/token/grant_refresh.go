@@ -45,6 +45,14 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 	if err == nil && !cur.ExpiresAt.After(now) {
 		return nil, oauth.InvalidGrant("the refresh token has expired")
 	}
+	// A bound refresh token (a public client's, RFC 9449 §5, RFC 8705 §4) is
+	// refused, unspent, without proof of its key or certificate: whoever
+	// copied it cannot use it, nor spend it to revoke the family.
+	if cur != nil {
+		if err := (&grant{mustJKT: cur.Cnf.JKT, mustX5T: cur.Cnf.X5TS256}).bindTo(requestBinding(req)); err != nil {
+			return nil, err
+		}
+	}
 	var scopes []string
 	if cur != nil {
 		// RFC 6749 §6: a narrower scope may be asked for, never a wider one.
@@ -56,8 +64,8 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 	nextValue := s.randomToken()
 	next := &store.RefreshToken{Hash: Hash(nextValue), ClientID: c.ID, IssuedAt: now, ExpiresAt: now.Add(s.opts.RefreshTTL)}
 	if cur != nil {
-		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration =
-			cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime, cur.UserGeneration
+		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration, next.Cnf =
+			cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime, cur.UserGeneration, cur.Cnf
 	}
 	old, err := s.refresh.RotateRefreshToken(ctx, h, next, now)
 	switch {
@@ -85,8 +93,11 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		if scopes, err = resolveScope(req.Scope, oauth.ParseScope(old.Scope)); err != nil {
 			return nil, err
 		}
-		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration =
-			old.GrantID, old.Subject, old.Scope, old.AuthTime, old.UserGeneration
+		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration, next.Cnf =
+			old.GrantID, old.Subject, old.Scope, old.AuthTime, old.UserGeneration, old.Cnf
+		if err := (&grant{mustJKT: old.Cnf.JKT, mustX5T: old.Cnf.X5TS256}).bindTo(requestBinding(req)); err != nil {
+			return nil, err
+		}
 		if err := s.refresh.CreateRefreshToken(ctx, next); err != nil {
 			return nil, err
 		}
@@ -116,6 +127,8 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		authTime:     old.AuthTime,
 		user:         user,
 		refreshToken: nextValue,
+		mustJKT:      old.Cnf.JKT,
+		mustX5T:      old.Cnf.X5TS256,
 	}, nil
 }
 

@@ -46,6 +46,21 @@ func (i *Info) appendJSON(b []byte) []byte {
 	}
 	b = appendField(b, "iss", i.Iss)
 	b = appendField(b, "jti", i.Jti)
+	if c := i.Cnf; c != nil && c.Bound() {
+		b = append(b, `,"cnf":{`...)
+		if c.JKT != "" {
+			b = append(b, `"jkt":`...)
+			b = appendString(b, c.JKT)
+		}
+		if c.X5TS256 != "" {
+			if c.JKT != "" {
+				b = append(b, ',')
+			}
+			b = append(b, `"x5t#S256":`...)
+			b = appendString(b, c.X5TS256)
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

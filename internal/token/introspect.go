@@ -33,6 +33,9 @@ type Info struct {
 	Aud       audience `json:"aud,omitempty"`
 	Iss       string   `json:"iss,omitempty"`
 	Jti       string   `json:"jti,omitempty"`
+	// Cnf is what the token is bound to (RFC 9449 §6.2, RFC 8705 §3.2): a
+	// resource server must see the holder prove it.
+	Cnf *oauth.Confirmation `json:"cnf,omitempty"`
 
 	// grantID is internal: used to check grant-wide revocation.
 	grantID string
@@ -98,6 +101,16 @@ func revocationIDs(info *Info, jwt bool) []string {
 	return ids
 }
 
+// tokenType is the token_type of a token bound as cnf says: DPoP for a
+// DPoP-bound one (RFC 9449 §5, §6.2), Bearer otherwise (a certificate-bound
+// token is still presented as Bearer, RFC 8705 §3).
+func tokenType(cnf *oauth.Confirmation) string {
+	if cnf != nil && cnf.JKT != "" {
+		return "DPoP"
+	}
+	return "Bearer"
+}
+
 // GrantRevocationID is the Revocations id that revokes every JWT of a grant.
 func GrantRevocationID(grantID string) string { return "grant:" + grantID }
 
@@ -127,7 +140,8 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 		Active:    true,
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
-		TokenType: "Bearer",
+		TokenType: tokenType(c.Cnf),
+		Cnf:       c.Cnf,
 		Exp:       c.Exp,
 		Iat:       c.Iat,
 		Nbf:       c.Nbf,
@@ -151,11 +165,16 @@ func (s *Service) opaqueFromStore(ctx context.Context, h []byte) (*Info, error) 
 	if !rec.ExpiresAt.After(s.opts.Now()) {
 		return inactive, nil
 	}
+	var cnf *oauth.Confirmation
+	if rec.Cnf.Bound() {
+		cnf = &rec.Cnf
+	}
 	return &Info{
 		Active:    true,
 		Scope:     rec.Scope,
 		ClientID:  rec.ClientID,
-		TokenType: "Bearer",
+		TokenType: tokenType(cnf),
+		Cnf:       cnf,
 		Exp:       rec.ExpiresAt.Unix(),
 		Iat:       rec.IssuedAt.Unix(),
 		Nbf:       rec.IssuedAt.Unix(),

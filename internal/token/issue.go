@@ -31,6 +31,9 @@ type accessClaims struct {
 	// Ugen is the user's generation at issuance (store.User.Generation): a
 	// password change or disabling moves it on and so ends the token.
 	Ugen int64 `json:"ugen,omitempty"`
+	// Cnf binds the token to a DPoP key (RFC 9449 §6.1) or a client
+	// certificate (RFC 8705 §3.1).
+	Cnf *oauth.Confirmation `json:"cnf,omitempty"`
 }
 
 // audience is a JWT aud: one string or an array (RFC 7519 §4.1.3).
@@ -61,7 +64,11 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	now := s.opts.Now()
 	ttl := s.ttlFor(g.client)
-	resp := &Response{TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: oauth.JoinScope(g.scopes)}
+	var cnf *oauth.Confirmation
+	if g.cnf.Bound() {
+		cnf = &g.cnf
+	}
+	resp := &Response{TokenType: tokenType(cnf), ExpiresIn: int64(ttl / time.Second), Scope: oauth.JoinScope(g.scopes)}
 	var err error
 	if resp.AccessToken, err = s.accessToken(ctx, g, now, ttl); err != nil {
 		return nil, err
@@ -80,6 +87,7 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 			Scope:          oauth.JoinScope(g.familyScope),
 			AuthTime:       g.authTime,
 			UserGeneration: g.user.Generation,
+			Cnf:            g.refreshCnf(),
 			IssuedAt:       now,
 			ExpiresAt:      now.Add(s.opts.RefreshTTL),
 		})
@@ -107,6 +115,17 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	return resp, nil
 }
 
+// refreshCnf is what a new refresh token is bound to: a public client's
+// refresh token is bound to the key or certificate its access token is
+// (RFC 9449 §5; RFC 8705 §4), since nothing else proves who presents it; a
+// confidential client proves itself at every refresh instead.
+func (g *grant) refreshCnf() oauth.Confirmation {
+	if g.client.Public() {
+		return g.cnf
+	}
+	return oauth.Confirmation{}
+}
+
 func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl time.Duration) (string, error) {
 	exp := now.Add(ttl)
 	scope := oauth.JoinScope(g.scopes)
@@ -119,6 +138,7 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 			Scope:     scope,
 			Audience:  s.opts.Audience,
 			GrantID:   g.grantID,
+			Cnf:       g.cnf,
 			IssuedAt:  now,
 			ExpiresAt: exp,
 		}
@@ -141,6 +161,9 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 		ClientID: g.client.ID,
 		Scope:    scope,
 		Gid:      g.grantID,
+	}
+	if g.cnf.Bound() {
+		claims.Cnf = &g.cnf
 	}
 	if g.user != nil {
 		claims.Ugen = g.user.Generation
