@@ -59,7 +59,9 @@ func sourceError(err error) error {
 
 // lateSecrets is assertion.Secrets over the token service, which is built
 // after the verifier it is given to.
-type lateSecrets struct{ secretFor func(context.Context, *assertion.Client) ([]byte, error) }
+type lateSecrets struct {
+	secretFor func(context.Context, *assertion.Client) ([]byte, error)
+}
 
 func (l *lateSecrets) SecretFor(ctx context.Context, c *assertion.Client) ([]byte, error) {
 	if l.secretFor == nil {
