@@ -87,6 +87,11 @@ type Config struct {
 	RateLimitRegistration float64 // AUTHD_RATE_LIMIT_REGISTRATION: open registrations/hour per address
 	OutboundAllowLoopback bool    // AUTHD_OUTBOUND_ALLOW_LOOPBACK
 	OutboundCAFile        string  // AUTHD_OUTBOUND_CA_FILE
+	// TLS on the public listener (AUTHD_TLS_CERT_FILE, AUTHD_TLS_KEY_FILE),
+	// the CAs of client certificates (AUTHD_TLS_CLIENT_CA_FILE), and the
+	// header a trusted proxy passes them in (AUTHD_CLIENT_CERT_HEADER).
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	ClientCertHeader                         string
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -145,8 +150,18 @@ func build(vals map[string]string) (*Config, error) {
 // validate derives what defaults to other settings and checks the rules that
 // span several.
 func (c *Config) validate(vals map[string]string) error {
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return &Error{"AUTHD_TLS_KEY_FILE", "AUTHD_TLS_CERT_FILE and AUTHD_TLS_KEY_FILE go together"}
+	}
+	if c.ClientCertHeader != "" && len(c.TrustedProxies) == 0 {
+		// Believed only from a trusted proxy: without one it would never be read.
+		return &Error{"AUTHD_CLIENT_CERT_HEADER", "needs AUTHD_TRUSTED_PROXIES: the header is believed only from those proxies"}
+	}
 	if c.Issuer == "" {
 		c.Issuer = "http://" + c.Listen
+		if c.TLSCertFile != "" {
+			c.Issuer = "https://" + c.Listen
+		}
 	}
 	if err := checkIssuer(c.Issuer); err != nil {
 		return err

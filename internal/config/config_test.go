@@ -218,3 +218,34 @@ func TestMasterKeySources(t *testing.T) {
 		})
 	}
 }
+
+// Settings that only make sense together are refused apart, naming the key.
+func TestTLSSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		env        map[string]string
+		wantErr    string
+		wantIssuer string
+	}{
+		{"cert without key", map[string]string{"AUTHD_TLS_CERT_FILE": "/c"}, "AUTHD_TLS_KEY_FILE", ""},
+		{"key without cert", map[string]string{"AUTHD_TLS_KEY_FILE": "/k"}, "AUTHD_TLS_KEY_FILE", ""},
+		{"TLS makes the default issuer https", map[string]string{"AUTHD_TLS_CERT_FILE": "/c", "AUTHD_TLS_KEY_FILE": "/k"}, "", "https://127.0.0.1:8080"},
+		{"a header without trusted proxies", map[string]string{"AUTHD_CLIENT_CERT_HEADER": "X-Forwarded-Client-Cert"}, "AUTHD_CLIENT_CERT_HEADER", ""},
+		{"a header that is not a name", map[string]string{"AUTHD_CLIENT_CERT_HEADER": "X Client Cert", "AUTHD_TRUSTED_PROXIES": "10.0.0.0/8"}, "AUTHD_CLIENT_CERT_HEADER", ""},
+		{"a header from trusted proxies", map[string]string{"AUTHD_CLIENT_CERT_HEADER": "Client-Cert", "AUTHD_TRUSTED_PROXIES": "10.0.0.0/8"}, "", "http://127.0.0.1:8080"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load("", env(tc.env))
+			if tc.wantErr != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != tc.wantErr {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || c.Issuer != tc.wantIssuer {
+				t.Fatalf("issuer %q, err %v; want %q", c.Issuer, err, tc.wantIssuer)
+			}
+		})
+	}
+}

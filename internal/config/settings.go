@@ -89,6 +89,11 @@ func Settings() []Setting {
 		integer("AUTHD_LOCKOUT_FAILURES", "10", "failed logins one account takes from one address or device (NIST SP 800-63B §5.2.2: ≤ 100)", "5", 1, 100, func(c *Config, n int64) { c.LockoutFailures = int(n) }, func(c *Config) int64 { return int64(c.LockoutFailures) }),
 		dur("AUTHD_LOCKOUT_INTERVAL", "5m", "then one more try per interval", "10m", false, func(c *Config) *time.Duration { return &c.LockoutInterval }),
 		rate("AUTHD_RATE_LIMIT_INACTIVE", "600", "inactive introspection answers/min per caller before it is throttled (enumeration)", "100", func(c *Config) *float64 { return &c.RateLimitInactive }),
+		str("AUTHD_TLS_CERT_FILE", "", "PEM certificate chain: authd terminates TLS on the public listener itself (with `AUTHD_TLS_KEY_FILE`), asking for client certificates (RFC 8705 mutual TLS)", "/etc/authd/tls.crt", filePath(func(c *Config) *string { return &c.TLSCertFile })),
+		str("AUTHD_TLS_KEY_FILE", "", "PEM private key of `AUTHD_TLS_CERT_FILE`", "/etc/authd/tls.key", filePath(func(c *Config) *string { return &c.TLSKeyFile })),
+		str("AUTHD_TLS_CLIENT_CA_FILE", "", "PEM CAs that issue client certificates for `tls_client_auth` (chains are checked against them, from TLS or from the header)", "/etc/authd/client-ca.pem", filePath(func(c *Config) *string { return &c.TLSClientCAFile })),
+		{Key: "AUTHD_CLIENT_CERT_HEADER", Doc: "header in which a trusted proxy (`AUTHD_TRUSTED_PROXIES`) passes the client certificate: `X-Forwarded-Client-Cert` (Envoy XFCC), `Client-Cert` (RFC 9440), or any other name as a URL-escaped PEM (nginx `$ssl_client_escaped_cert`)",
+			Example: "X-Forwarded-Client-Cert", set: setHeaderName(func(c *Config) *string { return &c.ClientCertHeader }), get: func(c *Config) string { return c.ClientCertHeader }},
 		choice("AUTHD_REGISTRATION", "token", "dynamic client registration (RFC 7591): `token` (an initial access token from `authd client registration-token`), `open` (anyone, rate-limited, no confidential-only grants), `off` (no endpoint)", "open",
 			[]string{"off", "token", "open"}, func(c *Config) *string { return &c.Registration }),
 		rate("AUTHD_RATE_LIMIT_REGISTRATION", "20", "open registrations/hour per address (0: off)", "5", func(c *Config) *float64 { return &c.RateLimitRegistration }),
@@ -126,6 +131,19 @@ func str(key, def, doc, example string, a accessor) Setting {
 
 func plain(f func(*Config) *string) accessor {
 	return accessor{func(c *Config, v string) error { *f(c) = v; return nil }, func(c *Config) string { return *f(c) }}
+}
+
+// setHeaderName accepts an HTTP field name (RFC 9110 §5.1: a token).
+func setHeaderName(f func(*Config) *string) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
+		if v == "" || len(v) > 100 || strings.IndexFunc(v, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+		}) >= 0 {
+			return fmt.Errorf("must be an HTTP header name")
+		}
+		*f(c) = v
+		return nil
+	}
 }
 
 // filePath is a path read at start; no path holds a NUL byte.

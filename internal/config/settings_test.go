@@ -20,7 +20,10 @@ func TestEverySettingReachesItsField(t *testing.T) {
 	}
 	// Settings that are only valid together with another.
 	needs := map[string]map[string]string{
-		"AUTHD_DATABASE_URL": {"AUTHD_MASTER_KEY": "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI="},
+		"AUTHD_DATABASE_URL":       {"AUTHD_MASTER_KEY": "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI="},
+		"AUTHD_TLS_CERT_FILE":      {"AUTHD_TLS_KEY_FILE": "/k"},
+		"AUTHD_TLS_KEY_FILE":       {"AUTHD_TLS_CERT_FILE": "/c"},
+		"AUTHD_CLIENT_CERT_HEADER": {"AUTHD_TRUSTED_PROXIES": "10.0.0.0/8"},
 	}
 	base, err := build(map[string]string{})
 	if err != nil {
