@@ -78,6 +78,16 @@ func (c *ClientIPs) Of(r *http.Request) string {
 	return peer
 }
 
+// Trusted reports whether r's direct peer is a trusted proxy (whose headers,
+// such as a forwarded client certificate, are believed).
+func (c *ClientIPs) Trusted(r *http.Request) bool {
+	if c == nil || len(c.trusted) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(peerIP(r))
+	return err == nil && c.isTrusted(a)
+}
+
 func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

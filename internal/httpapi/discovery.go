@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,30 +22,37 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // metadata is the RFC 8414 authorization server metadata, which doubles as the
 // OpenID Provider metadata (OpenID Connect Discovery 1.0 §3).
 type metadata struct {
-	Issuer                            string   `json:"issuer"`
-	AuthorizationEndpoint             string   `json:"authorization_endpoint,omitempty"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	UserInfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
-	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"` // RP-Initiated Logout 1.0 §2.1
-	JWKSURI                           string   `json:"jwks_uri"`
-	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
-	BatchIntrospectionEndpoint        string   `json:"batch_introspection_endpoint"`
-	RevocationEndpoint                string   `json:"revocation_endpoint"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"` // RFC 8414 §2
-	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValues           []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethods          []string `json:"token_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
-	AccessTokenSigningAlgValues       []string `json:"access_token_signing_alg_values_supported"`
-	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
-	PromptValuesSupported             []string `json:"prompt_values_supported,omitempty"`
-	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
+	Issuer                     string `json:"issuer"`
+	AuthorizationEndpoint      string `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint              string `json:"token_endpoint"`
+	UserInfoEndpoint           string `json:"userinfo_endpoint,omitempty"`
+	EndSessionEndpoint         string `json:"end_session_endpoint,omitempty"` // RP-Initiated Logout 1.0 §2.1
+	JWKSURI                    string `json:"jwks_uri"`
+	IntrospectionEndpoint      string `json:"introspection_endpoint"`
+	BatchIntrospectionEndpoint string `json:"batch_introspection_endpoint"`
+	RevocationEndpoint         string `json:"revocation_endpoint"`
+	RegistrationEndpoint       string `json:"registration_endpoint,omitempty"` // RFC 8414 §2
+	// RFC 8414 §2: the JWS algorithms of private_key_jwt and
+	// client_secret_jwt assertions, at each endpoint that takes them.
+	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// RFC 8705 §3.3.
+	TLSClientCertificateBoundAccessTokens bool     `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	ScopesSupported                       []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported                []string `json:"response_types_supported"`
+	ResponseModesSupported                []string `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported                   []string `json:"grant_types_supported"`
+	SubjectTypesSupported                 []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValues               []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods              []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethods      []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethods         []string `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported         []string `json:"code_challenge_methods_supported,omitempty"`
+	AccessTokenSigningAlgValues           []string `json:"access_token_signing_alg_values_supported"`
+	ClaimsSupported                       []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported                 []string `json:"prompt_values_supported,omitempty"`
+	AuthorizationResponseIssParameter     bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -88,6 +96,22 @@ func (s *Server) discoveryDocument() []byte {
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.AuthorizationResponseIssParameter = true
 	}
+	// Methods beyond secrets, where they are configured, at every endpoint
+	// that authenticates clients.
+	var extra []string
+	if len(s.opts.AssertionAlgs) > 0 {
+		extra = append(extra, oauth.AuthMethodPrivateKeyJWT, oauth.AuthMethodSecretJWT)
+		m.TokenEndpointAuthSigningAlgs = s.opts.AssertionAlgs
+		m.IntrospectionEndpointAuthSigningAlgs = s.opts.AssertionAlgs
+		m.RevocationEndpointAuthSigningAlgs = s.opts.AssertionAlgs
+	}
+	if s.opts.ClientCerts != nil {
+		extra = append(extra, oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS)
+		m.TLSClientCertificateBoundAccessTokens = true
+	}
+	m.TokenEndpointAuthMethods = append(slices.Clip(m.TokenEndpointAuthMethods), extra...)
+	m.IntrospectionEndpointAuthMethods = append(slices.Clip(m.IntrospectionEndpointAuthMethods), extra...)
+	m.RevocationEndpointAuthMethods = append(slices.Clip(m.RevocationEndpointAuthMethods), extra...)
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		panic(err) // a fixed struct of strings always marshals

@@ -11,7 +11,7 @@ import (
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	origin := s.crossOrigin(w, r)
-	f, cr, err := formRequest(r)
+	f, cr, err := s.formRequest(r)
 	if err != nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
@@ -78,6 +78,9 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		f["client_id"], f["client_secret"] = req.ClientID, req.ClientSecret
 	}
 	cr, err := clientCredentials(r, f)
+	if err == nil {
+		cr.Cert = s.clientCert(r)
+	}
 	if err != nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)

@@ -6,7 +6,7 @@ import (
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	origin := s.crossOrigin(w, r)
-	f, cr, err := formRequest(r)
+	f, cr, err := s.formRequest(r)
 	if err != nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)

@@ -1,25 +1,48 @@
 package httpapi
 
 import (
+	"errors"
+	"log/slog"
 	"net/http"
 
+	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/token"
 )
 
 // formRequest parses a form body and the client credentials it carries.
-func formRequest(r *http.Request) (form, token.Credentials, error) {
+func (s *Server) formRequest(r *http.Request) (form, token.Credentials, error) {
 	f, err := parseForm(r)
 	if err != nil {
 		return nil, token.Credentials{}, err
 	}
 	cr, err := clientCredentials(r, f)
+	if err == nil {
+		cr.Cert = s.clientCert(r)
+	}
 	return f, cr, err
+}
+
+// clientCert is the request's client certificate (RFC 8705), from the TLS
+// connection or a trusted proxy's header; nil without a usable one. A
+// malformed one is no certificate: a client that needs one is refused.
+func (s *Server) clientCert(r *http.Request) *mtls.Certificate {
+	if s.opts.ClientCerts == nil {
+		return nil
+	}
+	c, err := s.opts.ClientCerts.Certificate(r)
+	if err != nil {
+		if !errors.Is(err, mtls.ErrNoCertificate) {
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "client certificate unusable", slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	return c
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	origin := s.crossOrigin(w, r)
-	f, cr, err := formRequest(r)
+	f, cr, err := s.formRequest(r)
 	if err != nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
@@ -60,7 +83,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		Password:     f["password"],
 		ClientIP:     s.opts.ClientIPs.Of(r),
 		// Authenticated once here already: an assertion is single-use.
-		Authenticated: client,
+		Authenticated:  client,
+		CertThumbprint: certThumbprint(cr.Cert),
 	}
 	resp, err := s.tokens.Exchange(r.Context(), req)
 	if err != nil {
@@ -73,4 +97,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	// Only an authenticated client gets tokens, so the id is its own.
 	SetClientID(r.Context(), cr.ClientID)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+func certThumbprint(c *mtls.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	return c.Thumbprint()
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/token"
 )
@@ -75,6 +76,13 @@ type Options struct {
 	// Registration, if set, serves dynamic client registration (RFC 7591,
 	// RFC 7592) and advertises it.
 	Registration *Registration
+	// ClientCerts, if set, reads client certificates (mutual TLS, RFC 8705)
+	// for client authentication and certificate-bound tokens, and the
+	// metadata advertises them.
+	ClientCerts *mtls.Source
+	// AssertionAlgs are the JWS algorithms client assertions may use; set,
+	// it advertises private_key_jwt and client_secret_jwt.
+	AssertionAlgs []string
 	// NotFoundPage, if set, answers a request that matches no route and
 	// prefers HTML (a person's browser) with a page (login.Handler.NotFound);
 	// nil: a plain built-in page. Other requests get JSON either way.

@@ -4,10 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authd/authd/internal/clientauth/assertion"
+	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -22,6 +26,11 @@ type Credentials struct {
 	// AssertionType and Assertion are client_assertion_type and
 	// client_assertion (RFC 7521 §4.2), with Method MethodAssertion.
 	AssertionType, Assertion string
+	// Cert is the client certificate of the connection (mutual TLS, RFC
+	// 8705), nil without one. With a client_id and no other credential it
+	// is how tls_client_auth and self_signed_tls_client_auth clients
+	// authenticate; for any client it is what tokens may be bound to.
+	Cert *mtls.Certificate
 }
 
 // MethodAssertion marks credentials that are a JWT client assertion; which
@@ -59,6 +68,22 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 	if c.Public() {
 		// A public client must not present a secret it does not have.
 		if cr.Method != oauth.AuthMethodNone {
+			return nil, fail
+		}
+		return c, nil
+	}
+	switch c.TokenEndpointAuthMethod {
+	case oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS:
+		// RFC 8705 §2: the certificate is the credential; client_id names the
+		// client, and nothing else may be sent with it.
+		if cr.Method != oauth.AuthMethodNone || cr.Cert == nil {
+			return nil, fail
+		}
+		if err := s.verifyCertificate(ctx, c, cr.Cert); err != nil {
+			if errors.Is(err, errKeysUnavailable) {
+				return nil, err
+			}
+			s.log.LogAttrs(ctx, slog.LevelDebug, "client certificate refused", slog.String("client_id", c.ID), slog.String("reason", err.Error()))
 			return nil, fail
 		}
 		return c, nil
@@ -148,6 +173,42 @@ func assertionClient(c *oauth.Client) *assertion.Client {
 			Issuer: fc.Issuer, Subject: fc.Subject, Audience: fc.Audience, JWKSURI: fc.JWKSURI})
 	}
 	return ac
+}
+
+// errKeysUnavailable: the client's jwks_uri could not be read; the request
+// is answered 503, not refused.
+var errKeysUnavailable = oauth.TemporarilyUnavailable("the client's keys cannot be read; retry shortly", 1)
+
+// verifyCertificate checks cert against what c registered: RFC 8705 §2.1
+// (PKI: chain and subject) or §2.2 (self-signed: its key among the client's).
+func (s *Service) verifyCertificate(ctx context.Context, c *oauth.Client, cert *mtls.Certificate) error {
+	if s.certs == nil {
+		return errors.New("mutual TLS is not configured")
+	}
+	m := mtls.Metadata{
+		SubjectDN: c.Metadata.TLSClientAuthSubjectDN, SANDNS: c.Metadata.TLSClientAuthSANDNS,
+		SANURI: c.Metadata.TLSClientAuthSANURI, SANIP: c.Metadata.TLSClientAuthSANIP, SANEmail: c.Metadata.TLSClientAuthSANEmail,
+	}
+	var set *jose.JSONWebKeySet
+	if c.TokenEndpointAuthMethod == oauth.AuthMethodSelfSignedTLS {
+		set = &jose.JSONWebKeySet{}
+		switch {
+		case len(c.Metadata.JWKS) > 0:
+			if err := json.Unmarshal(c.Metadata.JWKS, set); err != nil {
+				return err
+			}
+		case c.Metadata.JWKSURI != "" && s.clientKeys != nil:
+			keys, err := s.clientKeys.Keys(ctx, c.Metadata.JWKSURI, "")
+			if assertion.Unavailable(err) {
+				return errKeysUnavailable
+			}
+			if err != nil {
+				return err
+			}
+			set.Keys = keys
+		}
+	}
+	return s.certs.Authenticate(cert, c.TokenEndpointAuthMethod, m, set)
 }
 
 // AuthenticateConfidential is AuthenticateClient for endpoints that only

@@ -11,9 +11,12 @@ import (
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authd/authd/internal/cache"
 	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/clientauth/assertion"
+	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -92,6 +95,17 @@ type Deps struct {
 	// Assertions verifies JWT client assertions (private_key_jwt,
 	// client_secret_jwt, federated workload tokens); nil refuses them.
 	Assertions AssertionVerifier
+	// Certs verifies client certificates for tls_client_auth and
+	// self_signed_tls_client_auth (RFC 8705 §2); nil refuses those methods.
+	Certs CertVerifier
+	// ClientKeys reads a client's jwks_uri (self_signed_tls_client_auth
+	// with keys by reference).
+	ClientKeys assertion.KeySource
+}
+
+// CertVerifier is what client authentication needs of mtls.Verifier.
+type CertVerifier interface {
+	Authenticate(cert *mtls.Certificate, method string, m mtls.Metadata, keys *jose.JSONWebKeySet) error
 }
 
 // AssertionVerifier is what client authentication needs of
@@ -153,6 +167,8 @@ type Service struct {
 	inval      Invalidator
 	log        *slog.Logger
 	assertions AssertionVerifier
+	certs      CertVerifier
+	clientKeys assertion.KeySource
 	loader     *cache.Loader
 	memo       *memo
 	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
@@ -205,6 +221,7 @@ func New(d Deps, opts Options) *Service {
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
 		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger, assertions: d.Assertions,
+		certs: d.Certs, clientKeys: d.ClientKeys,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	s.loader = cache.NewLoader(d.Cache)
