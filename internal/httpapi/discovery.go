@@ -38,21 +38,23 @@ type metadata struct {
 	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 	// RFC 8705 §3.3.
-	TLSClientCertificateBoundAccessTokens bool     `json:"tls_client_certificate_bound_access_tokens,omitempty"`
-	ScopesSupported                       []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported                []string `json:"response_types_supported"`
-	ResponseModesSupported                []string `json:"response_modes_supported,omitempty"`
-	GrantTypesSupported                   []string `json:"grant_types_supported"`
-	SubjectTypesSupported                 []string `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValues               []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethods              []string `json:"token_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethods      []string `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethods         []string `json:"revocation_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported         []string `json:"code_challenge_methods_supported,omitempty"`
-	AccessTokenSigningAlgValues           []string `json:"access_token_signing_alg_values_supported"`
-	ClaimsSupported                       []string `json:"claims_supported,omitempty"`
-	PromptValuesSupported                 []string `json:"prompt_values_supported,omitempty"`
-	AuthorizationResponseIssParameter     bool     `json:"authorization_response_iss_parameter_supported"`
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// RFC 9449 §5.1.
+	DPoPSigningAlgValues              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValues           []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods          []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	AccessTokenSigningAlgValues       []string `json:"access_token_signing_alg_values_supported"`
+	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported             []string `json:"prompt_values_supported,omitempty"`
+	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -104,6 +106,9 @@ func (s *Server) discoveryDocument() []byte {
 		m.TokenEndpointAuthSigningAlgs = s.opts.AssertionAlgs
 		m.IntrospectionEndpointAuthSigningAlgs = s.opts.AssertionAlgs
 		m.RevocationEndpointAuthSigningAlgs = s.opts.AssertionAlgs
+	}
+	if s.opts.DPoP != nil {
+		m.DPoPSigningAlgValues = s.opts.DPoP.algorithms()
 	}
 	if s.opts.ClientCerts != nil {
 		extra = append(extra, oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS)

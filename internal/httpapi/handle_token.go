@@ -48,6 +48,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	// RFC 9449 §5: a valid proof binds the tokens to its key.
+	jkt, err := s.dpopProof(w, r, PathToken, "", "")
+	if err != nil {
+		s.shareFailure(w, r, origin)
+		writeError(w, r, s.log, err)
+		return
+	}
 	// Exchange authenticates the client without telling us who it was, so a
 	// cross-origin request authenticates once more here (a cached client and
 	// one SHA-256), to refuse an origin its client does not allow before the
@@ -85,6 +92,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		// Authenticated once here already: an assertion is single-use.
 		Authenticated:  client,
 		CertThumbprint: certThumbprint(cr.Cert),
+		DPoPJKT:        jkt,
 	}
 	resp, err := s.tokens.Exchange(r.Context(), req)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
@@ -19,7 +20,7 @@ type TokenService interface {
 	Introspect(ctx context.Context, tok string) (*token.Info, error)
 	IntrospectBatch(ctx context.Context, toks []string) ([]*token.Info, error)
 	Revoke(ctx context.Context, client *oauth.Client, tok string) error
-	UserInfo(ctx context.Context, accessToken string) (*token.UserInfo, error)
+	UserInfo(ctx context.Context, accessToken string, held token.Possession) (*token.UserInfo, error)
 	Grants() []string
 }
 
@@ -83,6 +84,11 @@ type Options struct {
 	// AssertionAlgs are the JWS algorithms client assertions may use; set,
 	// it advertises private_key_jwt and client_secret_jwt.
 	AssertionAlgs []string
+	// DPoP, if set, verifies DPoP proofs (RFC 9449) and binds tokens to
+	// their keys.
+	DPoP *DPoP
+	// Now is the clock DPoP proofs are judged by; nil: time.Now.
+	Now func() time.Time
 	// NotFoundPage, if set, answers a request that matches no route and
 	// prefers HTML (a person's browser) with a page (login.Handler.NotFound);
 	// nil: a plain built-in page. Other requests get JSON either way.
@@ -118,6 +124,13 @@ const (
 	PathUserInfo        = "/oauth2/userinfo"
 	PathAuthorize       = "/oauth2/authorize"
 )
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
 
 // New builds the public API handler.
 func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Server {

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authd/authd/internal/dpop"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
 )
 
 // handleUserInfo is OpenID Connect Core §5.3: GET or POST with a bearer token.
@@ -17,12 +19,26 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if origin := s.crossOrigin(w, r); origin != "" && s.anyClientAllows(r, origin) {
 		allowOrigin(w, origin)
 	}
-	tok, err := bearerToken(r)
-	if err != nil {
+	held := token.Possession{Scheme: "Bearer"}
+	var tok string
+	var err error
+	if scheme, t, ok := authorizationToken(r); ok && scheme == "DPoP" && s.opts.DPoP != nil {
+		// RFC 9449 §7.1: the token with the DPoP scheme, and a proof whose
+		// ath is its hash.
+		tok, held.Scheme = t, "DPoP"
+		if held.DPoPJKT, err = s.dpopProof(w, r, PathUserInfo, tok, ""); err == nil && held.DPoPJKT == "" {
+			err = &oauth.Error{Code: dpop.CodeInvalidProof, Description: "a DPoP proof is required with the DPoP scheme", Status: http.StatusBadRequest}
+		}
+		if err != nil {
+			s.writeDPoPError(w, r, err)
+			return
+		}
+	} else if tok, err = bearerToken(r); err != nil {
 		s.writeBearerError(w, r, err)
 		return
 	}
-	info, err := s.tokens.UserInfo(r.Context(), tok)
+	held.CertThumbprint = certThumbprint(s.clientCert(r))
+	info, err := s.tokens.UserInfo(r.Context(), tok, held)
 	if err != nil {
 		s.writeBearerError(w, r, err)
 		return
@@ -76,4 +92,17 @@ func (s *Server) writeBearerError(w http.ResponseWriter, r *http.Request, err er
 		}
 	}
 	writeError(w, r, s.log, err)
+}
+
+// writeDPoPError answers a protected-resource request whose proof was
+// refused: 401 with a DPoP challenge naming the error and the algorithms
+// accepted (RFC 9449 §7.1, §9), or whatever else went wrong.
+func (s *Server) writeDPoPError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := oauth.As(err)
+	if !ok || (e.Code != dpop.CodeInvalidProof && e.Code != dpop.CodeUseNonce) {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `DPoP error="`+e.Code+`", algs="`+strings.Join(s.opts.DPoP.algorithms(), " ")+`"`)
+	writeJSON(w, http.StatusUnauthorized, errorBody{Error: e.Code, Description: e.Description})
 }

@@ -27,6 +27,7 @@ func (h *Handler) issueCode(ctx context.Context, req *authRequest, sess *session
 		Scope:         oauth.JoinScope(req.Scopes),
 		Nonce:         req.Nonce,
 		CodeChallenge: req.CodeChallenge,
+		DPoPJKT:       req.DPoPJKT,
 		AuthTime:      sess.rec.AuthTime,
 		GrantID:       h.randomToken(16),
 		ExpiresAt:     h.now().Add(h.codeTTL),

@@ -38,6 +38,7 @@ const (
 	pPrompt              = "prompt"
 	pMaxAge              = "max_age"
 	pLoginHint           = "login_hint"
+	pDPoPJKT             = "dpop_jkt" // RFC 9449 §10
 	pRequest             = "request"
 	pRequestURI          = "request_uri"
 )
@@ -54,7 +55,7 @@ func paramLimit(name string) int {
 		return 1024
 	case pNonce:
 		return maxNonceBytes
-	case pCodeChallenge:
+	case pCodeChallenge, pDPoPJKT:
 		return 128
 	case pMaxAge:
 		return 10
@@ -65,7 +66,7 @@ func paramLimit(name string) int {
 // carried lists the parameters kept in forms, in the order they are written.
 func carried() []string {
 	return []string{pClientID, pRedirectURI, pResponseType, pResponseMode, pScope, pState,
-		pNonce, pCodeChallenge, pCodeChallengeMethod, pPrompt, pMaxAge, pLoginHint}
+		pNonce, pCodeChallenge, pCodeChallengeMethod, pPrompt, pMaxAge, pLoginHint, pDPoPJKT}
 }
 
 // prompt is the OpenID Connect prompt parameter (Core §3.1.2.1).
@@ -86,9 +87,12 @@ type authRequest struct {
 	Scopes        []string
 	Nonce         string
 	CodeChallenge string // S256
-	Prompt        prompt
-	MaxAge        int64 // seconds; -1 when absent
-	LoginHint     string
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): the token
+	// request must prove it. "" when absent.
+	DPoPJKT   string
+	Prompt    prompt
+	MaxAge    int64 // seconds; -1 when absent
+	LoginHint string
 	// params are the recognised parameters as sent, for the forms' hidden
 	// fields. They are re-validated on every POST, never trusted.
 	params url.Values
@@ -250,6 +254,14 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 		return req, oauth.InvalidRequest("code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
 	}
 
+	// RFC 9449 §10: the JWK SHA-256 thumbprint (RFC 7638) of the key the
+	// client will prove at the token endpoint.
+	if j := req.params.Get(pDPoPJKT); j != "" {
+		if !oauth.ValidCodeChallenge(j) { // the same shape: 43 base64url characters of a SHA-256
+			return req, oauth.InvalidRequest("dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (43 characters)")
+		}
+		req.DPoPJKT = j
+	}
 	req.Nonce = req.params.Get(pNonce)
 	req.LoginHint = req.params.Get(pLoginHint)
 
