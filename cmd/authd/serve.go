@@ -24,12 +24,14 @@ import (
 	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/client"
+	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
+	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -336,9 +338,18 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		log.Warn("the issuer is not https: fine behind a TLS-terminating proxy that serves it as https, unsafe otherwise",
 			"issuer", cfg.Issuer)
 	}
-	if cfg.Issuer == "http://"+cfg.Listen {
+	if cfg.Issuer == "http://"+cfg.Listen || cfg.Issuer == "https://"+cfg.Listen {
 		// The default issuer names the address actually bound (port 0 in tests).
-		cfg.Issuer = "http://" + pubLn.Addr().String()
+		scheme := "http://"
+		if cfg.TLSCertFile != "" {
+			scheme = "https://"
+		}
+		cfg.Issuer = scheme + pubLn.Addr().String()
+	}
+	if cfg.TLSCertFile != "" {
+		if pubLn, err = tlsListener(cfg, pubLn); err != nil {
+			return nil, err
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -433,6 +444,38 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	}
 	lc.goActor("password census", func(ctx context.Context) { accounts.RunCensus(ctx, st, derived.DecoyParams, 10*time.Minute) })
 
+	// Sender-constrained tokens and clients without shared secrets: the
+	// replay record (assertion jti, DPoP proofs), the outbound fetcher for
+	// clients' and issuers' keys, client certificates.
+	rp, closeReplay, err := buildReplay(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("replay cache: %w", err)
+	}
+	lc.onClose("replay cache", closeReplay)
+	fetch, err := buildOutbound(cfg, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	lc.onClose("outbound fetcher", fetch.Close)
+	secrets := &lateSecrets{}
+	clientKeys := remoteKeys{fetch: fetch, jwks: outbound.NewJWKS(fetch, outbound.JWKSOptions{})}
+	assertions, err := buildAssertions(cfg, clientKeys, rp, secrets)
+	if err != nil {
+		return nil, err
+	}
+	dpopOpts, err := buildDPoP(cfg, derived, rp)
+	if err != nil {
+		return nil, err
+	}
+	certSource, certVerifier, err := buildMTLS(cfg, clientIPs)
+	if err != nil {
+		return nil, err
+	}
+	secretSealer, err := keys.NewSealer(derived.ClientSecrets)
+	if err != nil {
+		return nil, err
+	}
+
 	// Opaque tokens are written through group commit: each request still waits
 	// for its own row to be durable, but many share one transaction.
 	flushers := 1
@@ -457,6 +500,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Events:      events,
 		Limits:      requests,
 		Logger:      log,
+		Assertions:  assertions,
+		Certs:       certAuth(certVerifier),
+		ClientKeys:  clientKeys,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -467,7 +513,11 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		IDTokenAlg:        cfg.IDTokenAlg,
 		Leeway:            5 * time.Second,
 		TokenKey:          derived.TokenTag,
+		OpenSecret: func(id string, sealed []byte) ([]byte, error) {
+			return secretSealer.Open(sealed, []byte("client secret:"+id))
+		},
 	})
+	secrets.secretFor = tokens.SecretFor
 	browser, err := login.New(login.Deps{
 		Clients:  st,
 		Accounts: accounts,
@@ -491,6 +541,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Changed:            tokens.InvalidateClient,
 		Events:             events,
 		AllowLoopbackFetch: cfg.OutboundAllowLoopback,
+		Seal: func(id string, secret []byte) ([]byte, error) {
+			return secretSealer.Seal(secret, []byte("client secret:"+id)), nil
+		},
 	})
 	var registration *httpapi.Registration
 	if cfg.Registration != "off" {
@@ -511,6 +564,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		AccessLog:      cfg.AccessLog,
 		NotFoundPage:   http.HandlerFunc(browser.NotFound),
 		Registration:   registration,
+		ClientCerts:    certSource,
+		AssertionAlgs:  assertion.Algorithms(),
+		DPoP:           dpopOpts,
 	})
 
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{

@@ -92,6 +92,7 @@ type Config struct {
 	// header a trusted proxy passes them in (AUTHD_CLIENT_CERT_HEADER).
 	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 	ClientCertHeader                         string
+	DPoPNonce                                bool // AUTHD_DPOP_NONCE
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string

@@ -13,12 +13,13 @@ const (
 	LabelLimiterNames = "limiter account names" // names accounts in limiter keys
 	LabelDecoyParams  = "decoy params"          // picks decoy Argon2 parameters per name
 	LabelClientSecret = "client secrets"        // seals client_secret_jwt secrets at rest
+	LabelDPoPNonces   = "dpop nonces"           // derives server-supplied DPoP nonces
 )
 
 // Labels lists every label, for the test that they stay distinct and stable.
-var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams, LabelClientSecret}
+var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams, LabelClientSecret, LabelDPoPNonces}
 
 // Derived holds every data key serve uses (LoadDataKeys).
 type Derived struct {
-	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams, ClientSecrets []byte
+	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams, ClientSecrets, DPoPNonces []byte
 }

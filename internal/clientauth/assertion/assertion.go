@@ -26,6 +26,16 @@ var (
 	allAlgs        = append(append([]jose.SignatureAlgorithm(nil), asymmetricAlgs...), hmacAlgs...)
 )
 
+// Algorithms are the JWS algorithms assertions may be signed with, for the
+// server metadata's *_endpoint_auth_signing_alg_values_supported (RFC 8414 §2).
+func Algorithms() []string {
+	out := make([]string, len(allAlgs))
+	for i, a := range allAlgs {
+		out[i] = string(a)
+	}
+	return out
+}
+
 // maxJTILength bounds jti; the replay key hashes it, but a megabyte-long jti is
 // no client's.
 const maxJTILength = 256
