@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/internal/testenv/redistest"
@@ -218,6 +223,71 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("a client assertion or DPoP proof used at one replica is a replay at another", func(t *testing.T) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		jwks := map[string]any{"keys": []any{jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256", Use: "sig"}}}
+		m := rs[0].adminDo(t, "POST", "/admin/clients", adminToken, map[string]any{"client_name": "pkjwt",
+			"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks})
+		id := m["client_id"].(string)
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sign := func(s jose.Signer, claims any) string {
+			b, _ := json.Marshal(claims)
+			jws, err := s.Sign(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := jws.CompactSerialize()
+			return out
+		}
+		now := time.Now()
+		assertion := sign(signer, map[string]any{"iss": id, "sub": id, "aud": env["AUTHD_ISSUER"], "jti": "one-jti",
+			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+		dpopKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		prover, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: dpopKey}, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof := func(jti string) string {
+			return sign(prover, map[string]any{"jti": jti, "htm": "POST", "htu": env["AUTHD_ISSUER"] + "/oauth2/token", "iat": time.Now().Unix()})
+		}
+		grant := func(r *replica, a, p string) (int, map[string]any) {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_assertion": {a},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}
+			req, _ := http.NewRequest(http.MethodPost, r.public+"/oauth2/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if p != "" {
+				req.Header.Set("DPoP", p)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			return resp.StatusCode, body
+		}
+		if code, body := grant(rs[0], assertion, ""); code != 200 {
+			t.Fatalf("assertion at the first replica: %d %v", code, body)
+		}
+		if code, body := grant(rs[1], assertion, ""); code != 401 || body["error"] != "invalid_client" {
+			t.Fatalf("the same assertion at another replica: %d %v", code, body)
+		}
+		fresh := func(jti string) string {
+			return sign(signer, map[string]any{"iss": id, "sub": id, "aud": env["AUTHD_ISSUER"], "jti": jti,
+				"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()})
+		}
+		p := proof("one-proof")
+		if code, body := grant(rs[1], fresh("a2"), p); code != 200 || body["token_type"] != "DPoP" {
+			t.Fatalf("DPoP at one replica: %d %v", code, body)
+		}
+		if code, body := grant(rs[2], fresh("a3"), p); code != 400 || body["error"] != "invalid_dpop_proof" {
+			t.Fatalf("the same proof at another replica: %d %v", code, body)
+		}
+	})
 	t.Run("killing a replica loses nothing it acknowledged", func(t *testing.T) {
 		victim := rs[2]
 		cl := clients["opaque"]

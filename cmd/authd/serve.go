@@ -153,7 +153,12 @@ type app struct {
 
 // publicURL and adminURL are the addresses actually bound (tests listen on
 // port 0 and ask here rather than read a log line).
-func (a *app) publicURL() string { return "http://" + a.servers[0].ln.Addr().String() }
+func (a *app) publicURL() string {
+	if a.cfg.TLSCertFile != "" {
+		return "https://" + a.servers[0].ln.Addr().String()
+	}
+	return "http://" + a.servers[0].ln.Addr().String()
+}
 func (a *app) adminURL() string  { return "http://" + a.servers[1].ln.Addr().String() }
 
 // start checks every setting, builds everything and starts serving; on an
