@@ -159,7 +159,7 @@ func (a *app) publicURL() string {
 	}
 	return "http://" + a.servers[0].ln.Addr().String()
 }
-func (a *app) adminURL() string  { return "http://" + a.servers[1].ln.Addr().String() }
+func (a *app) adminURL() string { return "http://" + a.servers[1].ln.Addr().String() }
 
 // start checks every setting, builds everything and starts serving; on an
 // error it has already unwound what it built.
