@@ -176,3 +176,10 @@ func SecretMatches(c *oauth.Client, secret string) bool {
 	h := sha256.Sum256([]byte(secret))
 	return len(c.SecretHash) == sha256.Size && subtle.ConstantTimeCompare(h[:], c.SecretHash) == 1
 }
+
+// Validate checks m as registration would and returns the client it
+// describes, stored nowhere: for clients whose metadata lives elsewhere
+// (Client ID Metadata Documents), validated on every fetch.
+func (s *Service) Validate(m Metadata) (*oauth.Client, error) {
+	return s.validate(&m)
+}
