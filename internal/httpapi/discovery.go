@@ -113,6 +113,14 @@ func (s *Server) discoveryDocument() []byte {
 	if s.opts.ClientCerts != nil {
 		extra = append(extra, oauth.AuthMethodTLS, oauth.AuthMethodSelfSignedTLS)
 		m.TLSClientCertificateBoundAccessTokens = true
+		m.MTLSEndpointAliases = map[string]string{
+			"token_endpoint":         m.TokenEndpoint,
+			"introspection_endpoint": m.IntrospectionEndpoint,
+			"revocation_endpoint":    m.RevocationEndpoint,
+		}
+		if m.UserInfoEndpoint != "" {
+			m.MTLSEndpointAliases["userinfo_endpoint"] = m.UserInfoEndpoint
+		}
 	}
 	m.TokenEndpointAuthMethods = append(slices.Clip(m.TokenEndpointAuthMethods), extra...)
 	m.IntrospectionEndpointAuthMethods = append(slices.Clip(m.IntrospectionEndpointAuthMethods), extra...)

@@ -145,4 +145,7 @@ func TestMutualTLS(t *testing.T) {
 	if disc["tls_client_certificate_bound_access_tokens"] != true {
 		t.Fatalf("metadata does not advertise certificate-bound tokens: %v", disc)
 	}
+	if aliases, _ := disc["mtls_endpoint_aliases"].(map[string]any); aliases["token_endpoint"] != issuer+httpapi.PathToken {
+		t.Fatalf("mtls_endpoint_aliases: %v", disc["mtls_endpoint_aliases"])
+	}
 }
