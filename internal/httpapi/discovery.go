@@ -40,21 +40,26 @@ type metadata struct {
 	// RFC 8705 §3.3.
 	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// RFC 9449 §5.1.
-	DPoPSigningAlgValues              []string `json:"dpop_signing_alg_values_supported,omitempty"`
-	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValues           []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethods          []string `json:"token_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
-	AccessTokenSigningAlgValues       []string `json:"access_token_signing_alg_values_supported"`
-	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
-	PromptValuesSupported             []string `json:"prompt_values_supported,omitempty"`
-	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
+	DPoPSigningAlgValues []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// RFC 8705 §5: where clients using mutual TLS send requests. authd takes
+	// certificates on its one public listener (or from its proxy), so the
+	// aliases are the endpoints themselves; clients that look for them first
+	// (FAPI 2.0 ones do) find them.
+	MTLSEndpointAliases               map[string]string `json:"mtls_endpoint_aliases,omitempty"`
+	ScopesSupported                   []string          `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported            []string          `json:"response_types_supported"`
+	ResponseModesSupported            []string          `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported               []string          `json:"grant_types_supported"`
+	SubjectTypesSupported             []string          `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValues           []string          `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods          []string          `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethods  []string          `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethods     []string          `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported     []string          `json:"code_challenge_methods_supported,omitempty"`
+	AccessTokenSigningAlgValues       []string          `json:"access_token_signing_alg_values_supported"`
+	ClaimsSupported                   []string          `json:"claims_supported,omitempty"`
+	PromptValuesSupported             []string          `json:"prompt_values_supported,omitempty"`
+	AuthorizationResponseIssParameter bool              `json:"authorization_response_iss_parameter_supported"`
 }
 
 func (s *Server) discoveryDocument() []byte {
