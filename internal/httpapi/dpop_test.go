@@ -18,6 +18,7 @@ import (
 
 	"github.com/authd/authd/internal/dpop"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/oauth"
 	rmemory "github.com/authd/authd/internal/replay/memory"
 	"github.com/authd/authd/internal/store"
 )
@@ -210,5 +211,32 @@ func TestDPoPNonce(t *testing.T) {
 	}
 	if status, body := h.exchange(codeForm(h.code("n2", "spa", u.ID, "openid", nil), "spa"), withDPoPProof(p.proof("POST", tokenURL, "", nonce))); status != 200 {
 		t.Fatalf("proof with the nonce: %d %v", status, body)
+	}
+}
+
+// A client registered with dpop_bound_access_tokens (RFC 9449 §5.2) gets no
+// token without a proof; a confidential client's refresh token is not bound
+// (it proves itself at every refresh), its access tokens are.
+func TestDPoPBoundClient(t *testing.T) {
+	h, u := userSetup(t, withDPoP(false))
+	p := newProver(t, h.clock.Now)
+	h.addClient("strict", "strict-secret", func(c *oauth.Client) { c.Metadata.DPoPBoundAccessTokens = true })
+	f := url.Values{"grant_type": {"client_credentials"}}
+	if status, body := h.exchange(f, withBasic("strict", "strict-secret")); status != 400 || body["error"] != "invalid_dpop_proof" {
+		t.Fatalf("without a proof: %d %v", status, body)
+	}
+	if status, body := h.exchange(f, withBasic("strict", "strict-secret"), withDPoPProof(p.proof("POST", issuer+httpapi.PathToken, "", ""))); status != 200 || body["token_type"] != "DPoP" {
+		t.Fatalf("with a proof: %d %v", status, body)
+	}
+	// web is confidential: its refresh token is bearer, refreshed without a proof.
+	cf := codeForm(h.code("w1", "web", u.ID, "openid read", nil), "web")
+	cf.Del("client_id")
+	status, tok := h.exchange(cf, withBasic("web", "web-secret"), withDPoPProof(p.proof("POST", issuer+httpapi.PathToken, "", "")))
+	if status != 200 || tok["token_type"] != "DPoP" {
+		t.Fatalf("confidential code exchange with a proof: %d %v", status, tok)
+	}
+	if status, body := h.exchange(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}},
+		withBasic("web", "web-secret")); status != 200 || body["token_type"] != "Bearer" {
+		t.Fatalf("confidential refresh without a proof: %d %v", status, body)
 	}
 }

@@ -582,3 +582,19 @@ func TestLoginReplacesSession(t *testing.T) {
 		t.Fatalf("the previous session survived a new login: %v", err)
 	}
 }
+
+// TestDPoPJKTBindsTheCode: dpop_jkt at the authorization endpoint (RFC 9449
+// §10) is kept on the code, for the token endpoint to check; a value that is
+// not a thumbprint is invalid_request at the redirect URI.
+func TestDPoPJKTBindsTheCode(t *testing.T) {
+	const jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" // RFC 7638 §3.1
+	e := newEnv(t, testIssuer)
+	r := e.login(e.client, e.authorize(e.client, authParams("first", "dpop_jkt", jkt)), "ALICE", testPassword)
+	q := wantRedirect(t, r, http.StatusSeeOther, "https://first.example/callback", map[string]string{"code": "*", "error": ""})
+	c, err := e.db.RedeemAuthCode(context.Background(), hashToken(q.Get("code")), e.clock.Now())
+	if err != nil || c.DPoPJKT != jkt {
+		t.Fatalf("stored code %+v, %v; want dpop_jkt %s", c, err, jkt)
+	}
+	r = e.authorize(e.client, authParams("first", "dpop_jkt", "not-a-thumbprint"))
+	wantRedirect(t, r, http.StatusFound, "https://first.example/callback", map[string]string{"error": "invalid_request"})
+}
