@@ -11,12 +11,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/dpop"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/mtls"
+	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/replay"
 	rmemory "github.com/authd/authd/internal/replay/memory"
@@ -143,3 +145,10 @@ func certAuth(v *mtls.Verifier) token.CertVerifier {
 	}
 	return v
 }
+
+// lateValidator validates Client ID Metadata Documents with the client
+// service, which is built after the token service that resolves them: the
+// service is set before anything is served.
+type lateValidator struct{ svc *client.Service }
+
+func (v *lateValidator) Validate(m client.Metadata) (*oauth.Client, error) { return v.svc.Validate(m) }

@@ -25,6 +25,7 @@ import (
 	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/clientauth/assertion"
+	"github.com/authd/authd/internal/clientdoc"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/httpapi"
@@ -492,8 +493,17 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 	lc.onStop("revocation writes", revocations.Close)
 
+	// Clients are looked up in the store, or, when a client_id is the URL of
+	// the client's metadata document, there (validated by the client
+	// service, built below, since it needs the token service's grants).
+	var clientsByID token.ClientGetter = st
+	docValidator := &lateValidator{}
+	if cfg.ClientIDMetadataDocuments {
+		clientsByID = clientdoc.New(st, fetch, docValidator, clientdoc.Options{Logger: log})
+	}
+
 	tokens := token.New(token.Deps{
-		Clients:     st,
+		Clients:     clientsByID,
 		Tokens:      batchedTokens{w: writer, st: st},
 		Revocations: revocations,
 		Signer:      km,
@@ -524,7 +534,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	})
 	secrets.secretFor = tokens.SecretFor
 	browser, err := login.New(login.Deps{
-		Clients:  st,
+		Clients:  clientsByID,
 		Accounts: accounts,
 		Sessions: st,
 		Consents: st,
@@ -550,28 +560,30 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 			return secretSealer.Seal(secret, []byte("client secret:"+id)), nil
 		},
 	})
+	docValidator.svc = clients
 	var registration *httpapi.Registration
 	if cfg.Registration != "off" {
 		registration = &httpapi.Registration{Clients: clients, Open: cfg.Registration == "open", AllowOpen: requests.AllowRegistration}
 	}
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
-		ClientIPs:      clientIPs,
-		Limits:         requests,
-		Observe:        telemetry.HTTP(reg, "public"),
-		Issuer:         cfg.Issuer,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Ready:          ready,
-		Mount:          browser.Register,
-		OIDC:           true,
-		IDTokenAlg:     cfg.IDTokenAlg,
-		AccessTokenAlg: cfg.SigningAlg,
-		Origins:        tokens.CachedOrigins(st),
-		AccessLog:      cfg.AccessLog,
-		NotFoundPage:   http.HandlerFunc(browser.NotFound),
-		Registration:   registration,
-		ClientCerts:    certSource,
-		AssertionAlgs:  assertion.Algorithms(),
-		DPoP:           dpopOpts,
+		ClientIPs:                 clientIPs,
+		Limits:                    requests,
+		Observe:                   telemetry.HTTP(reg, "public"),
+		Issuer:                    cfg.Issuer,
+		MaxBodyBytes:              cfg.MaxBodyBytes,
+		Ready:                     ready,
+		Mount:                     browser.Register,
+		OIDC:                      true,
+		IDTokenAlg:                cfg.IDTokenAlg,
+		AccessTokenAlg:            cfg.SigningAlg,
+		Origins:                   tokens.CachedOrigins(st),
+		AccessLog:                 cfg.AccessLog,
+		NotFoundPage:              http.HandlerFunc(browser.NotFound),
+		Registration:              registration,
+		ClientCerts:               certSource,
+		ClientIDMetadataDocuments: cfg.ClientIDMetadataDocuments,
+		AssertionAlgs:             assertion.Algorithms(),
+		DPoP:                      dpopOpts,
 	})
 
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{

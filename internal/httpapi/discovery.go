@@ -32,6 +32,9 @@ type metadata struct {
 	BatchIntrospectionEndpoint string `json:"batch_introspection_endpoint"`
 	RevocationEndpoint         string `json:"revocation_endpoint"`
 	RegistrationEndpoint       string `json:"registration_endpoint,omitempty"` // RFC 8414 §2
+	// draft-ietf-oauth-client-id-metadata-document-01: a URL client_id is
+	// fetched as the client's metadata.
+	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
 	// RFC 8414 §2: the JWS algorithms of private_key_jwt and
 	// client_secret_jwt assertions, at each endpoint that takes them.
 	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
@@ -85,6 +88,7 @@ func (s *Server) discoveryDocument() []byte {
 	if s.opts.Registration != nil {
 		m.RegistrationEndpoint = iss + PathRegister
 	}
+	m.ClientIDMetadataDocumentSupported = s.opts.ClientIDMetadataDocuments
 	if s.opts.OIDC {
 		m.AuthorizationEndpoint = iss + PathAuthorize
 		m.UserInfoEndpoint = iss + PathUserInfo

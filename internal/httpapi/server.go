@@ -77,6 +77,10 @@ type Options struct {
 	// Registration, if set, serves dynamic client registration (RFC 7591,
 	// RFC 7592) and advertises it.
 	Registration *Registration
+	// ClientIDMetadataDocuments advertises that a client_id may be the URL
+	// of the client's metadata document (the token service and the login
+	// pages resolve such ids; this only says so).
+	ClientIDMetadataDocuments bool
 	// ClientCerts, if set, reads client certificates (mutual TLS, RFC 8705)
 	// for client authentication and certificate-bound tokens, and the
 	// metadata advertises them.

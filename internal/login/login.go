@@ -81,6 +81,20 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 }
 
 func clientName(c *oauth.Client) string {
+	if oauth.IsClientIDURL(c.ID) {
+		// A client known by its metadata document names itself: the
+		// user sees whose site vouches for that name
+		// (draft-ietf-oauth-client-id-metadata-document-01, security
+		// considerations: show the client_id's host, not only its name).
+		host := c.ID
+		if u, err := url.Parse(c.ID); err == nil {
+			host = u.Host
+		}
+		if c.Name == "" {
+			return host
+		}
+		return c.Name + " (" + host + ")"
+	}
 	if c.Name != "" {
 		return c.Name
 	}

@@ -214,7 +214,7 @@ func (h *Handler) parseLogoutRequest(ctx context.Context, v url.Values) (*logout
 		return plain, nil
 	case len(hint) > maxIDTokenHintBytes:
 		return refuse("id_token_hint is too long")
-	case clientID != "" && !oauth.ValidClientID(clientID):
+	case clientID != "" && !oauth.AcceptableClientID(clientID):
 		return refuse("client_id is malformed")
 	case len(uri) > maxLogoutRedirectBytes:
 		return refuse("post_logout_redirect_uri is too long")
@@ -300,7 +300,7 @@ func (h *Handler) verifyIDTokenHint(ctx context.Context, hint string) (string, e
 		}
 		aud = auds[0]
 	}
-	if !oauth.ValidClientID(aud) {
+	if !oauth.AcceptableClientID(aud) {
 		return "", errors.New("id_token_hint audience is not a client id")
 	}
 	return aud, nil

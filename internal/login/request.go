@@ -155,7 +155,7 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 		return nil, badRequestPage("The client_id parameter is repeated.")
 	case clientID == "":
 		return nil, badRequestPage("The client_id parameter is missing.")
-	case len(clientID) > 256 || !printable(clientID):
+	case !oauth.AcceptableClientID(clientID):
 		return nil, unknownClientPage()
 	}
 	client, err := clients.Client(ctx, clientID)

@@ -369,3 +369,43 @@ func ValidClientID(id string) bool {
 	}
 	return true
 }
+
+// MaxClientIDURLLength bounds client ids that are Client ID Metadata
+// Document URLs. Longer ones are refused before anything is fetched.
+const MaxClientIDURLLength = 512
+
+// IsClientIDURL reports whether id has the form of a Client ID Metadata
+// Document URL (draft-ietf-oauth-client-id-metadata-document-01 §3): https, a
+// host, a path component without "." or ".." segments, no fragment, no user
+// name or password; a query is allowed (the draft says SHOULD NOT, not MUST
+// NOT), and only printable ASCII, since the id is compared byte for byte
+// with the document's client_id and becomes a cache key. Whether the URL may
+// be fetched is the outbound fetcher's to say.
+func IsClientIDURL(id string) bool {
+	if len(id) > MaxClientIDURLLength || !strings.HasPrefix(id, "https://") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' || id[i] == '#' {
+			return false
+		}
+	}
+	u, err := url.Parse(id)
+	if err != nil || u.User != nil || u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
+		return false
+	}
+	if u.Path == "" || u.Path == "/" {
+		return false
+	}
+	// u.Path is unescaped, so %2e%2e counts as "..".
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// AcceptableClientID reports whether id may name a client in a request: an
+// id authd issued (ValidClientID) or a Client ID Metadata Document URL.
+func AcceptableClientID(id string) bool { return ValidClientID(id) || IsClientIDURL(id) }

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -124,4 +125,61 @@ func TestResolveScope(t *testing.T) {
 	if allowed[0] != "openid" {
 		t.Fatal("ResolveScope returned the client's own slice")
 	}
+}
+
+func TestIsClientIDURL(t *testing.T) {
+	for id, want := range map[string]bool{
+		"https://app.example.com/client.json":                            true,
+		"https://app.example.com:8443/oauth/client":                      true,
+		"https://app.example.com/c?v=2":                                  true,
+		"https://127.0.0.1:4443/client.json":                             true,
+		"https://app.example.com":                                        false, // no path component
+		"https://app.example.com/":                                       false,
+		"http://app.example.com/client.json":                             false,
+		"HTTPS://app.example.com/client.json":                            false, // compared byte for byte: only the canonical form
+		"https://app.example.com/a/../client.json":                       false,
+		"https://app.example.com/a/./client.json":                        false,
+		"https://app.example.com/a/%2e%2e/b":                             false,
+		"https://app.example.com/client.json#x":                          false,
+		"https://user:pw@app.example.com/client.json":                    false,
+		"https://@app.example.com/client.json":                           false,
+		"https:///client.json":                                           false,
+		"https://app.example.com/a b":                                    false,
+		"https://app.example.com/\x00":                                   false,
+		"https://app.example.com/ü":                                      false,
+		"https://a.example/" + strings.Repeat("x", MaxClientIDURLLength): false,
+	} {
+		if got := IsClientIDURL(id); got != want {
+			t.Errorf("IsClientIDURL(%q) = %v, want %v", id, got, want)
+		}
+		if got := AcceptableClientID(id); got != want {
+			t.Errorf("AcceptableClientID(%q) = %v, want %v", id, got, want)
+		}
+	}
+	if !AcceptableClientID("app") {
+		t.Error("an issued client id is acceptable")
+	}
+}
+
+func FuzzIsClientIDURL(f *testing.F) {
+	for _, s := range []string{"https://app.example.com/client.json", "https://a/%2e%2e", "https://u@h/p", "https://h/p?q#f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if !IsClientIDURL(id) {
+			return
+		}
+		// What is admitted is a URL the fetcher can take as it is, and the
+		// same string comes back from parsing, so the cache key, the lookup
+		// and the document's client_id agree.
+		u, err := url.Parse(id)
+		if err != nil || u.Scheme != "https" || u.User != nil || u.Fragment != "" || len(id) > MaxClientIDURLLength {
+			t.Fatalf("admitted %q: %v %+v", id, err, u)
+		}
+		for _, seg := range strings.Split(u.Path, "/") {
+			if seg == "." || seg == ".." {
+				t.Fatalf("admitted a dot segment: %q", id)
+			}
+		}
+	})
 }

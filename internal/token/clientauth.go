@@ -51,7 +51,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 	if cr.Method == MethodAssertion {
 		return s.authenticateAssertion(ctx, cr, fail)
 	}
-	if !oauth.ValidClientID(cr.ClientID) {
+	if !oauth.AcceptableClientID(cr.ClientID) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
 		return nil, fail

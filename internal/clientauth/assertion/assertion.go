@@ -55,7 +55,7 @@ type Assertion struct {
 
 // ClientID is the client the assertion claims to authenticate: the client_id
 // parameter when one was sent, else the assertion's sub (RFC 7523 §3 item 2).
-// It is a well-formed client id (oauth.ValidClientID), so the caller may look
+// It is a well-formed client id (oauth.AcceptableClientID), so the caller may look
 // it up; it is not authenticated until Verify says so.
 func (a *Assertion) ClientID() string { return a.clientID }
 
@@ -139,7 +139,7 @@ func (v *Verifier) Parse(in Input) (*Assertion, error) {
 	if a.clientID == "" {
 		a.clientID = cl.Subject
 	}
-	if !oauth.ValidClientID(a.clientID) {
+	if !oauth.AcceptableClientID(a.clientID) {
 		// Nothing that could not be a client id becomes a lookup key.
 		if in.ClientID == "" {
 			return nil, refuse(ReasonClientID, "sub is not a client_id and no client_id was sent")
