@@ -34,6 +34,13 @@ var assertionAlgs = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS512
 // token_endpoint_auth_method, and returns them normalised.
 func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oauth.ClientMetadata, error) {
 	out := in
+	// Members authd does not serve yet are not kept, so that nothing
+	// unvalidated is stored; each is validated where it is served.
+	out.RequirePushedAuthorizationRequests, out.RequestObjectSigningAlg = false, ""
+	out.AllowedResources = nil
+	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
+	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
+	out.SecurityProfile, out.RequirePKCE = "", nil
 	// RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
 	if len(in.JWKS) > 0 && in.JWKSURI != "" {
 		return out, invalid("jwks", "jwks and jwks_uri must not both be present")

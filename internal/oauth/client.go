@@ -106,6 +106,29 @@ type ClientMetadata struct {
 	Contacts        []string `json:"contacts,omitempty"`
 	SoftwareID      string   `json:"software_id,omitempty"`
 	SoftwareVersion string   `json:"software_version,omitempty"`
+
+	// Authorization requests (RFC 9126 §6): this client's requests must be
+	// pushed (PAR) first.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// RequestObjectSigningAlg (RFC 9101 §10.5, OIDC Registration §2): the
+	// only alg this client's request objects may use; "" any allowed one.
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+
+	// API resources (RFC 8707): the resource indicators this client may ask
+	// tokens for; empty, any registered resource.
+	AllowedResources []string `json:"allowed_resources,omitempty"`
+
+	// Logout (OIDC Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2).
+	BackchannelLogoutURI              string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired  bool   `json:"backchannel_logout_session_required,omitempty"`
+	FrontchannelLogoutURI             string `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired bool   `json:"frontchannel_logout_session_required,omitempty"`
+
+	// Profiles: SecurityProfile is "default", "oauth2.1" or "fapi2" ("" the
+	// server's default); RequirePKCE false lets a confidential client skip
+	// PKCE (nil: required).
+	SecurityProfile string `json:"security_profile,omitempty"`
+	RequirePKCE     *bool  `json:"require_pkce,omitempty"`
 }
 
 // Confirmation is the RFC 7800 "cnf" of a sender-constrained token: the
