@@ -582,6 +582,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Registration:              registration,
 		ClientCerts:               certSource,
 		ClientIDMetadataDocuments: cfg.ClientIDMetadataDocuments,
+		SignIntrospection:         tokens.SignIntrospection,
+		IntrospectionAlg:          cfg.IDTokenAlg,
 		AssertionAlgs:             assertion.Algorithms(),
 		DPoP:                      dpopOpts,
 	})

@@ -35,6 +35,8 @@ type metadata struct {
 	// draft-ietf-oauth-client-id-metadata-document-01: a URL client_id is
 	// fetched as the client's metadata.
 	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
+	// RFC 9701 §7.
+	IntrospectionSigningAlgValues []string `json:"introspection_signing_alg_values_supported,omitempty"`
 	// RFC 8414 §2: the JWS algorithms of private_key_jwt and
 	// client_secret_jwt assertions, at each endpoint that takes them.
 	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
@@ -89,6 +91,9 @@ func (s *Server) discoveryDocument() []byte {
 		m.RegistrationEndpoint = iss + PathRegister
 	}
 	m.ClientIDMetadataDocumentSupported = s.opts.ClientIDMetadataDocuments
+	if s.opts.SignIntrospection != nil {
+		m.IntrospectionSigningAlgValues = []string{s.opts.IntrospectionAlg}
+	}
 	if s.opts.OIDC {
 		m.AuthorizationEndpoint = iss + PathAuthorize
 		m.UserInfoEndpoint = iss + PathUserInfo

@@ -43,6 +43,10 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countInactive(r, caller, info)
+	if s.opts.SignIntrospection != nil && wantsIntrospectionJWT(r) {
+		s.writeIntrospectionJWT(w, r, caller.ID, info)
+		return
+	}
 	writeRaw(w, http.StatusOK, info.AppendJSON(make([]byte, 0, 320)))
 }
 

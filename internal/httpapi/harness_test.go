@@ -74,6 +74,8 @@ type harnessConfig struct {
 	// the token service once built (assertion.Secrets).
 	openSecret func(clientID string, sealed []byte) ([]byte, error)
 	secrets    *lateSecrets
+	// introspectionJWT serves RFC 9701 responses, signed by the token service.
+	introspectionJWT bool
 }
 
 // lateSecrets is assertion.Secrets over the token service, built after the
@@ -154,6 +156,9 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		}
 		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
 		cfg.api.NotFoundPage = http.HandlerFunc(browser.NotFound)
+	}
+	if cfg.introspectionJWT {
+		cfg.api.SignIntrospection, cfg.api.IntrospectionAlg = svc.SignIntrospection, keys.ES256
 	}
 	var clients *client.Service
 	if cfg.registration != "" {

@@ -77,6 +77,11 @@ type Options struct {
 	// Registration, if set, serves dynamic client registration (RFC 7591,
 	// RFC 7592) and advertises it.
 	Registration *Registration
+	// SignIntrospection, if set, answers introspection requests that accept
+	// application/token-introspection+jwt with a signed JWT (RFC 9701),
+	// signed with IntrospectionAlg, which discovery advertises.
+	SignIntrospection func(info *token.Info, audience string) (string, error)
+	IntrospectionAlg  string
 	// ClientIDMetadataDocuments advertises that a client_id may be the URL
 	// of the client's metadata document (the token service and the login
 	// pages resolve such ids; this only says so).
