@@ -526,6 +526,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		// A retry or a second tab within this window is not a replay.
 		RefreshReuseGrace: cfg.RefreshReuseGrace,
 		IDTokenAlg:        cfg.IDTokenAlg,
+		SecurityProfile:   cfg.SecurityProfile,
 		Leeway:            5 * time.Second,
 		TokenKey:          derived.TokenTag,
 		OpenSecret: func(id string, sealed []byte) ([]byte, error) {
@@ -556,6 +557,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Changed:            tokens.InvalidateClient,
 		Events:             events,
 		AllowLoopbackFetch: cfg.OutboundAllowLoopback,
+		SecurityProfile:    cfg.SecurityProfile,
 		Seal: func(id string, secret []byte) ([]byte, error) {
 			return secretSealer.Seal(secret, []byte("client secret:"+id)), nil
 		},

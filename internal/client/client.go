@@ -119,6 +119,9 @@ type Options struct {
 	Events  secevent.Emitter
 	Now     func() time.Time
 	Random  func([]byte)
+	// SecurityProfile is the profile of clients that name none
+	// (AUTHD_SECURITY_PROFILE; "" is oauth.ProfileDefault).
+	SecurityProfile string
 	// AllowLoopbackFetch lets jwks_uri be http on loopback
 	// (AUTHD_OUTBOUND_ALLOW_LOOPBACK: tests, single-host setups).
 	AllowLoopbackFetch bool
@@ -387,6 +390,9 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 		return nil, invalid("access_token_ttl", "access_token_ttl must be from 1 to "+itoa(int64(s.opts.MaxTokenTTL/time.Second))+" seconds (0: the server default)")
 	}
 	c.AccessTokenTTL = time.Duration(m.AccessTokenTTL) * time.Second
+	if err := s.validProfile(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

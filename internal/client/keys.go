@@ -40,7 +40,6 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 	out.AllowedResources = nil
 	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
 	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
-	out.SecurityProfile, out.RequirePKCE = "", nil
 	// RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
 	if len(in.JWKS) > 0 && in.JWKSURI != "" {
 		return out, invalid("jwks", "jwks and jwks_uri must not both be present")

@@ -88,8 +88,11 @@ type Config struct {
 	// ClientIDMetadataDocuments (AUTHD_CLIENT_ID_METADATA_DOCUMENTS): a
 	// client_id that is an https URL is that client's metadata, fetched.
 	ClientIDMetadataDocuments bool
-	OutboundAllowLoopback     bool   // AUTHD_OUTBOUND_ALLOW_LOOPBACK
-	OutboundCAFile            string // AUTHD_OUTBOUND_CA_FILE
+	// SecurityProfile (AUTHD_SECURITY_PROFILE) holds clients that name
+	// none to default, oauth2.1 or fapi2.
+	SecurityProfile       string
+	OutboundAllowLoopback bool   // AUTHD_OUTBOUND_ALLOW_LOOPBACK
+	OutboundCAFile        string // AUTHD_OUTBOUND_CA_FILE
 	// TLS on the public listener (AUTHD_TLS_CERT_FILE, AUTHD_TLS_KEY_FILE),
 	// the CAs of client certificates (AUTHD_TLS_CLIENT_CA_FILE), and the
 	// header a trusted proxy passes them in (AUTHD_CLIENT_CERT_HEADER).

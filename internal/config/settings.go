@@ -98,6 +98,8 @@ func Settings() []Setting {
 		choice("AUTHD_REGISTRATION", "token", "dynamic client registration (RFC 7591): `token` (an initial access token from `authd client registration-token`), `open` (anyone, rate-limited, no confidential-only grants), `off` (no endpoint)", "open",
 			[]string{"off", "token", "open"}, func(c *Config) *string { return &c.Registration }),
 		rate("AUTHD_RATE_LIMIT_REGISTRATION", "20", "open registrations/hour per address (0: off)", "5", func(c *Config) *float64 { return &c.RateLimitRegistration }),
+		choice("AUTHD_SECURITY_PROFILE", "default", "the security profile of clients whose metadata names none: `default`, `oauth2.1` (no password grant), `fapi2` (FAPI 2.0: PAR, `private_key_jwt` or mutual TLS with `aud` the issuer, sender-constrained tokens, PS256/ES256/EdDSA)", "fapi2",
+			[]string{"default", "oauth2.1", "fapi2"}, func(c *Config) *string { return &c.SecurityProfile }),
 		boolean("AUTHD_CLIENT_ID_METADATA_DOCUMENTS", "false", "a `client_id` that is an https URL names a client by its metadata document, fetched from there (OAuth Client ID Metadata Documents, as MCP clients use): public or `private_key_jwt` clients of the authorization code grant, never first-party", func(c *Config) *bool { return &c.ClientIDMetadataDocuments }),
 		boolean("AUTHD_OUTBOUND_ALLOW_LOOPBACK", "false", "outbound fetches (`jwks_uri`, metadata documents, trusted issuers) may go to loopback over http: tests and single-host setups only", func(c *Config) *bool { return &c.OutboundAllowLoopback }),
 		str("AUTHD_OUTBOUND_CA_FILE", "", "PEM file of CAs trusted for outbound TLS besides the system's (private PKI)", "/etc/authd/ca.pem", filePath(func(c *Config) *string { return &c.OutboundCAFile })),

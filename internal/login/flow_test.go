@@ -598,3 +598,28 @@ func TestDPoPJKTBindsTheCode(t *testing.T) {
 	r = e.authorize(e.client, authParams("first", "dpop_jkt", "not-a-thumbprint"))
 	wantRedirect(t, r, http.StatusFound, "https://first.example/callback", map[string]string{"error": "invalid_request"})
 }
+
+// TestPKCEExemptClient: a confidential client registered with require_pkce
+// false may leave PKCE out when it sends an OpenID Connect nonce (RFC 9700
+// §2.1.1); without the nonce it may not, and no public client may.
+func TestPKCEExemptClient(t *testing.T) {
+	e := newEnv(t, testIssuer)
+	no := false
+	if err := e.db.CreateClient(context.Background(), &oauth.Client{ID: "legacy", Name: "Legacy", TokenEndpointAuthMethod: oauth.AuthMethodBasic,
+		SecretHash: make([]byte, 32), GrantTypes: []string{oauth.GrantAuthorizationCode}, RedirectURIs: []string{"https://legacy.example/cb"},
+		Scopes: []string{"openid"}, FirstParty: true, Metadata: oauth.ClientMetadata{RequirePKCE: &no}}); err != nil {
+		t.Fatal(err)
+	}
+	legacy := func(overrides ...string) url.Values {
+		return authParams("legacy", append([]string{"redirect_uri", "https://legacy.example/cb", "scope", "openid",
+			"code_challenge", "", "code_challenge_method", ""}, overrides...)...)
+	}
+	r := e.login(e.client, e.authorize(e.client, legacy()), "alice", testPassword)
+	q := wantRedirect(t, r, http.StatusSeeOther, "https://legacy.example/cb", map[string]string{"code": "*", "error": ""})
+	if c, err := e.db.RedeemAuthCode(context.Background(), hashToken(q.Get("code")), e.clock.Now()); err != nil || c.CodeChallenge != "" {
+		t.Fatalf("stored code %+v, %v", c, err)
+	}
+	wantRedirect(t, e.authorize(e.client, legacy("nonce", "")), http.StatusFound, "https://legacy.example/cb", map[string]string{"error": "invalid_request"})
+	wantRedirect(t, e.authorize(e.client, authParams("first", "code_challenge", "", "code_challenge_method", "")), http.StatusFound,
+		"https://first.example/callback", map[string]string{"error": "invalid_request"})
+}

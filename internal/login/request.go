@@ -242,16 +242,23 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 	}
 	req.Scopes = scopes
 
-	// PKCE for every client, S256 only (RFC 9700 §2.1.1; RFC 7636 §4.4.1).
-	if m := req.params.Get(pCodeChallengeMethod); m != oauth.PKCEMethodS256 {
+	// PKCE for every client, S256 only (RFC 9700 §2.1.1; RFC 7636 §4.4.1),
+	// but a confidential client registered with require_pkce false, which
+	// sends an OpenID Connect nonce instead (RFC 9700 §2.1.1 allows it).
+	if req.params.Get(pCodeChallenge) == "" && req.params.Get(pCodeChallengeMethod) == "" && !client.RequiresPKCE(client.Metadata.SecurityProfile) {
+		if req.params.Get(pNonce) == "" || !oauth.HasScope(req.Scopes, "openid") {
+			return req, oauth.InvalidRequest("without PKCE, an OpenID Connect request with a nonce is required")
+		}
+	} else if m := req.params.Get(pCodeChallengeMethod); m != oauth.PKCEMethodS256 {
 		return req, oauth.InvalidRequest("PKCE with code_challenge_method=S256 is required")
-	}
-	req.CodeChallenge = req.params.Get(pCodeChallenge)
-	if req.CodeChallenge == "" {
-		return req, oauth.InvalidRequest("PKCE with code_challenge_method=S256 is required: code_challenge is missing")
-	}
-	if !oauth.ValidCodeChallenge(req.CodeChallenge) {
-		return req, oauth.InvalidRequest("code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
+	} else {
+		req.CodeChallenge = req.params.Get(pCodeChallenge)
+		if req.CodeChallenge == "" {
+			return req, oauth.InvalidRequest("PKCE with code_challenge_method=S256 is required: code_challenge is missing")
+		}
+		if !oauth.ValidCodeChallenge(req.CodeChallenge) {
+			return req, oauth.InvalidRequest("code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
+		}
 	}
 
 	// RFC 9449 §10: the JWK SHA-256 thumbprint (RFC 7638) of the key the

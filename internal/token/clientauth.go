@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -47,6 +48,20 @@ var dummyHash = sha256.Sum256([]byte("authd: no such client"))
 // Every failure is the same invalid_client, so a caller cannot tell an unknown
 // client from a wrong secret.
 func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oauth.Client, error) {
+	c, err := s.authenticate(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	if c.Profile(s.opts.SecurityProfile) == oauth.ProfileFAPI2 && !slices.Contains(oauth.FAPI2AuthMethods, c.TokenEndpointAuthMethod) {
+		// FAPI 2.0 Security Profile §5.3.2: confidential clients only, with
+		// private_key_jwt or mutual TLS. The client did prove who it is, so
+		// saying why reveals nothing.
+		return nil, oauth.InvalidClient("the fapi2 profile needs private_key_jwt or mutual TLS client authentication")
+	}
+	return c, nil
+}
+
+func (s *Service) authenticate(ctx context.Context, cr Credentials) (*oauth.Client, error) {
 	fail := oauth.InvalidClient("client authentication failed")
 	if cr.Method == MethodAssertion {
 		return s.authenticateAssertion(ctx, cr, fail)
@@ -123,8 +138,19 @@ func (s *Service) authenticateAssertion(ctx context.Context, cr Credentials, fai
 		// RFC 7591 §2: the registered method is the one to use.
 		return nil, s.assertionRefused(ctx, c.ID, errors.New("registered for "+c.TokenEndpointAuthMethod), fail)
 	}
-	if _, err := s.assertions.Verify(ctx, a, assertionClient(c)); err != nil {
+	fapi2 := c.Profile(s.opts.SecurityProfile) == oauth.ProfileFAPI2
+	ac := assertionClient(c)
+	// FAPI 2.0 Security Profile §5.3.2 (with RFC 7523bis): the
+	// assertion's audience is the issuer identifier alone.
+	ac.StrictAudience = fapi2
+	res, err := s.assertions.Verify(ctx, a, ac)
+	if err != nil {
 		return nil, s.assertionRefused(ctx, c.ID, err, fail)
+	}
+	if fapi2 && !slices.Contains(oauth.FAPI2Algorithms, res.Algorithm) {
+		// §5.4: PS256, ES256 or EdDSA. Checked after the signature, so
+		// the jti is spent: the request was the client's.
+		return nil, s.assertionRefused(ctx, c.ID, errors.New("alg "+res.Algorithm+" is not allowed under fapi2"), fail)
 	}
 	return c, nil
 }

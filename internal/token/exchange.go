@@ -111,6 +111,9 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
+	if cnf, err = s.holdToProfile(client, req, cnf); err != nil {
+		return nil, err
+	}
 	var g *grant
 	switch req.GrantType {
 	case oauth.GrantClientCredentials:

@@ -15,7 +15,7 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 	if req.Code == "" {
 		return nil, oauth.InvalidRequest("code is required")
 	}
-	if req.CodeVerifier == "" {
+	if req.CodeVerifier == "" && c.RequiresPKCE(c.Profile(s.opts.SecurityProfile)) {
 		return nil, oauth.InvalidRequest("code_verifier is required (PKCE)")
 	}
 	now := s.opts.Now()
@@ -44,7 +44,17 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 	if req.RedirectURI != code.RedirectURI {
 		return nil, oauth.InvalidGrant("redirect_uri does not match the authorization request")
 	}
-	if !oauth.VerifyPKCE(req.CodeVerifier, code.CodeChallenge) {
+	switch {
+	case code.CodeChallenge == "" && req.CodeVerifier != "":
+		// RFC 9700 §2.1.1 (PKCE downgrade, §4.8.2): a code_verifier for a
+		// code whose request had no code_challenge is refused.
+		return nil, oauth.InvalidGrant("code_verifier sent for a code requested without PKCE")
+	case code.CodeChallenge == "":
+		// A client exempt from PKCE (require_pkce false) asked without it;
+		// its id_token's nonce protects the code instead.
+	case req.CodeVerifier == "":
+		return nil, oauth.InvalidRequest("code_verifier is required (PKCE): the code was requested with a code_challenge")
+	case !oauth.VerifyPKCE(req.CodeVerifier, code.CodeChallenge):
 		return nil, oauth.InvalidGrant("code_verifier does not match the code_challenge")
 	}
 	user, err := s.activeUser(ctx, code.Subject)

@@ -141,9 +141,12 @@ type Options struct {
 	RefreshReuseGrace time.Duration
 	IDTokenTTL        time.Duration // default 1 hour
 	IDTokenAlg        string        // id_tokens' algorithm, for at_hash; "" = RS256 (OpenID Connect Core §15.1)
-	Now               func() time.Time
-	Random            func([]byte) // fills b with random bytes; nil = crypto/rand
-	Leeway            time.Duration
+	// SecurityProfile is the profile of clients that name none
+	// (AUTHD_SECURITY_PROFILE; "" is oauth.ProfileDefault).
+	SecurityProfile string
+	Now             func() time.Time
+	Random          func([]byte) // fills b with random bytes; nil = crypto/rand
+	Leeway          time.Duration
 	// TokenKey keys the tag of opaque tokens; every replica needs the same
 	// one (derive it from the master key). nil: a random key, for tests.
 	TokenKey []byte
