@@ -210,6 +210,7 @@ func TestCLIArgumentErrors(t *testing.T) {
 		{"update without flags", []string{"client", "update", "x"}, "nothing to change"},
 		{"user update without flags", []string{"user", "update", "x"}, "nothing to change"},
 		{"email-verified not a bool", []string{"user", "update", "x", "--email-verified=maybe"}, "want true or false"},
+		{"address not JSON", []string{"user", "update", "x", "--address", "Springfield"}, "--address must be a JSON object"},
 		{"purpose and algorithm", []string{"keys", "rotate", "--purpose", "access", "--algorithm", "ES256"}, "not both"},
 		{"bad output", []string{"client", "create", "--output", "yaml"}, "--output must be json or env"},
 		{"help for nothing", []string{"help", "nope"}, `no help for "nope"`},
@@ -441,6 +442,8 @@ func TestCLIUsers(t *testing.T) {
 		{"new address verified in the same call", []string{"--email", "a@example.org", "--email-verified=true"}, map[string]any{"email": "a@example.org", "email_verified": true}},
 		{"unverify", []string{"--email-verified=false"}, map[string]any{"email": "a@example.org", "email_verified": false}},
 		{"clear a claim", []string{"--given-name", ""}, map[string]any{"given_name": nil, "name": "Alice Liddell"}},
+		{"phone", []string{"--phone-number", "+1 555 0100", "--phone-number-verified"}, map[string]any{"phone_number": "+1 555 0100", "phone_number_verified": true}},
+		{"address", []string{"--address", `{"locality":"Springfield","country":"US"}`}, map[string]any{"phone_number": "+1 555 0100"}},
 	}
 	for _, tc := range tests {
 		t.Run("update "+tc.name, func(t *testing.T) {

@@ -84,7 +84,7 @@ var userGroup = &group{
 			},
 		},
 		{
-			name: "update", args: "ID|USERNAME", nargs: 1, summary: "change a user's e-mail or name claims",
+			name: "update", args: "ID|USERNAME", nargs: 1, summary: "change a user's e-mail, name, phone or address claims",
 			about: "Change the profile claims released in id_tokens and userinfo (PATCH /admin/users/{id}).\n" +
 				"Flags not given keep their values; an empty value clears a claim. A new e-mail address\n" +
 				"is unverified unless --email-verified is given in the same call.",
@@ -205,13 +205,16 @@ func userList(fs *flag.FlagSet) func(context.Context, *call) error {
 
 func userUpdate(fs *flag.FlagSet) func(context.Context, *call) error {
 	strs := map[string]*string{
-		"email":       fs.String("email", "", "e-mail `ADDRESS` (a new one is unverified unless --email-verified is given too)"),
-		"name":        fs.String("name", "", "full `NAME` (the name claim)"),
-		"given-name":  fs.String("given-name", "", "given `NAME` (given_name)"),
-		"family-name": fs.String("family-name", "", "family `NAME` (family_name)"),
+		"email":        fs.String("email", "", "e-mail `ADDRESS` (a new one is unverified unless --email-verified is given too)"),
+		"name":         fs.String("name", "", "full `NAME` (the name claim)"),
+		"given-name":   fs.String("given-name", "", "given `NAME` (given_name)"),
+		"family-name":  fs.String("family-name", "", "family `NAME` (family_name)"),
+		"phone-number": fs.String("phone-number", "", "phone `NUMBER`, E.164 preferred (a new one is unverified unless --phone-number-verified is given too)"),
 	}
-	var verified optBool
+	address := fs.String("address", "", "postal address as `JSON` (OpenID Connect Core §5.1.1: formatted, street_address, locality, region, postal_code, country); {} removes it")
+	var verified, phoneVerified optBool
 	fs.Var(&verified, "email-verified", "whether the address is verified: --email-verified or --email-verified=false")
+	fs.Var(&phoneVerified, "phone-number-verified", "whether the phone number is verified")
 	return func(ctx context.Context, c *call) error {
 		body := map[string]any{}
 		for flagName, v := range strs {
@@ -222,8 +225,18 @@ func userUpdate(fs *flag.FlagSet) func(context.Context, *call) error {
 		if verified.v != nil {
 			body["email_verified"] = *verified.v
 		}
+		if phoneVerified.v != nil {
+			body["phone_number_verified"] = *phoneVerified.v
+		}
+		if c.set["address"] {
+			var a map[string]any
+			if err := json.Unmarshal([]byte(*address), &a); err != nil {
+				return fmt.Errorf("--address must be a JSON object: %v", err)
+			}
+			body["address"] = a
+		}
 		if len(body) == 0 {
-			return errors.New("nothing to change: give --email, --email-verified, --name, --given-name or --family-name")
+			return errors.New("nothing to change: give --email, --email-verified, --name, --given-name, --family-name, --phone-number, --phone-number-verified or --address")
 		}
 		var out map[string]any
 		if err := c.admin.do(ctx, http.MethodPatch, userPath(c.args[0]), body, &out); err != nil {

@@ -95,6 +95,13 @@ type ProfileUpdate struct {
 	Name          *string
 	GivenName     *string
 	FamilyName    *string
+	// PhoneNumber and PhoneNumberVerified are OpenID Connect Core §5.1's
+	// phone_number claims; a new number is unverified unless set so in the
+	// same update, as for e-mail.
+	PhoneNumber         *string
+	PhoneNumberVerified *bool
+	// Address replaces the §5.1.1 address; an empty Address removes it.
+	Address *store.Address
 }
 
 // MaxNameRunes bounds the name claims.
@@ -138,6 +145,9 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, u ProfileUpd
 			return nil, err
 		}
 		*f.out = v
+	}
+	if err := updateContact(&p, u); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	if err := s.users.UpdateUserProfile(ctx, cur.ID, p, now); err != nil {

@@ -453,6 +453,9 @@ func TestUserProfile(t *testing.T) {
 		{`{"email":"carol@example.net","email_verified":true}`, map[string]any{"email": "carol@example.net", "email_verified": true}},
 		{`{"email":"carol@example.net"}`, map[string]any{"email_verified": true}}, // the same address stays verified
 		{`{"name":"  Carol  ","disabled":true}`, map[string]any{"name": "Carol", "disabled": true, "email_verified": true}},
+		{`{"phone_number":"+1 555 0100","phone_number_verified":true}`, map[string]any{"phone_number": "+1 555 0100", "phone_number_verified": true}},
+		{`{"phone_number":"+1 555 0199"}`, map[string]any{"phone_number": "+1 555 0199", "phone_number_verified": false}},
+		{`{"address":{"locality":"Springfield","country":"US"}}`, map[string]any{"phone_number": "+1 555 0199"}},
 	}
 	for i, st := range steps {
 		w, got := h.do("PATCH", "/admin/users/"+id, st.body, adminToken)
@@ -466,8 +469,12 @@ func TestUserProfile(t *testing.T) {
 		}
 	}
 	u, err := h.db.User(context.Background(), id)
-	if err != nil || u.Email != "carol@example.net" || !u.EmailVerified || u.Name != "Carol" || !u.Disabled {
+	if err != nil || u.Email != "carol@example.net" || !u.EmailVerified || u.Name != "Carol" || !u.Disabled ||
+		u.Address == nil || u.Address.Locality != "Springfield" {
 		t.Fatalf("stored: %+v, %v", u, err)
+	}
+	if w, got := h.do("PATCH", "/admin/users/"+id, `{"phone_number":"ring ring"}`, adminToken); w.Code != 400 {
+		t.Fatalf("a phone number of words: %d %v", w.Code, got)
 	}
 	// The path takes a username too (case-folded as at login).
 	if w, got := h.do("GET", "/admin/users/CAROL", "", adminToken); w.Code != 200 || got["id"] != id {

@@ -37,24 +37,34 @@ type UserStore interface {
 
 // userJSON never carries the password hash.
 type userJSON struct {
-	ID            string    `json:"id"`
-	Username      string    `json:"username"`
-	Email         string    `json:"email,omitempty"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name,omitempty"`
-	GivenName     string    `json:"given_name,omitempty"`
-	FamilyName    string    `json:"family_name,omitempty"`
-	Disabled      bool      `json:"disabled"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string `json:"id"`
+	Username      string `json:"username"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	PhoneNumber   string `json:"phone_number,omitempty"`
+	// PhoneNumberVerified is omitted with the number it would be about.
+	PhoneNumberVerified *bool          `json:"phone_number_verified,omitempty"`
+	Address             *store.Address `json:"address,omitempty"`
+	Disabled            bool           `json:"disabled"`
+	CreatedAt           time.Time      `json:"created_at"`
+	UpdatedAt           time.Time      `json:"updated_at"`
 }
 
 func toUserJSON(u *store.User) userJSON {
-	return userJSON{
+	j := userJSON{
 		ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
 		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		PhoneNumber: u.PhoneNumber, Address: u.Address,
 		Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
+	if u.PhoneNumber != "" {
+		v := u.PhoneNumberVerified
+		j.PhoneNumberVerified = &v
+	}
+	return j
 }
 
 // userError maps account errors to problems naming the field.
@@ -179,6 +189,10 @@ type patchUserRequest struct {
 	Name          *string `json:"name"`
 	GivenName     *string `json:"given_name"`
 	FamilyName    *string `json:"family_name"`
+	// OpenID Connect Core §5.1; an empty address object removes it.
+	PhoneNumber         *string        `json:"phone_number"`
+	PhoneNumberVerified *bool          `json:"phone_number_verified"`
+	Address             *store.Address `json:"address"`
 }
 
 // patchUser changes the profile and/or the disabled flag. Changing the
@@ -196,9 +210,10 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	}
 	id := cur.ID
 	profile := account.ProfileUpdate{Email: req.Email, EmailVerified: req.EmailVerified, Name: req.Name,
-		GivenName: req.GivenName, FamilyName: req.FamilyName}
+		GivenName: req.GivenName, FamilyName: req.FamilyName,
+		PhoneNumber: req.PhoneNumber, PhoneNumberVerified: req.PhoneNumberVerified, Address: req.Address}
 	if profile == (account.ProfileUpdate{}) && req.Disabled == nil {
-		writeProblem(w, r, s.log, badRequest("", "nothing to change: give disabled, email, email_verified, name, given_name or family_name"))
+		writeProblem(w, r, s.log, badRequest("", "nothing to change: give disabled, email, email_verified, name, given_name, family_name, phone_number, phone_number_verified or address"))
 		return
 	}
 	if profile != (account.ProfileUpdate{}) {

@@ -98,7 +98,7 @@ func (s *Server) discoveryDocument() []byte {
 		m.AuthorizationEndpoint = iss + PathAuthorize
 		m.UserInfoEndpoint = iss + PathUserInfo
 		m.EndSessionEndpoint = iss + PathEndSession
-		m.ScopesSupported = []string{"openid", "profile", "email"}
+		m.ScopesSupported = []string{"openid", "profile", "email", "address", "phone"}
 		m.ResponseTypesSupported = []string{"code"}
 		m.ResponseModesSupported = []string{"query"}
 		m.SubjectTypesSupported = []string{"public"}
@@ -108,7 +108,7 @@ func (s *Server) discoveryDocument() []byte {
 		// A public client revokes its own tokens (RFC 7009 §2.1).
 		m.RevocationEndpointAuthMethods = m.TokenEndpointAuthMethods
 		m.CodeChallengeMethodsSupported = []string{oauth.PKCEMethodS256}
-		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "email", "email_verified"}
+		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified", "address"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.AuthorizationResponseIssParameter = true
 	}

@@ -33,6 +33,8 @@ var builtinScopes = map[string]string{
 	"openid":         "Confirm who you are",
 	"profile":        "See your username",
 	"email":          "See your email address",
+	"address":        "See your postal address",
+	"phone":          "See your phone number",
 	"offline_access": "Keep access while you are not using it",
 }
 

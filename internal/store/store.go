@@ -147,6 +147,45 @@ type UserProfile struct {
 	Name          string
 	GivenName     string
 	FamilyName    string
+	// PhoneNumber (E.164 recommended) and whether it was verified.
+	PhoneNumber         string
+	PhoneNumberVerified bool
+	// Address is the §5.1.1 address; nil for none.
+	Address *Address
+}
+
+// Address is OpenID Connect Core §5.1.1's address claim.
+type Address struct {
+	Formatted     string `json:"formatted,omitempty"`
+	StreetAddress string `json:"street_address,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty"`
+}
+
+// IsZero reports whether a has nothing in it (no address).
+func (a *Address) IsZero() bool { return a == nil || *a == Address{} }
+
+// EncodeAddress is how backends keep an address: JSON, "" for none.
+func EncodeAddress(a *Address) string {
+	if a.IsZero() {
+		return ""
+	}
+	b, _ := json.Marshal(a) // strings only: cannot fail
+	return string(b)
+}
+
+// DecodeAddress undoes EncodeAddress.
+func DecodeAddress(s string) (*Address, error) {
+	if s == "" {
+		return nil, nil
+	}
+	a := new(Address)
+	if err := json.Unmarshal([]byte(s), a); err != nil {
+		return nil, fmt.Errorf("store: stored address: %w", err)
+	}
+	return a, nil
 }
 
 // Users stores user accounts.

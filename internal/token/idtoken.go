@@ -37,6 +37,11 @@ type userClaims struct {
 	FamilyName        string `json:"family_name,omitempty"`
 	Email             string `json:"email,omitempty"`
 	EmailVerified     *bool  `json:"email_verified,omitempty"`
+	// §5.4: phone releases the number and whether it was verified,
+	// address the §5.1.1 address object.
+	PhoneNumber         string         `json:"phone_number,omitempty"`
+	PhoneNumberVerified *bool          `json:"phone_number_verified,omitempty"`
+	Address             *store.Address `json:"address,omitempty"`
 }
 
 func claimsFor(u *store.User, scopes []string) userClaims {
@@ -47,6 +52,13 @@ func claimsFor(u *store.User, scopes []string) userClaims {
 	if oauth.HasScope(scopes, "email") && u.Email != "" {
 		verified := u.EmailVerified
 		c.Email, c.EmailVerified = u.Email, &verified
+	}
+	if oauth.HasScope(scopes, "phone") && u.PhoneNumber != "" {
+		verified := u.PhoneNumberVerified
+		c.PhoneNumber, c.PhoneNumberVerified = u.PhoneNumber, &verified
+	}
+	if oauth.HasScope(scopes, "address") && !u.Address.IsZero() {
+		c.Address = u.Address
 	}
 	return c
 }

@@ -11,14 +11,14 @@ import (
 )
 
 const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at,
-	generation, email_verified, name, given_name, family_name`
+	generation, email_verified, name, given_name, family_name, phone_number, phone_number_verified, address`
 
 // CreateUser inserts u; ErrConflict if the id or username exists.
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, nullTime(u.CreatedAt), nullTime(u.UpdatedAt),
-		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName)
+		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName, u.PhoneNumber, u.PhoneNumberVerified, store.EncodeAddress(u.Address))
 	return d.fail(ctx, "create user", err)
 }
 
@@ -116,16 +116,23 @@ func endUserTokens(ctx context.Context, tx pgx.Tx, id string, keepSession []byte
 func (d *DB) UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error {
 	return d.fail(ctx, "update user profile", affected(d.pool.Exec(ctx,
 		`UPDATE users SET email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6,
-		updated_at = $7 WHERE id = $1`, id, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName, nullTime(now))))
+		phone_number = $7, phone_number_verified = $8, address = $9, updated_at = $10 WHERE id = $1`,
+		id, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName,
+		p.PhoneNumber, p.PhoneNumberVerified, store.EncodeAddress(p.Address), nullTime(now))))
 }
 
 func scanUser(row pgx.Row) (*store.User, error) {
 	var (
 		u                    store.User
 		createdAt, updatedAt pgtype.Timestamptz
+		address              string
 	)
 	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt,
-		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName); err != nil {
+		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName, &u.PhoneNumber, &u.PhoneNumberVerified, &address); err != nil {
+		return nil, err
+	}
+	var err error
+	if u.Address, err = store.DecodeAddress(address); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromTime(createdAt), fromTime(updatedAt)

@@ -9,13 +9,13 @@ import (
 )
 
 const userColumns = `id, username, email, password_hash, disabled, created_at, updated_at,
-	generation, email_verified, name, given_name, family_name`
+	generation, email_verified, name, given_name, family_name, phone_number, phone_number_verified, address`
 
 // CreateUser inserts u; ErrConflict if the id or username exists.
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
-	_, err := d.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := d.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt),
-		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName)
+		u.Generation, u.EmailVerified, u.Name, u.GivenName, u.FamilyName, u.PhoneNumber, u.PhoneNumberVerified, store.EncodeAddress(u.Address))
 	return d.fail(ctx, "create user", err)
 }
 
@@ -130,17 +130,24 @@ func endUserTokens(ctx context.Context, stmts []*sql.Stmt, id string, keepSessio
 // UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound if absent.
 func (d *DB) UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error {
 	return d.fail(ctx, "update user profile", rowsAffected(d.exec(ctx,
-		`UPDATE users SET email = ?, email_verified = ?, name = ?, given_name = ?, family_name = ?, updated_at = ?
-		WHERE id = ?`, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName, micros(now), id)))
+		`UPDATE users SET email = ?, email_verified = ?, name = ?, given_name = ?, family_name = ?,
+		phone_number = ?, phone_number_verified = ?, address = ?, updated_at = ?
+		WHERE id = ?`, p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName,
+		p.PhoneNumber, p.PhoneNumberVerified, store.EncodeAddress(p.Address), micros(now), id)))
 }
 
 func scanUser(s scanner) (*store.User, error) {
 	var (
 		u                    store.User
 		createdAt, updatedAt sql.NullInt64
+		address              string
 	)
 	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Disabled, &createdAt, &updatedAt,
-		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName); err != nil {
+		&u.Generation, &u.EmailVerified, &u.Name, &u.GivenName, &u.FamilyName, &u.PhoneNumber, &u.PhoneNumberVerified, &address); err != nil {
+		return nil, err
+	}
+	var err error
+	if u.Address, err = store.DecodeAddress(address); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)

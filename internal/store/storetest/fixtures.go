@@ -114,6 +114,8 @@ func user(id, username string) *store.User {
 			Name:          "Name " + username + " ✓",
 			GivenName:     "Given " + username,
 			FamilyName:    "Family " + username,
+			PhoneNumber:   "+1 555 0100",
+			Address:       &store.Address{StreetAddress: "1 Main St\n2nd floor", Locality: "Springfield", Country: "US"},
 		},
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA-" + id,
 		Disabled:     false,

@@ -121,10 +121,17 @@ func userCases() []testCase {
 			check("after enabling")
 
 			now = now.Add(time.Hour)
-			p := store.UserProfile{Email: "new@example.org", Name: "Alice Ü", GivenName: "Alice", FamilyName: "Ü"}
+			p := store.UserProfile{Email: "new@example.org", Name: "Alice Ü", GivenName: "Alice", FamilyName: "Ü",
+				PhoneNumber: "+44 20 7946 0000", PhoneNumberVerified: true, Address: &store.Address{Formatted: "10 Downing St, London", Country: "GB"}}
 			wantErr(t, "UpdateUserProfile", s.UpdateUserProfile(ctx, "u1", p, now), nil)
 			want.UserProfile, want.UpdatedAt = p, now
 			check("after UpdateUserProfile")
+
+			now = now.Add(time.Hour)
+			p.Address, p.PhoneNumber, p.PhoneNumberVerified = nil, "", false
+			wantErr(t, "UpdateUserProfile without contact", s.UpdateUserProfile(ctx, "u1", p, now), nil)
+			want.UserProfile, want.UpdatedAt = p, now
+			check("after clearing the phone and address")
 
 			wantErr(t, "UpdateUserProfile missing", s.UpdateUserProfile(ctx, "nope", p, now), store.ErrNotFound)
 			_, err := s.ChangePassword(ctx, "nope", "x", nil, now)
