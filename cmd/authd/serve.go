@@ -393,12 +393,21 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	// (RS256 by default, as OpenID Connect requires). Each purpose has keys
 	// of its own, even when the algorithms are the same: an access token
 	// signed by the id_token key is refused.
+	idTokenAlgs := []string{cfg.IDTokenAlg}
+	if cfg.IDTokenAlg != keys.RS256 {
+		// OpenID Connect Core §15.1: RS256 is always there for clients that
+		// ask for it (id_token_signed_response_alg), whatever the default.
+		idTokenAlgs = append(idTokenAlgs, keys.RS256)
+	}
 	keyOpts := keys.Options{
 		Purposes: []keys.Purpose{
 			{Name: keys.PurposeAccess, Algorithm: cfg.SigningAlg},
 			{Name: keys.PurposeIDToken, Algorithm: cfg.IDTokenAlg},
 		},
 		Retain: cfg.KeyRetain, Prepublish: cfg.KeyPrepublish, RotateEvery: cfg.KeyRotateEvery, Logger: log,
+	}
+	for _, a := range idTokenAlgs[1:] {
+		keyOpts.Purposes = append(keyOpts.Purposes, keys.Purpose{Name: keys.PurposeIDToken, Algorithm: a})
 	}
 	if tiers.redis != nil {
 		keyOpts.Notifier = tiers.redis
@@ -558,6 +567,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Events:             events,
 		AllowLoopbackFetch: cfg.OutboundAllowLoopback,
 		SecurityProfile:    cfg.SecurityProfile,
+		IDTokenAlgs:        idTokenAlgs,
 		Seal: func(id string, secret []byte) ([]byte, error) {
 			return secretSealer.Seal(secret, []byte("client secret:"+id)), nil
 		},
@@ -577,6 +587,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Mount:                     browser.Register,
 		OIDC:                      true,
 		IDTokenAlg:                cfg.IDTokenAlg,
+		IDTokenAlgs:               idTokenAlgs,
 		AccessTokenAlg:            cfg.SigningAlg,
 		Origins:                   tokens.CachedOrigins(st),
 		AccessLog:                 cfg.AccessLog,

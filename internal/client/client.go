@@ -119,6 +119,9 @@ type Options struct {
 	Events  secevent.Emitter
 	Now     func() time.Time
 	Random  func([]byte)
+	// IDTokenAlgs are the algorithms the server signs id_tokens with, which
+	// a client may name as its id_token_signed_response_alg.
+	IDTokenAlgs []string
 	// SecurityProfile is the profile of clients that name none
 	// (AUTHD_SECURITY_PROFILE; "" is oauth.ProfileDefault).
 	SecurityProfile string

@@ -16,6 +16,11 @@ func (s *Service) validProfile(c *oauth.Client) error {
 	if p != "" && !slices.Contains(oauth.Profiles(), p) {
 		return invalid("security_profile", "security_profile must be one of "+strings.Join(oauth.Profiles(), ", "))
 	}
+	if a := c.Metadata.IDTokenSignedResponseAlg; a != "" && !slices.Contains(s.opts.IDTokenAlgs, a) {
+		// OpenID Connect Registration §2; never "none": authd signs every
+		// id_token.
+		return invalid("id_token_signed_response_alg", "id_token_signed_response_alg must be one of "+strings.Join(s.opts.IDTokenAlgs, ", "))
+	}
 	profile := c.Profile(s.opts.SecurityProfile)
 	if rp := c.Metadata.RequirePKCE; rp != nil {
 		switch {

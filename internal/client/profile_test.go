@@ -60,6 +60,9 @@ func TestSecurityProfiles(t *testing.T) {
 		{name: "a public client without PKCE", m: with(code, func(m *client.Metadata) {
 			m.RequirePKCE, m.TokenEndpointAuthMethod = &no, oauth.AuthMethodNone
 		}), field: "require_pkce"},
+		{name: "id_token_signed_response_alg RS256", m: with(code, func(m *client.Metadata) { m.IDTokenSignedResponseAlg = "RS256" })},
+		{name: "id_token_signed_response_alg none", m: with(code, func(m *client.Metadata) { m.IDTokenSignedResponseAlg = "none" }), field: "id_token_signed_response_alg"},
+		{name: "id_token_signed_response_alg HS256", m: with(code, func(m *client.Metadata) { m.IDTokenSignedResponseAlg = "HS256" }), field: "id_token_signed_response_alg"},
 		{name: "fapi2 without PKCE", m: keyed(with(code, func(m *client.Metadata) {
 			m.RequirePKCE, m.SecurityProfile = &no, oauth.ProfileFAPI2
 		})), field: "require_pkce"},
@@ -67,7 +70,7 @@ func TestSecurityProfiles(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := client.New(dbtest.SQLite(t), client.Options{Grants: []string{oauth.GrantAuthorizationCode, oauth.GrantPassword},
-				SecurityProfile: tc.serverDefault})
+				SecurityProfile: tc.serverDefault, IDTokenAlgs: []string{"ES256", "RS256"}})
 			c, err := svc.Validate(tc.m)
 			var im *client.InvalidMetadata
 			switch {

@@ -60,7 +60,7 @@ func Settings() []Setting {
 			Example: base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 32))), set: setPreviousMasterKeys,
 			get: func(c *Config) string { return fmt.Sprint(len(c.PreviousMasterKeys), " keys") }},
 		choice("AUTHD_SIGNING_ALG", keys.ES256, "access tokens: `ES256`, `EdDSA`, `RS256`", keys.EdDSA, keys.Algorithms, func(c *Config) *string { return &c.SigningAlg }),
-		choice("AUTHD_ID_TOKEN_SIGNING_ALG", keys.RS256, "id_tokens (OpenID Connect Core §15.1 requires RS256 support)", keys.ES256, keys.Algorithms, func(c *Config) *string { return &c.IDTokenAlg }),
+		choice("AUTHD_ID_TOKEN_SIGNING_ALG", keys.RS256, "id_tokens of clients that name no `id_token_signed_response_alg`; RS256 keys are kept whatever this is, for clients that ask for it (OpenID Connect Core §15.1)", keys.ES256, keys.Algorithms, func(c *Config) *string { return &c.IDTokenAlg }),
 		dur("AUTHD_KEY_ROTATE_EVERY", "2160h", "rotate signing keys on this schedule (90 days; 0: only `authd keys rotate`; else at least 1h)", "720h", true, func(c *Config) *time.Duration { return &c.KeyRotateEvery }),
 		dur("AUTHD_KEY_PREPUBLISH", "6m", "a rotated-in key is in the JWKS this long before it signs (longer than the JWKS max-age); `authd keys rotate --now` skips it", "10m", true, func(c *Config) *time.Duration { return &c.KeyPrepublish }),
 		dur("AUTHD_ACCESS_TOKEN_TTL", "1h", "default access-token lifetime", "30m", false, func(c *Config) *time.Duration { return &c.AccessTokenTTL }),

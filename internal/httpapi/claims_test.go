@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -74,4 +76,42 @@ func jwtPayload(t *testing.T, tok string) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestIDTokenAlg: a client's id_token_signed_response_alg picks the series
+// its id_tokens are signed with (RS256 is always kept, OpenID Connect Core
+// §15.1); others get the server's; at_hash follows the algorithm; both
+// verify against the published keys.
+func TestIDTokenAlg(t *testing.T) {
+	h, u := userSetup(t, func(c *harnessConfig) { c.idTokenRS256 = true })
+	for _, id := range []string{"rsa", "ec"} {
+		h.addClient(id, "", func(c *oauth.Client) {
+			c.TokenEndpointAuthMethod = oauth.AuthMethodNone
+			c.GrantTypes = []string{oauth.GrantAuthorizationCode}
+			c.RedirectURIs = []string{redirect}
+			c.Scopes = []string{"openid"}
+			if id == "rsa" {
+				c.Metadata.IDTokenSignedResponseAlg = "RS256"
+			}
+		})
+	}
+	for id, want := range map[string]string{"rsa": "RS256", "ec": "ES256"} {
+		t.Run(id, func(t *testing.T) {
+			_, tok := h.exchange(codeForm(h.code("alg-"+id, id, u.ID, "openid", nil), id))
+			idt, _ := tok["id_token"].(string)
+			hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(idt, ".")[0])
+			var head struct{ Alg string }
+			_ = json.Unmarshal(hdr, &head)
+			if head.Alg != want {
+				t.Fatalf("alg %s, want %s", head.Alg, want)
+			}
+			if _, err := h.keys.VerifyFor(context.Background(), idt, "JWT", keys.PurposeIDToken); err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256([]byte(tok["access_token"].(string)))
+			if got := jwtPayload(t, idt)["at_hash"]; got != base64.RawURLEncoding.EncodeToString(sum[:16]) {
+				t.Errorf("at_hash %v", got)
+			}
+		})
+	}
 }

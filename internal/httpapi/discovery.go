@@ -103,6 +103,9 @@ func (s *Server) discoveryDocument() []byte {
 		m.ResponseModesSupported = []string{"query"}
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValues = []string{s.opts.IDTokenAlg}
+		if len(s.opts.IDTokenAlgs) > 0 {
+			m.IDTokenSigningAlgValues = s.opts.IDTokenAlgs
+		}
 		// Public clients (PKCE, no secret) authenticate with "none".
 		m.TokenEndpointAuthMethods = []string{oauth.AuthMethodBasic, oauth.AuthMethodPost, oauth.AuthMethodNone}
 		// A public client revokes its own tokens (RFC 7009 §2.1).

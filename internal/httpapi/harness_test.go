@@ -76,6 +76,8 @@ type harnessConfig struct {
 	secrets    *lateSecrets
 	// introspectionJWT serves RFC 9701 responses, signed by the token service.
 	introspectionJWT bool
+	// idTokenRS256 keeps id_token keys in RS256 besides ES256.
+	idTokenRS256 bool
 }
 
 // lateSecrets is assertion.Secrets over the token service, built after the
@@ -103,20 +105,13 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	km, err := keys.NewManager(db, sealer, keys.Options{Purposes: []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: keys.ES256}, {Name: keys.PurposeIDToken, Algorithm: keys.ES256}},
-		Retain: 25 * time.Hour, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := km.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+
 	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{MaxConcurrent: 2})
 	mem := memory.New(memory.Options{})
 	t.Cleanup(mem.Close)
 	origins := &storeOrigins{db: db}
 	cfg := harnessConfig{
-		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Signer: km, Codes: db, Refresh: db, Cache: mem},
+		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Codes: db, Refresh: db, Cache: mem},
 		api: &httpapi.Options{
 			Issuer:       issuer,
 			MaxBodyBytes: 16 << 10,
@@ -129,6 +124,18 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	for _, c := range configure {
 		c(&cfg)
 	}
+	purposes := []keys.Purpose{{Name: keys.PurposeAccess, Algorithm: keys.ES256}, {Name: keys.PurposeIDToken, Algorithm: keys.ES256}}
+	if cfg.idTokenRS256 {
+		purposes = append(purposes, keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.RS256})
+	}
+	km, err := keys.NewManager(db, sealer, keys.Options{Purposes: purposes, Retain: 25 * time.Hour, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := km.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.deps.Signer = km
 	changes := &lateUserChanges{}
 	if cfg.acct.Changes == nil {
 		cfg.acct.Changes = changes

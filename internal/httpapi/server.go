@@ -54,6 +54,9 @@ type Options struct {
 	OIDC bool
 	// IDTokenAlg is the id_token signing algorithm advertised with OIDC.
 	IDTokenAlg string
+	// IDTokenAlgs are all the algorithms id_tokens may be signed with (a
+	// client's id_token_signed_response_alg); nil: IDTokenAlg alone.
+	IDTokenAlgs []string
 	// AccessTokenAlg is the algorithm JWT access tokens are signed with;
 	// "" advertises every algorithm the key set has.
 	AccessTokenAlg string

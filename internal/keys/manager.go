@@ -460,6 +460,22 @@ func (m *Manager) Sign(which, typ string, payload []byte) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w %s", ErrNoKey, which)
 	}
+	return m.sign(i, which, typ, payload)
+}
+
+// SignAlg is Sign with the current key of purpose's series of algorithm
+// alg, for a purpose kept in several algorithms (id_tokens: the one
+// configured and RS256, which OpenID Connect Core §15.1 requires).
+func (m *Manager) SignAlg(purpose, alg, typ string, payload []byte) (string, error) {
+	for i, p := range m.opts.Purposes {
+		if p.Name == purpose && p.Algorithm == alg {
+			return m.sign(i, purpose, typ, payload)
+		}
+	}
+	return "", fmt.Errorf("%w %s (%s)", ErrNoKey, purpose, alg)
+}
+
+func (m *Manager) sign(i int, which, typ string, payload []byte) (string, error) {
 	s := m.snap.Load()
 	k := s.signing(i, m.opts.Now())
 	if k == nil {

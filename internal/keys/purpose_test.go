@@ -3,7 +3,10 @@ package keys_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +117,45 @@ func TestUpgradeFromUnnamedKeys(t *testing.T) {
 		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.ES256})
 	if again.CurrentKeyID(keys.PurposeAccess) != acc || again.CurrentKeyID(keys.PurposeIDToken) != idt {
 		t.Fatal("a restart rotated keys that already have a purpose")
+	}
+}
+
+// A purpose kept in two algorithms (id_tokens in the configured one and in
+// RS256): Sign uses the first, SignAlg the one named, both verify for the
+// purpose and none for another, and an algorithm the purpose lacks is
+// ErrNoKey.
+func TestSignAlg(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktest.New(time.Now())
+	m := purposeManager(t, openDB(t), clk, 0,
+		keys.Purpose{Name: keys.PurposeAccess, Algorithm: keys.ES256},
+		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.ES256},
+		keys.Purpose{Name: keys.PurposeIDToken, Algorithm: keys.RS256})
+	for _, tc := range []struct{ alg, wantAlg string }{{"", keys.ES256}, {keys.ES256, keys.ES256}, {keys.RS256, keys.RS256}} {
+		var tok string
+		var err error
+		if tc.alg == "" {
+			tok, err = m.Sign(keys.PurposeIDToken, "JWT", []byte(`{}`))
+		} else {
+			tok, err = m.SignAlg(keys.PurposeIDToken, tc.alg, "JWT", []byte(`{}`))
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.alg, err)
+		}
+		hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		var h struct{ Alg string }
+		_ = json.Unmarshal(hdr, &h)
+		if h.Alg != tc.wantAlg {
+			t.Errorf("SignAlg(%q) signed with %s", tc.alg, h.Alg)
+		}
+		if _, err := m.VerifyFor(ctx, tok, "JWT", keys.PurposeIDToken); err != nil {
+			t.Errorf("%q: verify as an id_token: %v", tc.alg, err)
+		}
+		if _, err := m.VerifyFor(ctx, tok, "JWT", keys.PurposeAccess); !errors.Is(err, keys.ErrUnknownKey) {
+			t.Errorf("%q: verify as an access token: %v", tc.alg, err)
+		}
+	}
+	if _, err := m.SignAlg(keys.PurposeIDToken, keys.EdDSA, "JWT", []byte(`{}`)); !errors.Is(err, keys.ErrNoKey) {
+		t.Fatalf("an algorithm the purpose lacks: %v", err)
 	}
 }

@@ -129,6 +129,10 @@ type ClientMetadata struct {
 	// PKCE (nil: required).
 	SecurityProfile string `json:"security_profile,omitempty"`
 	RequirePKCE     *bool  `json:"require_pkce,omitempty"`
+
+	// IDTokenSignedResponseAlg (OpenID Connect Registration §2): the alg of
+	// this client's id_tokens; "" the server's.
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
 }
 
 // Confirmation is the RFC 7800 "cnf" of a sender-constrained token: the

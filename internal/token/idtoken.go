@@ -64,6 +64,13 @@ func claimsFor(u *store.User, scopes []string) userClaims {
 }
 
 func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, error) {
+	// OpenID Connect Registration §2: the client's
+	// id_token_signed_response_alg, validated at registration against what
+	// the server keeps; else the server's.
+	alg := g.client.Metadata.IDTokenSignedResponseAlg
+	if alg == "" {
+		alg = s.opts.IDTokenAlg
+	}
 	c := idClaims{
 		Iss:        s.opts.Issuer,
 		Sub:        g.subject,
@@ -71,7 +78,7 @@ func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, 
 		Exp:        now.Add(s.opts.IDTokenTTL).Unix(),
 		Iat:        now.Unix(),
 		Nonce:      g.nonce,
-		AtHash:     atHash(s.opts.IDTokenAlg, accessToken),
+		AtHash:     atHash(alg, accessToken),
 		userClaims: claimsFor(g.user, g.scopes),
 	}
 	if !g.authTime.IsZero() {
@@ -81,7 +88,10 @@ func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, 
 	if err != nil {
 		return "", err
 	}
-	return s.signer.Sign(keys.PurposeIDToken, "JWT", payload)
+	if alg == s.opts.IDTokenAlg {
+		return s.signer.Sign(keys.PurposeIDToken, "JWT", payload)
+	}
+	return s.signer.SignAlg(keys.PurposeIDToken, alg, "JWT", payload)
 }
 
 // atHash is OpenID Connect Core §3.1.3.6: the left half of the hash of the

@@ -46,6 +46,9 @@ type RevocationStore interface {
 // of one, VerifyFor accepts only keys of one.
 type Signer interface {
 	Sign(purpose, typ string, payload []byte) (string, error)
+	// SignAlg signs with purpose's key of algorithm alg (id_tokens in a
+	// client's id_token_signed_response_alg).
+	SignAlg(purpose, alg, typ string, payload []byte) (string, error)
 	VerifyFor(ctx context.Context, token, typ, purpose string) ([]byte, error)
 }
 
