@@ -53,7 +53,7 @@ func (h *Handler) handleAuthorizePost(w http.ResponseWriter, r *http.Request) {
 // validate parses the request and answers any failure itself: a page when
 // the client or redirect URI cannot be trusted, a redirect otherwise.
 func (h *Handler) validate(w http.ResponseWriter, r *http.Request, v url.Values) (*authRequest, bool) {
-	req, err := parseAuthorizeRequest(r.Context(), h.clients, v)
+	req, err := h.authorizeRequest(r.Context(), v)
 	if req != nil {
 		// The client is registered: attribute the request to it in the
 		// access log, whatever else is wrong with the request.

@@ -92,6 +92,12 @@ type Deps struct {
 	// Scopes, if set, has operators' descriptions of custom scopes for the
 	// consent page (store.ScopeDescriptions); nil: built-in ones only.
 	Scopes ScopeDescriber
+	// RequestObjects, if set, verifies signed request objects (RFC 9101);
+	// nil: they are refused with request_not_supported.
+	RequestObjects RequestObjects
+	// Pushed, if set, stores pushed authorization requests (RFC 9126): Push
+	// works and the authorization endpoint accepts their request_uri.
+	Pushed PushedRequests
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -129,6 +135,12 @@ type Options struct {
 	// Events receives user.password_changed for self-service changes; nil
 	// discards them.
 	Events secevent.Emitter
+	// RequirePAR refuses authorization requests of every client that were
+	// not pushed first (RFC 9126 §5); a client can ask it for itself
+	// (require_pushed_authorization_requests, §6).
+	RequirePAR bool
+	// PushedTTL is a request_uri's lifetime; default 60s.
+	PushedTTL time.Duration
 }
 
 // Handler serves the browser side of the authorization code flow. It is safe
@@ -140,6 +152,9 @@ type Handler struct {
 	consents store.Consents
 	codes    Codes
 	idTokens IDTokenVerifier
+	// requestObjects and pushed may be nil: see Deps.
+	requestObjects RequestObjects
+	pushed         PushedRequests
 
 	issuer     string
 	secure     bool // cookies carry Secure and __Host- names: the issuer is https
@@ -147,6 +162,9 @@ type Handler struct {
 	started    time.Time // sessions under legacy cookie names must be older
 	csrfKey    []byte
 	deviceKey  []byte
+	pushedKey  []byte // MAC of pushed requests carried in forms (pPushed)
+	pushedTTL  time.Duration
+	requirePAR bool
 	sessionTTL time.Duration
 	codeTTL    time.Duration
 	now        func() time.Time
@@ -180,6 +198,9 @@ func New(d Deps, opts Options) (*Handler, error) {
 	if opts.CodeTTL <= 0 {
 		opts.CodeTTL = 60 * time.Second
 	}
+	if opts.PushedTTL <= 0 {
+		opts.PushedTTL = defaultPushedTTL
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -210,30 +231,35 @@ func New(d Deps, opts Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{
-		clients:    d.Clients,
-		accounts:   d.Accounts,
-		sessions:   d.Sessions,
-		consents:   d.Consents,
-		codes:      d.Codes,
-		idTokens:   d.IDTokens,
-		issuer:     opts.Issuer,
-		secure:     iss.Scheme == "https",
-		names:      namesFor(iss.Scheme == "https"),
-		started:    opts.Now(),
-		csrfKey:    append([]byte(nil), opts.CSRFKey...),
-		deviceKey:  deriveDeviceKey(opts.CSRFKey),
-		sessionTTL: opts.SessionTTL,
-		codeTTL:    opts.CodeTTL,
-		now:        opts.Now,
-		random:     opts.Random,
-		log:        opts.Logger,
-		clientIP:   opts.ClientIP,
-		product:    opts.ProductName,
-		logo:       opts.Logo,
-		events:     opts.Events,
-		scopes:     newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
-		pages:      pages,
-		css:        css,
+		clients:        d.Clients,
+		accounts:       d.Accounts,
+		sessions:       d.Sessions,
+		consents:       d.Consents,
+		codes:          d.Codes,
+		idTokens:       d.IDTokens,
+		requestObjects: d.RequestObjects,
+		pushed:         d.Pushed,
+		issuer:         opts.Issuer,
+		secure:         iss.Scheme == "https",
+		names:          namesFor(iss.Scheme == "https"),
+		started:        opts.Now(),
+		csrfKey:        append([]byte(nil), opts.CSRFKey...),
+		deviceKey:      deriveDeviceKey(opts.CSRFKey),
+		pushedKey:      derivePushedKey(opts.CSRFKey),
+		pushedTTL:      opts.PushedTTL,
+		requirePAR:     opts.RequirePAR,
+		sessionTTL:     opts.SessionTTL,
+		codeTTL:        opts.CodeTTL,
+		now:            opts.Now,
+		random:         opts.Random,
+		log:            opts.Logger,
+		clientIP:       opts.ClientIP,
+		product:        opts.ProductName,
+		logo:           opts.Logo,
+		events:         opts.Events,
+		scopes:         newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
+		pages:          pages,
+		css:            css,
 	}, nil
 }
 
