@@ -39,7 +39,9 @@ type PushedRequests interface {
 // request_uri was spent at the authorization endpoint, so the forms carry
 // what it resolved to, and this MAC keeps anyone, the user included, from
 // changing them or from passing a plain request off as a pushed one when
-// pushed requests are required. It is "<unix time>.<mac>".
+// pushed requests are required. It is "<unix time>.<mac>". A request object
+// sent to the authorization endpoint itself gets none: it was not pushed,
+// and its parameters, once resolved, are worth no more than plain ones.
 const pPushed = "authd_pushed"
 
 // pushedFormTTL bounds how long a pushed request may sit in a form: as long
@@ -98,7 +100,7 @@ func (h *Handler) authorizeRequest(ctx context.Context, v url.Values) (*authRequ
 	if err != nil {
 		return nil, err
 	}
-	resolved, secured, err := h.resolve(ctx, client, v)
+	resolved, pushed, err := h.resolve(ctx, client, v)
 	if err != nil {
 		return h.unresolved(client, v, err)
 	}
@@ -106,11 +108,12 @@ func (h *Handler) authorizeRequest(ctx context.Context, v url.Values) (*authRequ
 	if err != nil {
 		return req, err
 	}
-	if !secured && (h.requirePAR || client.Metadata.RequirePushedAuthorizationRequests) {
-		// RFC 9126 §5 (global) and §6 (per client).
+	if !pushed && (h.requirePAR || client.Metadata.RequirePushedAuthorizationRequests) {
+		// RFC 9126 §5 (global) and §6 (per client): authorization request
+		// data only through PAR, so not in a request object sent here either.
 		return req, oauth.InvalidRequest("this client must push its authorization requests first (PAR, RFC 9126)")
 	}
-	if secured {
+	if pushed {
 		marker, ok := single(v, pPushed)
 		if !ok || !h.checkPushedMarker(marker, req.params) {
 			marker = h.pushedMarker(req.params, h.now())
@@ -121,7 +124,7 @@ func (h *Handler) authorizeRequest(ctx context.Context, v url.Values) (*authRequ
 }
 
 // resolve returns the parameters of the request v stands for, and whether
-// they came pushed, signed, or under our forms' MAC.
+// they were pushed (through the request_uri, or under our forms' MAC).
 func (h *Handler) resolve(ctx context.Context, client *oauth.Client, v url.Values) (url.Values, bool, error) {
 	_, hasURI := v[pRequestURI]
 	_, hasObject := v[pRequest]
@@ -163,7 +166,7 @@ func (h *Handler) resolve(ctx context.Context, client *oauth.Client, v url.Value
 		if err != nil {
 			return nil, false, err
 		}
-		return params, true, nil
+		return params, false, nil
 	}
 	if marker, present := v[pPushed]; present {
 		// The MAC is over the parameters as checkRequest keeps them: the

@@ -237,8 +237,9 @@ func TestRequirePAR(t *testing.T) {
 			}
 			r := e.authorize(e.env.client, jarParams())
 			wantRedirect(t, r, http.StatusFound, "https://jar.example/cb", map[string]string{"error": "invalid_request", "state": "st-123"})
-			r = e.authorize(e.env.client, jarParams("request", e.requestObject(jarParams(), nil)))
-			wantPage(t, r, http.StatusOK, `action="/login"`)
+			// A request object sent here was not pushed either.
+			r = e.authorize(e.env.client, url.Values{"client_id": {"jar"}, "request": {e.requestObject(jarParams(), nil)}})
+			wantRedirect(t, r, http.StatusFound, "https://jar.example/cb", map[string]string{"error": "invalid_request", "state": "st-123"})
 
 			page := e.authorize(e.env.client, url.Values{"client_id": {"jar"}, "request_uri": {e.push("jar", jarParams())}})
 			wantPage(t, page, http.StatusOK, `action="/login"`)
@@ -261,13 +262,14 @@ func TestRequirePAR(t *testing.T) {
 }
 
 // TestRequestObjectAtAuthorize: the object's parameters are used and those
-// beside it ignored (RFC 9101 §5); a bad object is invalid_request_object.
+// beside it ignored (RFC 9101 §5), through the login form; a bad object is
+// invalid_request_object.
 func TestRequestObjectAtAuthorize(t *testing.T) {
 	e := newJAREnv(t, nil)
 	obj := e.requestObject(jarParams("state", "signed"), nil)
 	page := e.authorize(e.env.client, url.Values{"client_id": {"jar"}, "request": {obj}, "state": {"outside"}, "scope": {"bogus"}})
 	wantPage(t, page, http.StatusOK, `action="/login"`)
-	if f := formOf(t, page.body); f.Get("state") != "signed" || f.Has("request") {
+	if f := formOf(t, page.body); f.Get("state") != "signed" || f.Has("request") || f.Has(pPushed) {
 		t.Fatalf("login form carries %v", f)
 	}
 	r := e.login(e.env.client, page, "alice", testPassword)
