@@ -158,3 +158,50 @@ func TestPARDiscovery(t *testing.T) {
 		t.Errorf("without PAR: %v", m)
 	}
 }
+
+// TestPARDPoP: RFC 9449 §10.1. The thumbprint of a DPoP proof sent to the
+// PAR endpoint becomes the pushed request's dpop_jkt; a dpop_jkt for another
+// key, or a proof for another endpoint, is refused.
+func TestPARDPoP(t *testing.T) {
+	h := newHarness(t, withDPoP(false), func(c *harnessConfig) { c.login, c.par = true, true })
+	h.addClient("web", "s3cret", func(c *oauth.Client) {
+		c.GrantTypes = []string{oauth.GrantAuthorizationCode}
+		c.RedirectURIs = []string{"https://app.example/cb"}
+		c.Scopes = []string{"openid"}
+	})
+	p := newProver(t, h.clock.Now)
+	other := newProver(t, h.clock.Now)
+	tests := []struct {
+		name       string
+		form       url.Values
+		proofURI   string
+		wantStatus int
+		wantErr    string
+	}{
+		{"proof", parParams(), issuer + httpapi.PathPAR, http.StatusCreated, ""},
+		{"proof and the same dpop_jkt", parParams("dpop_jkt", p.jkt()), issuer + httpapi.PathPAR, http.StatusCreated, ""},
+		{"dpop_jkt of another key", parParams("dpop_jkt", other.jkt()), issuer + httpapi.PathPAR, http.StatusBadRequest, "invalid_request"},
+		{"proof for the token endpoint", parParams(), issuer + httpapi.PathToken, http.StatusBadRequest, "invalid_dpop_proof"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := h.postForm(httpapi.PathPAR, tc.form, withBasic("web", "s3cret"), withHeader("DPoP", p.proof(http.MethodPost, tc.proofURI, "", "")))
+			body := decodeJSON(t, w.Body.Bytes())
+			if w.Code != tc.wantStatus || (tc.wantErr != "" && body["error"] != tc.wantErr) {
+				t.Fatalf("%d %v, want %d %s", w.Code, body, tc.wantStatus, tc.wantErr)
+			}
+			if tc.wantErr != "" {
+				return
+			}
+			uri := body["request_uri"].(string)
+			pr, err := h.db.ConsumePushedRequest(t.Context(), authzreq.HashRequestURI(uri), "web", h.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := url.ParseQuery(pr.Params)
+			if stored.Get("dpop_jkt") != p.jkt() {
+				t.Fatalf("stored dpop_jkt = %q, want the proof's %q", stored.Get("dpop_jkt"), p.jkt())
+			}
+		})
+	}
+}

@@ -76,7 +76,7 @@ func (h *Handler) checkPushedMarker(marker string, params url.Values) bool {
 	if !ok || len(marker) > 64 || !digits(ts) {
 		return false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(mac) // one spelling per MAC
 	if err != nil {
 		return false
 	}

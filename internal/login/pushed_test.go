@@ -295,3 +295,21 @@ func TestRequestObjectAtAuthorize(t *testing.T) {
 	r = e.authorize(e.newBrowser(), url.Values{"client_id": {"jar"}, "request": {none}})
 	wantRedirect(t, r, http.StatusFound, "https://jar.example/cb", map[string]string{"error": authzreq.CodeInvalidRequestObject})
 }
+
+// FuzzPushedMarker: the marker carried in forms is untrusted input; no
+// string but the one the handler made verifies for the parameters.
+func FuzzPushedMarker(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	h := &Handler{pushedKey: derivePushedKey(make([]byte, 32)), now: func() time.Time { return now }}
+	params := jarParams()
+	good := h.pushedMarker(params, now)
+	f.Add(good)
+	f.Add("1.AAAA")
+	f.Add("")
+	f.Add(strings.Repeat("9", 30) + "." + strings.Repeat("A", 43))
+	f.Fuzz(func(t *testing.T, marker string) {
+		if h.checkPushedMarker(marker, params) && marker != good {
+			t.Fatalf("accepted a marker the handler did not make: %q", marker)
+		}
+	})
+}
