@@ -124,6 +124,29 @@ func TestPushedRequestCompletesFlow(t *testing.T) {
 	wantRedirect(t, r, http.StatusFound, "https://jar.example/cb", map[string]string{"error": "invalid_request_uri", "code": ""})
 }
 
+// TestPushedRequestFormPOST: a form-POSTed request_uri is passed on to the
+// GET unspent and without the pushed parameters in the Location (OpenID
+// Connect Core §3.1.2.1 POST, RFC 9126 §1: they were pushed to keep them out
+// of URLs); the GET then spends it.
+func TestPushedRequestFormPOST(t *testing.T) {
+	e := newJAREnv(t, nil)
+	uri := e.push("jar", jarParams("state", "pushed-state"))
+	r := e.post(e.env.client, PathAuthorize, url.Values{"client_id": {"jar"}, "request_uri": {uri}, "state": {"outside"}})
+	if r.status != http.StatusSeeOther || r.location == nil {
+		t.Fatalf("POST: %d %v", r.status, r.location)
+	}
+	if q := r.location.Query(); len(q) != 2 || q.Get("request_uri") != uri || q.Get("client_id") != "jar" {
+		t.Fatalf("Location = %s, want client_id and request_uri only", r.location)
+	}
+	page := e.get(e.env.client, r.location.RequestURI())
+	wantPage(t, page, http.StatusOK, `action="/login"`)
+	if f := formOf(t, page.body); f.Get("state") != "pushed-state" {
+		t.Fatalf("login form carries %v", f)
+	}
+	// An unknown client is a page, as for any request.
+	wantPage(t, e.post(e.env.client, PathAuthorize, url.Values{"client_id": {"nope"}, "request_uri": {uri}}), http.StatusBadRequest, "Unknown application")
+}
+
 func TestPushedRequestRefusals(t *testing.T) {
 	e := newJAREnv(t, nil)
 	tests := []struct {
