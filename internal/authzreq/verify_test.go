@@ -79,6 +79,24 @@ func sign(t testing.TB, key any, alg jose.SignatureAlgorithm, kid, typ string, c
 	return out
 }
 
+// withCrit signs cl with a crit header naming an extension authd does not
+// know (RFC 7515 §4.1.11: the object must then be refused).
+func withCrit(t testing.TB, key any, cl map[string]any) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+		(&jose.SignerOptions{}).WithHeader("kid", "k1").WithHeader("crit", []string{"ext"}).WithHeader("ext", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(cl)
+	jws, err := s.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := jws.CompactSerialize()
+	return out
+}
+
 func unsigned(cl map[string]any) string {
 	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`))
 	b, _ := json.Marshal(cl)
@@ -149,6 +167,7 @@ func TestVerify(t *testing.T) {
 		{name: "client_id missing", raw: sign(t, f.key, jose.ES256, "k1", "", with(func(c map[string]any) { delete(c, "client_id") })), wantErr: authzreq.CodeInvalidRequestObject},
 		{name: "request_uri inside", raw: sign(t, f.key, jose.ES256, "k1", "", with(func(c map[string]any) { c["request_uri"] = "urn:x" })), wantErr: authzreq.CodeInvalidRequestObject},
 		{name: "request inside", raw: sign(t, f.key, jose.ES256, "k1", "", with(func(c map[string]any) { c["request"] = "x.y.z" })), wantErr: authzreq.CodeInvalidRequestObject},
+		{name: "crit header", raw: withCrit(t, f.key, claims()), wantErr: authzreq.CodeInvalidRequestObject},
 		{name: "wrong typ", raw: sign(t, f.key, jose.ES256, "k1", "at+jwt", claims()), wantErr: authzreq.CodeInvalidRequestObject},
 		{name: "signed by another key", raw: sign(t, f.other, jose.ES256, "k1", "", claims()), wantErr: authzreq.CodeInvalidRequestObject},
 		{name: "unknown kid", raw: sign(t, f.key, jose.ES256, "k9", "", claims()), wantErr: authzreq.CodeInvalidRequestObject},
