@@ -7,6 +7,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/authd/authd/internal/authzreq"
 	"github.com/authd/authd/internal/clientauth/assertion"
 	"github.com/authd/authd/internal/outbound"
 )
@@ -55,6 +56,18 @@ func sourceError(err error) error {
 		return fmt.Errorf("%w: %w", assertion.ErrKeysInvalid, err)
 	}
 	return fmt.Errorf("%w: %w", assertion.ErrUnavailable, err)
+}
+
+// requestObjectKeys is authzreq.KeySource over the same keys: a client's
+// jwks_uri verifies its request objects as it does its assertions.
+type requestObjectKeys struct{ remoteKeys }
+
+func (r requestObjectKeys) Keys(ctx context.Context, uri, kid string) ([]jose.JSONWebKey, error) {
+	keys, err := r.remoteKeys.Keys(ctx, uri, kid)
+	if errors.Is(err, assertion.ErrUnavailable) {
+		return nil, fmt.Errorf("%w: %w", authzreq.ErrKeysUnavailable, err)
+	}
+	return keys, err
 }
 
 // lateSecrets is assertion.Secrets over the token service, which is built

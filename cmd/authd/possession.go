@@ -63,11 +63,13 @@ func buildAssertions(cfg *config.Config, keys remoteKeys, rp replay.Cache, secre
 		TokenEndpoint: cfg.Issuer + httpapi.PathToken,
 		// The other endpoints that authenticate clients (RFC 7523 §3: the
 		// audience identifies the server; these URLs are its endpoints).
-		OtherAudiences: []string{cfg.Issuer + httpapi.PathIntrospect, cfg.Issuer + httpapi.PathIntrospectBatch, cfg.Issuer + httpapi.PathRevoke},
-		Keys:           keys,
-		IssuerKeys:     issuerKeys{keys},
-		Secrets:        secrets,
-		Replay:         rp,
+		// RFC 9126 §2: the PAR endpoint URL is one of them.
+		OtherAudiences: []string{cfg.Issuer + httpapi.PathIntrospect, cfg.Issuer + httpapi.PathIntrospectBatch, cfg.Issuer + httpapi.PathRevoke,
+			cfg.Issuer + httpapi.PathPAR},
+		Keys:       keys,
+		IssuerKeys: issuerKeys{keys},
+		Secrets:    secrets,
+		Replay:     rp,
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/authd/authd/internal/account"
 	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/authzreq"
 	"github.com/authd/authd/internal/batch"
 	"github.com/authd/authd/internal/cache/invalidator"
 	"github.com/authd/authd/internal/client"
@@ -543,16 +544,23 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		},
 	})
 	secrets.secretFor = tokens.SecretFor
+	requestObjects, err := authzreq.NewVerifier(authzreq.Options{Issuer: cfg.Issuer, Keys: requestObjectKeys{clientKeys}})
+	if err != nil {
+		return nil, err
+	}
 	browser, err := login.New(login.Deps{
-		Clients:  clientsByID,
-		Accounts: accounts,
-		Sessions: st,
-		Consents: st,
-		Codes:    st,
-		IDTokens: km,
-		Scopes:   st,
+		Clients:        clientsByID,
+		Accounts:       accounts,
+		Sessions:       st,
+		Consents:       st,
+		Codes:          st,
+		IDTokens:       km,
+		Scopes:         st,
+		RequestObjects: requestObjects,
+		Pushed:         st,
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
-		ProductName: cfg.ProductName, Logo: logo, Events: events})
+		ProductName: cfg.ProductName, Logo: logo, Events: events, RequirePAR: cfg.RequirePAR, PushedTTL: cfg.PARLifetime,
+		SecurityProfile: cfg.SecurityProfile})
 	if err != nil {
 		return nil, &config.Error{Key: "AUTHD_PRODUCT_NAME", Msg: err.Error()}
 	}
@@ -599,6 +607,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		IntrospectionAlg:          cfg.IDTokenAlg,
 		AssertionAlgs:             assertion.Algorithms(),
 		DPoP:                      dpopOpts,
+		PAR:                       &httpapi.PAR{Requests: browser, Required: cfg.RequirePAR},
+		RequestObjectAlgs:         authzreq.Algorithms(),
 	})
 
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{

@@ -36,7 +36,6 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 	out := in
 	// Members authd does not serve yet are not kept, so that nothing
 	// unvalidated is stored; each is validated where it is served.
-	out.RequirePushedAuthorizationRequests, out.RequestObjectSigningAlg = false, ""
 	out.AllowedResources = nil
 	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
 	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
@@ -160,6 +159,9 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 		if len(f.v) > 200 || !printable(f.v) {
 			return out, invalid(f.name, f.name+" must be at most 200 printable characters")
 		}
+	}
+	if err := validRequestMetadata(out); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -99,6 +99,10 @@ type Config struct {
 	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 	ClientCertHeader                         string
 	DPoPNonce                                bool // AUTHD_DPOP_NONCE
+	// RequirePAR (AUTHD_REQUIRE_PAR): authorization requests must be pushed
+	// (RFC 9126 §5); PARLifetime (AUTHD_PAR_LIFETIME) is a request_uri's.
+	RequirePAR  bool
+	PARLifetime time.Duration
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -201,6 +205,10 @@ func (c *Config) validate(vals map[string]string) error {
 	if c.RefreshReuseGrace > time.Minute {
 		// Longer would let a stolen token be replayed quietly.
 		return &Error{"AUTHD_REFRESH_REUSE_GRACE", "must be at most 1m"}
+	}
+	if c.PARLifetime > 10*time.Minute {
+		// RFC 9126 §2.2: short-lived; a request_uri is used within seconds.
+		return &Error{"AUTHD_PAR_LIFETIME", "must be at most 10m"}
 	}
 	if c.KeyRotateEvery > 0 && c.KeyRotateEvery < time.Hour {
 		return &Error{"AUTHD_KEY_ROTATE_EVERY", "must be 0 (on demand only) or at least 1h"}

@@ -95,6 +95,8 @@ func Settings() []Setting {
 		{Key: "AUTHD_CLIENT_CERT_HEADER", Doc: "header in which a trusted proxy (`AUTHD_TRUSTED_PROXIES`) passes the client certificate: `X-Forwarded-Client-Cert` (Envoy XFCC), `Client-Cert` (RFC 9440), or any other name as a URL-escaped PEM (nginx `$ssl_client_escaped_cert`)",
 			Example: "X-Forwarded-Client-Cert", set: setHeaderName(func(c *Config) *string { return &c.ClientCertHeader }), get: func(c *Config) string { return c.ClientCertHeader }},
 		boolean("AUTHD_DPOP_NONCE", "false", "require server-supplied nonces in DPoP proofs (RFC 9449 §8): bounds how long a proof made in advance is usable, at one more round trip per client per few minutes", func(c *Config) *bool { return &c.DPoPNonce }),
+		boolean("AUTHD_REQUIRE_PAR", "false", "every authorization request must be pushed first (RFC 9126 PAR, `POST /oauth2/par`); a client can ask it for itself with `require_pushed_authorization_requests`", func(c *Config) *bool { return &c.RequirePAR }),
+		dur("AUTHD_PAR_LIFETIME", "60s", "how long a pushed request's `request_uri` may be used (once); at most `10m`", "90s", false, func(c *Config) *time.Duration { return &c.PARLifetime }),
 		choice("AUTHD_REGISTRATION", "token", "dynamic client registration (RFC 7591): `token` (an initial access token from `authd client registration-token`), `open` (anyone, rate-limited, no confidential-only grants), `off` (no endpoint)", "open",
 			[]string{"off", "token", "open"}, func(c *Config) *string { return &c.Registration }),
 		rate("AUTHD_RATE_LIMIT_REGISTRATION", "20", "open registrations/hour per address (0: off)", "5", func(c *Config) *float64 { return &c.RateLimitRegistration }),

@@ -65,6 +65,14 @@ type metadata struct {
 	ClaimsSupported                   []string          `json:"claims_supported,omitempty"`
 	PromptValuesSupported             []string          `json:"prompt_values_supported,omitempty"`
 	AuthorizationResponseIssParameter bool              `json:"authorization_response_iss_parameter_supported"`
+	// RFC 9126 §5.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// RFC 9101 §10.5 and OpenID Connect Discovery §3. request_uri is
+	// stated false (its default there is true): only PAR's are taken.
+	RequestParameterSupported     *bool    `json:"request_parameter_supported,omitempty"`
+	RequestURIParameterSupported  *bool    `json:"request_uri_parameter_supported,omitempty"`
+	RequestObjectSigningAlgValues []string `json:"request_object_signing_alg_values_supported,omitempty"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -115,6 +123,20 @@ func (s *Server) discoveryDocument() []byte {
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.AuthorizationResponseIssParameter = true
 	}
+	if s.opts.OIDC && s.opts.PAR != nil {
+		m.PushedAuthorizationRequestEndpoint = iss + PathPAR
+		m.RequirePushedAuthorizationRequests = s.opts.PAR.Required
+	}
+	if s.opts.OIDC {
+		yes, no := true, false
+		m.RequestURIParameterSupported = &no
+		if len(s.opts.RequestObjectAlgs) > 0 {
+			m.RequestParameterSupported = &yes
+			m.RequestObjectSigningAlgValues = s.opts.RequestObjectAlgs
+		} else {
+			m.RequestParameterSupported = &no
+		}
+	}
 	// Methods beyond secrets, where they are configured, at every endpoint
 	// that authenticates clients.
 	var extra []string
@@ -137,6 +159,9 @@ func (s *Server) discoveryDocument() []byte {
 		}
 		if m.UserInfoEndpoint != "" {
 			m.MTLSEndpointAliases["userinfo_endpoint"] = m.UserInfoEndpoint
+		}
+		if m.PushedAuthorizationRequestEndpoint != "" {
+			m.MTLSEndpointAliases["pushed_authorization_request_endpoint"] = m.PushedAuthorizationRequestEndpoint
 		}
 	}
 	m.TokenEndpointAuthMethods = append(slices.Clip(m.TokenEndpointAuthMethods), extra...)

@@ -23,6 +23,7 @@ import (
 	"github.com/authd/authd/internal/testenv/dbtest"
 
 	"github.com/authd/authd/internal/account"
+	"github.com/authd/authd/internal/authzreq"
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/clientauth/assertion"
@@ -64,6 +65,9 @@ type harnessConfig struct {
 	logTo io.Writer
 	// login mounts the browser flow (login package) and turns on OIDC.
 	login bool
+	// par, with login, serves pushed authorization requests and request
+	// objects (requirePAR: for every client).
+	par, requirePAR bool
 	// reuseGrace is token.Options.RefreshReuseGrace (0: off).
 	reuseGrace time.Duration
 	// registration serves dynamic client registration over a client.Service
@@ -156,10 +160,22 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	log := slog.New(slog.NewJSONHandler(logTo, nil))
 	if cfg.login {
-		browser, err := login.New(login.Deps{Clients: db, Accounts: acct, Sessions: db, Consents: db, Codes: db, IDTokens: km},
-			login.Options{Issuer: issuer, CSRFKey: make([]byte, 32), Logger: log, Now: clk.Now})
+		deps := login.Deps{Clients: db, Accounts: acct, Sessions: db, Consents: db, Codes: db, IDTokens: km}
+		if cfg.par {
+			v, err := authzreq.NewVerifier(authzreq.Options{Issuer: issuer, Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deps.RequestObjects, deps.Pushed = v, db
+		}
+		browser, err := login.New(deps,
+			login.Options{Issuer: issuer, CSRFKey: make([]byte, 32), Logger: log, Now: clk.Now, RequirePAR: cfg.requirePAR})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if cfg.par {
+			cfg.api.PAR = &httpapi.PAR{Requests: browser, Required: cfg.requirePAR}
+			cfg.api.RequestObjectAlgs = authzreq.Algorithms()
 		}
 		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
 		cfg.api.NotFoundPage = http.HandlerFunc(browser.NotFound)

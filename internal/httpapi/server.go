@@ -101,6 +101,12 @@ type Options struct {
 	DPoP *DPoP
 	// Now is the clock DPoP proofs are judged by; nil: time.Now.
 	Now func() time.Time
+	// PAR, if set, serves the pushed authorization request endpoint (RFC
+	// 9126) and advertises it.
+	PAR *PAR
+	// RequestObjectAlgs, if set, advertises signed request objects (RFC
+	// 9101) with these algorithms at the authorization endpoint and PAR.
+	RequestObjectAlgs []string
 	// NotFoundPage, if set, answers a request that matches no route and
 	// prefers HTML (a person's browser) with a page (login.Handler.NotFound);
 	// nil: a plain built-in page. Other requests get JSON either way.
@@ -189,6 +195,10 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			mux.HandleFunc(m+" "+PathRegister+"/{id}", s.handleRegistration)
 		}
+	}
+	if opts.PAR != nil {
+		mux.HandleFunc("POST "+PathPAR, s.handlePAR)
+		mux.HandleFunc("OPTIONS "+PathPAR, s.preflight(hdrPOST))
 	}
 	if opts.Mount != nil {
 		opts.Mount(mux)

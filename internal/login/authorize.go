@@ -41,6 +41,20 @@ func (h *Handler) handleAuthorizePost(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, err)
 		return
 	}
+	if uri, ok := single(v, pRequestURI); ok && uri != "" {
+		// A pushed request is passed on unspent, as sent: spending it
+		// here would put what was pushed, to keep it out of URLs (RFC 9126
+		// §1), into the Location. Only client_id and request_uri count
+		// (RFC 9126 §4), and the GET validates both.
+		if _, err := lookupClient(r.Context(), h.clients, v); err != nil {
+			h.renderError(w, r, err)
+			return
+		}
+		noStore(w)
+		w.Header().Set("Location", PathAuthorize+"?"+url.Values{pClientID: v[pClientID], pRequestURI: {uri}}.Encode())
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
 	req, ok := h.validate(w, r, v)
 	if !ok {
 		return
@@ -53,7 +67,7 @@ func (h *Handler) handleAuthorizePost(w http.ResponseWriter, r *http.Request) {
 // validate parses the request and answers any failure itself: a page when
 // the client or redirect URI cannot be trusted, a redirect otherwise.
 func (h *Handler) validate(w http.ResponseWriter, r *http.Request, v url.Values) (*authRequest, bool) {
-	req, err := parseAuthorizeRequest(r.Context(), h.clients, v)
+	req, err := h.authorizeRequest(r.Context(), v)
 	if req != nil {
 		// The client is registered: attribute the request to it in the
 		// access log, whatever else is wrong with the request.

@@ -84,3 +84,85 @@ func BenchmarkLoginForm(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAuthorize is the authorization endpoint for a signed-in user of a
+// first-party client, up to the redirect carrying the code: a plain request
+// beside a pushed one (RFC 9126: Push, then the request_uri spent at the
+// authorization endpoint), so the cost PAR adds is visible.
+//
+//	go test ./internal/login -run '^$' -bench Authorize -benchmem
+func BenchmarkAuthorize(b *testing.B) {
+	ctx := context.Background()
+	db := openStore(b)
+	hasher := password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, password.Limits{})
+	accts := account.New(db, hasher, password.Policy{}, account.Options{Logger: slog.New(slog.DiscardHandler)})
+	if _, err := accts.Create(ctx, "alice", testPassword, ""); err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Deps{Clients: db, Accounts: accts, Sessions: db, Consents: db, Codes: db, IDTokens: newKeys(b, db, nil), Pushed: db},
+		Options{Issuer: "https://auth.example", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	params := url.Values{
+		"response_type": {"code"}, "client_id": {"first"}, "redirect_uri": {"https://first.example/callback?tenant=a"},
+		"scope": {"openid"}, "state": {"s"}, "code_challenge": {oauth.S256Challenge(strings.Repeat("v", 43))},
+		"code_challenge_method": {"S256"},
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(b *testing.B, u string) {
+		resp, err := c.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "code=") {
+			b.Fatalf("authorize: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	// Sign in once: the form's POST leaves the session cookie in the jar.
+	resp, err := c.Get(srv.URL + PathAuthorize + "?" + params.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{}
+	for _, m := range benchHidden.FindAllStringSubmatch(string(page), -1) {
+		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	form.Set("username", "alice")
+	form.Set("password", testPassword)
+	if resp, err = c.PostForm(srv.URL+PathLogin, form); err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	first, err := db.Client(ctx, "first")
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("plain", func(b *testing.B) {
+		u := srv.URL + PathAuthorize + "?" + params.Encode()
+		b.ReportAllocs()
+		for b.Loop() {
+			get(b, u)
+		}
+	})
+	b.Run("pushed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			uri, _, err := h.Push(ctx, first, params, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			get(b, srv.URL+PathAuthorize+"?"+url.Values{"client_id": {"first"}, "request_uri": {uri}}.Encode())
+		}
+	})
+}

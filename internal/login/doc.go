@@ -9,7 +9,10 @@
 // request is validated in the order RFC 6749 §4.1.2.1 requires (client and
 // redirect URI first, and their failures are a page, never a redirect), then
 // carried through the login and consent forms in hidden fields and validated
-// again from scratch on every POST. Every form carries a CSRF token bound to
+// again from scratch on every POST. A pushed request (RFC 9126) or a signed
+// request object (RFC 9101) resolves to the same parameters first
+// (pushed.go); a pushed request's are carried under an HMAC, so they stay
+// what was pushed. Every form carries a CSRF token bound to
 // a per-browser cookie (and, for consent, to the session and a short
 // lifetime); the session cookie and the code are 256 random bits of which
 // only the SHA-256 is stored; every password check goes through

@@ -61,5 +61,8 @@ func hiddenFields(params url.Values) []hiddenField {
 			out = append(out, hiddenField{Name: name, Value: v})
 		}
 	}
+	if m := params.Get(pPushed); m != "" {
+		out = append(out, hiddenField{Name: pPushed, Value: m})
+	}
 	return out
 }

@@ -92,6 +92,12 @@ type Deps struct {
 	// Scopes, if set, has operators' descriptions of custom scopes for the
 	// consent page (store.ScopeDescriptions); nil: built-in ones only.
 	Scopes ScopeDescriber
+	// RequestObjects, if set, verifies signed request objects (RFC 9101);
+	// nil: they are refused with request_not_supported.
+	RequestObjects RequestObjects
+	// Pushed, if set, stores pushed authorization requests (RFC 9126): Push
+	// works and the authorization endpoint accepts their request_uri.
+	Pushed PushedRequests
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -129,6 +135,15 @@ type Options struct {
 	// Events receives user.password_changed for self-service changes; nil
 	// discards them.
 	Events secevent.Emitter
+	// RequirePAR refuses authorization requests of every client that were
+	// not pushed first (RFC 9126 §5); a client can ask it for itself
+	// (require_pushed_authorization_requests, §6).
+	RequirePAR bool
+	// PushedTTL is a request_uri's lifetime; default 60s.
+	PushedTTL time.Duration
+	// SecurityProfile is the profile of clients that name none
+	// (AUTHD_SECURITY_PROFILE): fapi2 clients must push their requests.
+	SecurityProfile string
 }
 
 // Handler serves the browser side of the authorization code flow. It is safe
@@ -140,23 +155,30 @@ type Handler struct {
 	consents store.Consents
 	codes    Codes
 	idTokens IDTokenVerifier
+	// requestObjects and pushed may be nil: see Deps.
+	requestObjects RequestObjects
+	pushed         PushedRequests
 
-	issuer     string
-	secure     bool // cookies carry Secure and __Host- names: the issuer is https
-	names      cookieNames
-	started    time.Time // sessions under legacy cookie names must be older
-	csrfKey    []byte
-	deviceKey  []byte
-	sessionTTL time.Duration
-	codeTTL    time.Duration
-	now        func() time.Time
-	random     func([]byte)
-	log        *slog.Logger
-	clientIP   func(*http.Request) string
-	product    string
-	logo       *Logo
-	events     secevent.Emitter
-	scopes     *scopeTexts
+	issuer          string
+	secure          bool // cookies carry Secure and __Host- names: the issuer is https
+	names           cookieNames
+	started         time.Time // sessions under legacy cookie names must be older
+	csrfKey         []byte
+	deviceKey       []byte
+	pushedKey       []byte // MAC of pushed requests carried in forms (pPushed)
+	pushedTTL       time.Duration
+	requirePAR      bool
+	securityProfile string
+	sessionTTL      time.Duration
+	codeTTL         time.Duration
+	now             func() time.Time
+	random          func([]byte)
+	log             *slog.Logger
+	clientIP        func(*http.Request) string
+	product         string
+	logo            *Logo
+	events          secevent.Emitter
+	scopes          *scopeTexts
 
 	pages map[string]*template.Template
 	css   asset
@@ -179,6 +201,9 @@ func New(d Deps, opts Options) (*Handler, error) {
 	}
 	if opts.CodeTTL <= 0 {
 		opts.CodeTTL = 60 * time.Second
+	}
+	if opts.PushedTTL <= 0 {
+		opts.PushedTTL = defaultPushedTTL
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -210,30 +235,36 @@ func New(d Deps, opts Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{
-		clients:    d.Clients,
-		accounts:   d.Accounts,
-		sessions:   d.Sessions,
-		consents:   d.Consents,
-		codes:      d.Codes,
-		idTokens:   d.IDTokens,
-		issuer:     opts.Issuer,
-		secure:     iss.Scheme == "https",
-		names:      namesFor(iss.Scheme == "https"),
-		started:    opts.Now(),
-		csrfKey:    append([]byte(nil), opts.CSRFKey...),
-		deviceKey:  deriveDeviceKey(opts.CSRFKey),
-		sessionTTL: opts.SessionTTL,
-		codeTTL:    opts.CodeTTL,
-		now:        opts.Now,
-		random:     opts.Random,
-		log:        opts.Logger,
-		clientIP:   opts.ClientIP,
-		product:    opts.ProductName,
-		logo:       opts.Logo,
-		events:     opts.Events,
-		scopes:     newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
-		pages:      pages,
-		css:        css,
+		clients:         d.Clients,
+		accounts:        d.Accounts,
+		sessions:        d.Sessions,
+		consents:        d.Consents,
+		codes:           d.Codes,
+		idTokens:        d.IDTokens,
+		requestObjects:  d.RequestObjects,
+		pushed:          d.Pushed,
+		issuer:          opts.Issuer,
+		secure:          iss.Scheme == "https",
+		names:           namesFor(iss.Scheme == "https"),
+		started:         opts.Now(),
+		csrfKey:         append([]byte(nil), opts.CSRFKey...),
+		deviceKey:       deriveDeviceKey(opts.CSRFKey),
+		pushedKey:       derivePushedKey(opts.CSRFKey),
+		pushedTTL:       opts.PushedTTL,
+		requirePAR:      opts.RequirePAR,
+		securityProfile: opts.SecurityProfile,
+		sessionTTL:      opts.SessionTTL,
+		codeTTL:         opts.CodeTTL,
+		now:             opts.Now,
+		random:          opts.Random,
+		log:             opts.Logger,
+		clientIP:        opts.ClientIP,
+		product:         opts.ProductName,
+		logo:            opts.Logo,
+		events:          opts.Events,
+		scopes:          newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
+		pages:           pages,
+		css:             css,
 	}, nil
 }
 

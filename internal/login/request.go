@@ -142,13 +142,24 @@ func single(v url.Values, name string) (val string, ok bool) {
 	}
 }
 
-// parseAuthorizeRequest validates an authorization request (RFC 6749 §4.1.1)
-// in the order RFC 6749 §4.1.2.1 requires: first the client and redirect URI,
-// whose failures are a *pageError and never a redirect (otherwise authd would
-// be an open redirector); then everything else, whose failures are an
-// *oauth.Error returned with a non-nil request that says where to send it
-// (RedirectURI) and what to echo (State). Any other error is a store failure.
+// parseAuthorizeRequest validates a plain authorization request (RFC 6749
+// §4.1.1) in the order RFC 6749 §4.1.2.1 requires: first the client and
+// redirect URI, whose failures are a *pageError and never a redirect
+// (otherwise authd would be an open redirector); then everything else, whose
+// failures are an *oauth.Error returned with a non-nil request that says
+// where to send it (RedirectURI) and what to echo (State). Any other error is
+// a store failure. Handler.authorizeRequest adds request objects and pushed
+// requests in front of it.
 func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (*authRequest, error) {
+	client, err := lookupClient(ctx, clients, v)
+	if err != nil {
+		return nil, err
+	}
+	return checkRequest(client, v)
+}
+
+// lookupClient returns the registered client that client_id names.
+func lookupClient(ctx context.Context, clients Clients, v url.Values) (*oauth.Client, error) {
 	clientID, ok := single(v, pClientID)
 	switch {
 	case !ok:
@@ -165,24 +176,41 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 	if err != nil {
 		return nil, err
 	}
+	return client, nil
+}
+
+// redirectTarget is where errors about v may go: its redirect_uri, or the
+// client's only registered one, when that is registered. A *pageError
+// otherwise.
+func redirectTarget(client *oauth.Client, v url.Values) (redirectURI, redirectParam string, err error) {
 	redirectParam, ok := single(v, pRedirectURI)
 	if !ok {
-		return nil, badRequestPage("The redirect_uri parameter is repeated.")
+		return "", "", badRequestPage("The redirect_uri parameter is repeated.")
 	}
-	redirectURI := redirectParam
+	redirectURI = redirectParam
 	if redirectURI == "" {
 		// RFC 6749 §3.1.2.3: the parameter may be left out only when the
 		// client registered exactly one URI.
 		if len(client.RedirectURIs) != 1 {
-			return nil, badRequestPage("The redirect_uri parameter is required for this client.")
+			return "", "", badRequestPage("The redirect_uri parameter is required for this client.")
 		}
 		redirectURI = client.RedirectURIs[0]
 	} else if !client.HasRedirectURI(redirectURI) {
 		// Exact string match (RFC 9700 §4.1.3), but for loopback IP
 		// redirect URIs, which match on any port (RFC 8252 §7.3): see
 		// oauth.Client.HasRedirectURI.
-		return nil, &pageError{http.StatusBadRequest, "Invalid redirect URI",
+		return "", "", &pageError{http.StatusBadRequest, "Invalid redirect URI",
 			"The redirect URI is not registered for this application."}
+	}
+	return redirectURI, redirectParam, nil
+}
+
+// checkRequest validates the parameters v of client's authorization request;
+// errors as parseAuthorizeRequest's.
+func checkRequest(client *oauth.Client, v url.Values) (*authRequest, error) {
+	redirectURI, redirectParam, err := redirectTarget(client, v)
+	if err != nil {
+		return nil, err
 	}
 
 	req := &authRequest{Client: client, RedirectURI: redirectURI, RedirectParam: redirectParam, MaxAge: -1}
@@ -211,14 +239,6 @@ func parseAuthorizeRequest(ctx context.Context, clients Clients, v url.Values) (
 			req.params.Set(name, val)
 		}
 	}
-	// OpenID Connect Core §6: request objects are not supported.
-	if _, present := v[pRequest]; present {
-		return req, &oauth.Error{Code: "request_not_supported", Description: "request objects are not supported", Status: http.StatusBadRequest}
-	}
-	if _, present := v[pRequestURI]; present {
-		return req, &oauth.Error{Code: "request_uri_not_supported", Description: "request_uri is not supported", Status: http.StatusBadRequest}
-	}
-
 	switch rt := req.params.Get(pResponseType); rt {
 	case "":
 		return req, oauth.InvalidRequest("response_type is required")

@@ -441,11 +441,36 @@ type RegistrationTokens interface {
 	UseRegistrationToken(ctx context.Context, hash []byte, now time.Time) error
 }
 
+// PushedRequest is a pushed authorization request (RFC 9126 §2): the
+// parameters the pushed authorization request endpoint validated, kept until
+// the authorization endpoint uses them once or they expire. Only the SHA-256
+// of the request_uri is stored, so the table cannot be replayed.
+type PushedRequest struct {
+	Hash     []byte // SHA-256 of the request_uri; primary key
+	ClientID string // the client that pushed it: only it may use it (RFC 9126 §4)
+	// Params are the validated authorization request parameters,
+	// application/x-www-form-urlencoded.
+	Params    string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// PushedRequests stores pushed authorization requests.
+type PushedRequests interface {
+	// CreatePushedRequest inserts r; ErrConflict if r.Hash exists.
+	CreatePushedRequest(ctx context.Context, r *PushedRequest) error
+	// ConsumePushedRequest deletes and returns the request with that hash
+	// pushed by clientID, as one atomic step: of concurrent callers, at most
+	// one gets it. ErrNotFound if there is none, it expired before now, or
+	// another client pushed it (which leaves it in place).
+	ConsumePushedRequest(ctx context.Context, hash []byte, clientID string, now time.Time) (*PushedRequest, error)
+}
+
 // Purger deletes what has expired, in bounded batches so no lock is held long.
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
 	// revocations, codes, refresh tokens, sessions, keys past PublishUntil,
-	// invalidations, registration tokens) with
+	// invalidations, registration tokens, pushed requests) with
 	// expiry before now, and returns how many rows it deleted in all.
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
@@ -467,6 +492,7 @@ type Store interface {
 	Invalidations
 	DataKeys
 	RegistrationTokens
+	PushedRequests
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

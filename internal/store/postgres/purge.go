@@ -29,6 +29,8 @@ func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, e
 			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		`DELETE FROM registration_tokens WHERE hash IN (SELECT hash FROM registration_tokens
 			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		`DELETE FROM pushed_requests WHERE hash IN (SELECT hash FROM pushed_requests
+			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	}
 	total := 0
 	for _, q := range queries {

@@ -28,6 +28,8 @@ func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, e
 			(SELECT id FROM cache_invalidations WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 		`DELETE FROM registration_tokens WHERE hash IN
 			(SELECT hash FROM registration_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM pushed_requests WHERE hash IN
+			(SELECT hash FROM pushed_requests WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 	}
 	total := 0
 	for _, q := range queries {

@@ -13,7 +13,7 @@ import (
 // expiringKinds are the row kinds PurgeExpired handles by ExpiresAt; signing keys,
 // purged by PublishUntil, are seeded separately.
 func expiringKinds() []string {
-	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation", "registration token"}
+	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation", "registration token", "pushed request"}
 }
 
 // seedExpiring stores one row of every expiring kind, all named name and expiring at exp.
@@ -38,6 +38,9 @@ func seedExpiring(t *testing.T, s store.Store, name string, exp time.Time) {
 	rt := registrationToken("purge-" + name)
 	rt.ExpiresAt, rt.MaxUses = exp, 1000
 	wantErr(t, "CreateRegistrationToken", s.CreateRegistrationToken(ctx, rt), nil)
+	pr := pushedRequest("purge-" + name)
+	pr.ExpiresAt = exp
+	wantErr(t, "CreatePushedRequest", s.CreatePushedRequest(ctx, pr), nil)
 }
 
 // aliveKinds returns which of the rows seedExpiring stored under name still exist.
@@ -81,6 +84,10 @@ func aliveKinds(t *testing.T, s store.Store, name string) []string {
 	}
 	// Spending one use (of many) at a time before any expiry proves presence.
 	check("registration token", s.UseRegistrationToken(ctx, registrationToken("purge-"+name).Hash, t0().Add(-1000*time.Hour)))
+	// Consuming proves presence; aliveKinds is the last look at the rows.
+	pr := pushedRequest("purge-" + name)
+	_, err = s.ConsumePushedRequest(ctx, pr.Hash, pr.ClientID, t0().Add(-1000*time.Hour))
+	check("pushed request", err)
 	return alive
 }
 
