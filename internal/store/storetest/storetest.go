@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScopeDescriptions", scopeDescriptionCases()},
 		{"DataKeys", dataKeyCases()},
 		{"RegistrationTokens", registrationTokenCases()},
+		{"Resources", resourceCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}
