@@ -34,6 +34,7 @@ import (
 	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/resource"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
@@ -518,6 +519,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Assertions:  assertions,
 		Certs:       certAuth(certVerifier),
 		ClientKeys:  clientKeys,
+		Resources:   st,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -561,6 +563,11 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		},
 	})
 	docValidator.svc = clients
+	resources := resource.New(st, resource.Options{
+		MaxTokenTTL: cfg.MaxTokenTTL,
+		Changed:     tokens.InvalidateResource,
+		Events:      events,
+	})
 	var registration *httpapi.Registration
 	if cfg.Registration != "off" {
 		registration = &httpapi.Registration{Clients: clients, Open: cfg.Registration == "open", AllowOpen: requests.AllowRegistration}
@@ -586,7 +593,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		DPoP:                      dpopOpts,
 	})
 
-	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
