@@ -543,6 +543,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Codes:    st,
 		IDTokens: km,
 		Scopes:   st,
+		// RFC 8707 at the authorization endpoint: the token service's rules.
+		Resources: tokens,
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
 		ProductName: cfg.ProductName, Logo: logo, Events: events})
 	if err != nil {

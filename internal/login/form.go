@@ -61,5 +61,5 @@ func hiddenFields(params url.Values) []hiddenField {
 			out = append(out, hiddenField{Name: name, Value: v})
 		}
 	}
-	return out
+	return append(out, resourceFields(params)...)
 }

@@ -92,6 +92,9 @@ type Deps struct {
 	// Scopes, if set, has operators' descriptions of custom scopes for the
 	// consent page (store.ScopeDescriptions); nil: built-in ones only.
 	Scopes ScopeDescriber
+	// Resources checks the resource parameters (RFC 8707); nil: any
+	// resource parameter is invalid_target.
+	Resources ResourceChecker
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -157,6 +160,7 @@ type Handler struct {
 	logo       *Logo
 	events     secevent.Emitter
 	scopes     *scopeTexts
+	resources  ResourceChecker
 
 	pages map[string]*template.Template
 	css   asset
@@ -211,6 +215,7 @@ func New(d Deps, opts Options) (*Handler, error) {
 	}
 	return &Handler{
 		clients:    d.Clients,
+		resources:  d.Resources,
 		accounts:   d.Accounts,
 		sessions:   d.Sessions,
 		consents:   d.Consents,
