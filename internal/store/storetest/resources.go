@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,6 +66,29 @@ func resourceCases() []testCase {
 			got, err := s.Resource(ctx, "res-b")
 			wantErr(t, "Resource b", err, nil)
 			mustEqual(t, "b unchanged", got, wantResource(resource("b")))
+		}},
+		{"ConcurrentCreatesOfOneIndicator", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			// Of racers creating the same indicator under different ids, one wins.
+			errs := race(func(i int) error {
+				r := resource("race")
+				r.ID = fmt.Sprintf("res-race-%d", i)
+				return s.CreateResource(ctx, r)
+			})
+			won := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, store.ErrConflict):
+					t.Fatalf("a losing create: %v, want ErrConflict", err)
+				}
+			}
+			list, err := s.ListResources(ctx)
+			wantErr(t, "ListResources", err, nil)
+			if won != 1 || len(list) != 1 {
+				t.Fatalf("%d creates won, %d stored; want 1", won, len(list))
+			}
 		}},
 		{"ListOrderedByIndicator", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
