@@ -55,7 +55,7 @@ func TestAuthorizeResourceErrors(t *testing.T) {
 		{"unknown", e, withResources(authParams("web"), "https://unknown.example/"), ""},
 		{"one of two unknown", e, withResources(authParams("web"), apiA, "https://unknown.example/"), ""},
 		{"relative", e, withResources(authParams("web"), "/api"), ""},
-		{"a fragment", e, withResources(authParams("web"), apiA + "#x"), ""},
+		{"a fragment", e, withResources(authParams("web"), apiA+"#x"), ""},
 		{"too many", e, withResources(authParams("web"), many...), ""},
 		{"not allowed to the client", e, withResources(authParams("first"), apiB), "https://first.example/callback"},
 		{"no resources registered", none, withResources(authParams("web"), apiA), ""},
