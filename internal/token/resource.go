@@ -186,11 +186,21 @@ func (s *Service) restrictAudience(ctx context.Context, callerID string, out []*
 		return err
 	}
 	for i, info := range out {
-		if info.Active && !slices.ContainsFunc(info.Aud, func(a string) bool { return slices.Contains(auds, a) }) {
+		if info.Active && !forAudience(info, auds) {
 			out[i] = inactive
 		}
 	}
 	return nil
+}
+
+// forAudience reports whether info's aud names one of auds.
+func forAudience(info *Info, auds []string) bool {
+	for _, a := range info.Aud {
+		if slices.Contains(auds, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // InvalidateResource drops what the caches hold about a resource after a
@@ -224,11 +234,14 @@ func (s *Service) IntrospectFor(ctx context.Context, callerID, tok string) (*Inf
 	if err != nil || !info.Active {
 		return info, err
 	}
-	out := []*Info{info}
-	if err := s.restrictAudience(ctx, callerID, out); err != nil {
+	auds, err := s.audiencesOf(ctx, callerID)
+	if err != nil {
 		return nil, err
 	}
-	return out[0], nil
+	if auds != nil && !forAudience(info, auds) {
+		return inactive, nil
+	}
+	return info, nil
 }
 
 // IntrospectBatchFor is IntrospectBatch answered to an authenticated
