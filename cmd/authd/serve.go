@@ -35,6 +35,7 @@ import (
 	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/resource"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/store/postgres"
@@ -528,6 +529,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Assertions:  assertions,
 		Certs:       certAuth(certVerifier),
 		ClientKeys:  clientKeys,
+		Resources:   st,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -558,6 +560,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Scopes:         st,
 		RequestObjects: requestObjects,
 		Pushed:         st,
+		// RFC 8707 at the authorization endpoint: the token service's rules.
+		Resources: tokens,
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
 		ProductName: cfg.ProductName, Logo: logo, Events: events, RequirePAR: cfg.RequirePAR, PushedTTL: cfg.PARLifetime,
 		SecurityProfile: cfg.SecurityProfile})
@@ -581,6 +585,11 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		},
 	})
 	docValidator.svc = clients
+	resources := resource.New(st, resource.Options{
+		MaxTokenTTL: cfg.MaxTokenTTL,
+		Changed:     tokens.InvalidateResource,
+		Events:      events,
+	})
 	var registration *httpapi.Registration
 	if cfg.Registration != "off" {
 		registration = &httpapi.Registration{Clients: clients, Open: cfg.Registration == "open", AllowOpen: requests.AllowRegistration}
@@ -611,7 +620,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		RequestObjectAlgs:         authzreq.Algorithms(),
 	})
 
-	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st}, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -67,6 +67,8 @@ type Deps struct {
 	// Audit, if set, serves GET /admin/audit.
 	Audit  AuditReader
 	Scopes ScopeStore
+	// Resources, if set, serves /admin/resources (RFC 8707 API resources).
+	Resources Resources
 }
 
 // Server is the admin API.
@@ -77,6 +79,7 @@ type Server struct {
 	accounts Accounts
 	scopes   ScopeStore
 	trail    AuditReader
+	res      Resources
 	log      *slog.Logger
 	opts     Options
 	token    [32]byte
@@ -94,7 +97,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.Events == nil {
 		opts.Events = secevent.Discard{}
 	}
-	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, trail: d.Audit, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, trail: d.Audit, res: d.Resources, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/clients", s.createClient)
 	mux.HandleFunc("GET /admin/clients", s.listClients)
@@ -117,6 +120,13 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("GET /admin/scopes", s.listScopes)
 		mux.HandleFunc("PUT /admin/scopes/{name}", s.putScope)
 		mux.HandleFunc("DELETE /admin/scopes/{name}", s.deleteScope)
+	}
+	if s.res != nil {
+		mux.HandleFunc("POST /admin/resources", s.createResource)
+		mux.HandleFunc("GET /admin/resources", s.listResources)
+		mux.HandleFunc("GET /admin/resources/{id}", s.getResource)
+		mux.HandleFunc("PUT /admin/resources/{id}", s.updateResource)
+		mux.HandleFunc("DELETE /admin/resources/{id}", s.deleteResource)
 	}
 	if s.trail != nil {
 		mux.HandleFunc("GET /admin/audit", s.listAudit)

@@ -36,9 +36,13 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 	out := in
 	// Members authd does not serve yet are not kept, so that nothing
 	// unvalidated is stored; each is validated where it is served.
-	out.AllowedResources = nil
 	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
 	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
+	resources, err := validAllowedResources(in.AllowedResources)
+	if err != nil {
+		return out, err
+	}
+	out.AllowedResources = resources
 	// RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
 	if len(in.JWKS) > 0 && in.JWKSURI != "" {
 		return out, invalid("jwks", "jwks and jwks_uri must not both be present")

@@ -70,6 +70,12 @@ func parseFormBody(body string) (form, error) {
 		if val == "" {
 			continue
 		}
+		if key == paramResource {
+			if err := addResource(f, val); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if _, dup := f[key]; dup {
 			return nil, oauth.InvalidRequest("parameter " + safeName(key) + " is repeated")
 		}
@@ -77,6 +83,29 @@ func parseFormBody(body string) (form, error) {
 	}
 	return f, nil
 }
+
+// paramResource is the one parameter that may repeat (RFC 8707 §2).
+const paramResource = "resource"
+
+// addResource adds a resource parameter to f, where the values are kept
+// space-separated: a resource indicator is a URI, which never contains a
+// space (RFC 3986 §2), so a value that does is refused here rather than
+// split into two.
+func addResource(f form, val string) error {
+	for i := 0; i < len(val); i++ {
+		if c := val[i]; c <= ' ' || c == 0x7f {
+			return oauth.InvalidTarget("resource must be an absolute URI without spaces or control characters")
+		}
+	}
+	if prev, ok := f[paramResource]; ok {
+		val = prev + " " + val
+	}
+	f[paramResource] = val
+	return nil
+}
+
+// resources returns the resource parameters of f, in order.
+func (f form) resources() []string { return strings.Fields(f[paramResource]) }
 
 // safeName bounds an untrusted parameter name for an error message.
 func safeName(s string) string {

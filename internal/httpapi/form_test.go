@@ -25,6 +25,9 @@ func TestParseFormBody(t *testing.T) {
 		{"stray ampersands", "&&a=1&", map[string]string{"a": "1"}, false},
 		{"duplicate", "a=1&a=2", nil, true},
 		{"bad escape", "a=%zz", nil, true},
+		// RFC 8707 §2: resource may repeat.
+		{"resource repeats", "resource=https%3A%2F%2Fa.example%2F&resource=urn%3Ab",
+			map[string]string{"resource": "https://a.example/ urn:b"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +113,8 @@ func FuzzParseFormBody(f *testing.F) {
 	for _, s := range []string{"", "a=1&b=2", "grant_type=client_credentials&scope=a+b", "a=%zz", "a=1&a=2", "&&=&"} {
 		f.Add(s)
 	}
+	f.Add("resource=a&resource=b")
+	f.Add("resource=a%20b")
 	f.Fuzz(func(t *testing.T, body string) {
 		got, err := parseFormBody(body)
 		if err != nil {
@@ -117,6 +122,10 @@ func FuzzParseFormBody(f *testing.F) {
 				t.Fatalf("non-protocol error %v", err)
 			}
 			return
+		}
+		// Each resource value is whole: none had a space to split on.
+		if n := strings.Count(body, "&") + 1; len(got.resources()) > n {
+			t.Fatalf("%d resources from %d parameters in %q", len(got.resources()), n, body)
 		}
 		for k := range got {
 			if strings.Contains(body, k) == false && k != "" && !strings.Contains(body, "%") && !strings.Contains(body, "+") {
@@ -137,4 +146,14 @@ func FuzzParseBasic(f *testing.F) {
 		}
 		_ = secret
 	})
+}
+
+func TestParseFormBodyResourceWithSpace(t *testing.T) {
+	// One value with a space must not pass for two resources.
+	for _, body := range []string{"resource=https%3A%2F%2Fa%2F+https%3A%2F%2Fb%2F", "resource=a%0Ab", "resource=a&resource=b%09"} {
+		_, err := parseFormBody(body)
+		if e, ok := oauth.As(err); !ok || e.Code != oauth.CodeInvalidTarget {
+			t.Fatalf("%q: err = %v, want invalid_target", body, err)
+		}
+	}
 }

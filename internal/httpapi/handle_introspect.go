@@ -37,7 +37,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	info, err := s.tokens.Introspect(r.Context(), tok)
+	info, err := s.tokens.IntrospectFor(r.Context(), caller.ID, tok)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -109,7 +109,7 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	infos, err := s.tokens.IntrospectBatch(r.Context(), req.Tokens)
+	infos, err := s.tokens.IntrospectBatchFor(r.Context(), caller.ID, req.Tokens)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -17,8 +17,10 @@ type TokenService interface {
 	Exchange(ctx context.Context, req *token.Request) (*token.Response, error)
 	AuthenticateClient(ctx context.Context, cr token.Credentials) (*oauth.Client, error)
 	AuthenticateConfidential(ctx context.Context, cr token.Credentials) (*oauth.Client, error)
-	Introspect(ctx context.Context, tok string) (*token.Info, error)
-	IntrospectBatch(ctx context.Context, toks []string) ([]*token.Info, error)
+	// IntrospectFor and IntrospectBatchFor answer the authenticated
+	// caller: a resource server learns only of tokens for its resources.
+	IntrospectFor(ctx context.Context, callerID, tok string) (*token.Info, error)
+	IntrospectBatchFor(ctx context.Context, callerID string, toks []string) ([]*token.Info, error)
 	Revoke(ctx context.Context, client *oauth.Client, tok string) error
 	UserInfo(ctx context.Context, accessToken string, held token.Possession) (*token.UserInfo, error)
 	Grants() []string

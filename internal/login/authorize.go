@@ -74,6 +74,9 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request, v url.Values)
 		httpapi.SetClientID(r.Context(), req.Client.ID)
 	}
 	if err == nil {
+		err = h.checkResources(r.Context(), req)
+	}
+	if err == nil {
 		return req, true
 	}
 	if e, ok := oauth.As(err); ok && req != nil {

@@ -28,6 +28,7 @@ func (h *Handler) issueCode(ctx context.Context, req *authRequest, sess *session
 		Nonce:         req.Nonce,
 		CodeChallenge: req.CodeChallenge,
 		DPoPJKT:       req.DPoPJKT,
+		Resources:     req.Resources,
 		AuthTime:      sess.rec.AuthTime,
 		GrantID:       h.randomToken(16),
 		ExpiresAt:     h.now().Add(h.codeTTL),

@@ -64,5 +64,5 @@ func hiddenFields(params url.Values) []hiddenField {
 	if m := params.Get(pPushed); m != "" {
 		out = append(out, hiddenField{Name: pPushed, Value: m})
 	}
-	return out
+	return append(out, resourceFields(params)...)
 }

@@ -98,6 +98,9 @@ type Deps struct {
 	// Pushed, if set, stores pushed authorization requests (RFC 9126): Push
 	// works and the authorization endpoint accepts their request_uri.
 	Pushed PushedRequests
+	// Resources checks the resource parameters (RFC 8707); nil: any
+	// resource parameter is invalid_target.
+	Resources ResourceChecker
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -179,6 +182,7 @@ type Handler struct {
 	logo            *Logo
 	events          secevent.Emitter
 	scopes          *scopeTexts
+	resources       ResourceChecker
 
 	pages map[string]*template.Template
 	css   asset
@@ -265,6 +269,7 @@ func New(d Deps, opts Options) (*Handler, error) {
 		scopes:          newScopeTexts(d.Scopes, scopeCacheTTL, opts.Now),
 		pages:           pages,
 		css:             css,
+		resources:       d.Resources,
 	}, nil
 }
 

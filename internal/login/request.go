@@ -89,7 +89,9 @@ type authRequest struct {
 	CodeChallenge string // S256
 	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): the token
 	// request must prove it. "" when absent.
-	DPoPJKT   string
+	DPoPJKT string
+	// Resources are the resource indicators asked for (RFC 8707 §2).
+	Resources []string
 	Prompt    prompt
 	MaxAge    int64 // seconds; -1 when absent
 	LoginHint string
@@ -261,6 +263,9 @@ func checkRequest(client *oauth.Client, v url.Values) (*authRequest, error) {
 		return req, err
 	}
 	req.Scopes = scopes
+	if err := parseResources(req, v); err != nil {
+		return req, err
+	}
 
 	// PKCE for every client, S256 only (RFC 9700 §2.1.1; RFC 7636 §4.4.1),
 	// but a confidential client registered with require_pkce false, which

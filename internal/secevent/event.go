@@ -78,6 +78,12 @@ const (
 	ClientRegistrationDeleted = "client.registration_deleted"
 	// RegistrationTokenCreated: an administrator minted an initial access token.
 	RegistrationTokenCreated = "admin.registration_token_created"
+	// AdminResourceCreated, AdminResourceUpdated and AdminResourceDeleted:
+	// an API resource (RFC 8707) was changed; Detail names its id and
+	// indicator.
+	AdminResourceCreated = "admin.resource_created"
+	AdminResourceUpdated = "admin.resource_updated"
+	AdminResourceDeleted = "admin.resource_deleted"
 )
 
 // Types lists every event type above, so that a counter of each exists (at
@@ -90,6 +96,7 @@ func Types() []string {
 		AdminScopeUpdated, AdminScopeDeleted, AdminAuthFailed, AdminClientUpdated, AdminClientSecretRotated,
 		UserPasswordChanged, UserDisabled, UserEnabled, UserUpdated, UserUnlocked, LoginLockedOut,
 		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
+		AdminResourceCreated, AdminResourceUpdated, AdminResourceDeleted,
 	}
 }
 

@@ -234,7 +234,10 @@ type AuthCode struct {
 	UserGeneration int64
 	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10, dpop_jkt): only a
 	// token request proving that key may redeem it.
-	DPoPJKT   string
+	DPoPJKT string
+	// Resources are the resource indicators granted (RFC 8707 §2.1); the
+	// token request may narrow to one. Empty: none asked for.
+	Resources []string
 	ExpiresAt time.Time
 }
 
@@ -260,7 +263,10 @@ type RefreshToken struct {
 	UserGeneration int64
 	// Cnf binds the token to a key or certificate (RFC 9449 §5 for public
 	// clients; RFC 8705 §4); every rotation keeps it.
-	Cnf       oauth.Confirmation
+	Cnf oauth.Confirmation
+	// Resources are the resource indicators the family was granted (RFC
+	// 8707 §2.2); every rotation keeps them, a refresh may narrow to one.
+	Resources []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	// UsedAt (when it was rotated) and Revoked are set by the store and
@@ -466,6 +472,49 @@ type PushedRequests interface {
 	ConsumePushedRequest(ctx context.Context, hash []byte, clientID string, now time.Time) (*PushedRequest, error)
 }
 
+// Resource is an API that tokens can be asked for with a resource indicator
+// (RFC 8707): a resource server, with the audience, scopes, format and
+// lifetime of the access tokens issued for it.
+type Resource struct {
+	ID string // random, assigned by the caller; primary key
+	// Indicator is the resource URI (RFC 8707 §2): absolute, no fragment;
+	// unique. It is the aud of tokens issued for the resource.
+	Indicator string
+	Name      string
+	// Scopes are the scopes the resource defines: a token for it carries no
+	// other.
+	Scopes []string
+	// AccessTokenFormat is oauth.FormatJWT or oauth.FormatOpaque; "" keeps
+	// the client's.
+	AccessTokenFormat string
+	// AccessTokenTTL is the lifetime of its tokens; 0 keeps the client's.
+	AccessTokenTTL time.Duration
+	// IntrospectingClients are the clients (the resource server itself) that
+	// introspect tokens for it: they are told only about tokens whose aud is
+	// one of their resources.
+	IntrospectingClients []string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// Resources stores API resources.
+type Resources interface {
+	// CreateResource inserts r; ErrConflict if its ID or Indicator exists.
+	CreateResource(ctx context.Context, r *Resource) error
+	// Resource returns the resource with that id, or ErrNotFound.
+	Resource(ctx context.Context, id string) (*Resource, error)
+	// ResourceByIndicator returns the resource with that indicator (compared
+	// exactly), or ErrNotFound.
+	ResourceByIndicator(ctx context.Context, indicator string) (*Resource, error)
+	// ListResources returns every resource ordered by indicator.
+	ListResources(ctx context.Context) ([]*Resource, error)
+	// UpdateResource replaces everything but ID and CreatedAt; ErrNotFound
+	// if absent, ErrConflict if the new Indicator is another's.
+	UpdateResource(ctx context.Context, r *Resource) error
+	// DeleteResource removes it; ErrNotFound if absent.
+	DeleteResource(ctx context.Context, id string) error
+}
+
 // Purger deletes what has expired, in bounded batches so no lock is held long.
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
@@ -493,6 +542,7 @@ type Store interface {
 	DataKeys
 	RegistrationTokens
 	PushedRequests
+	Resources
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

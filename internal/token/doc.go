@@ -5,6 +5,8 @@
 //
 // The one idea: every step all grants share (client authentication, grant and
 // scope checks, lifetime) lives in Exchange, which dispatches to a grant with a
-// plain switch, so no grant can skip them. Errors are *oauth.Error values; any
+// plain switch, so no grant can skip them. A token asked for an API resource
+// (RFC 8707, resource.go) is shaped by it: aud, scope, format and lifetime.
+// Errors are *oauth.Error values; any
 // other error is a server fault the caller must not show.
 package token

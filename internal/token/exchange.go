@@ -34,6 +34,10 @@ type Request struct {
 	// the client certificate presented (RFC 8705 §3.1), "" without one.
 	DPoPJKT, CertThumbprint string
 
+	// Resources are the request's resource parameters (RFC 8707 §2), which
+	// may repeat; a token is issued for one of them.
+	Resources []string
+
 	// Authenticated, when set, is the client Credentials already
 	// authenticated in this request (a client assertion's jti is single-use,
 	// so a request must not authenticate twice).
@@ -71,6 +75,11 @@ type grant struct {
 	// code or refresh token redeemed was bound to, which the request must prove.
 	cnf              oauth.Confirmation
 	mustJKT, mustX5T string
+	// target is the resource the access token is for (RFC 8707), nil for
+	// the default audience; resources are what the grant was for, which the
+	// refresh token remembers.
+	target    *store.Resource
+	resources []string
 }
 
 // Exchange runs the token endpoint: authenticate the client, check it may use
@@ -114,10 +123,15 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	if cnf, err = s.holdToProfile(client, req, cnf); err != nil {
 		return nil, err
 	}
+	// RFC 8707 §2: checked before any grant runs, so a refused resource
+	// spends no code and rotates no refresh token.
+	if req.Resources, err = s.CheckResources(ctx, client, req.Resources); err != nil {
+		return nil, err
+	}
 	var g *grant
 	switch req.GrantType {
 	case oauth.GrantClientCredentials:
-		g, err = s.clientCredentials(client, req)
+		g, err = s.clientCredentials(ctx, client, req)
 	case oauth.GrantAuthorizationCode:
 		g, err = s.authorizationCode(ctx, client, req)
 	case oauth.GrantRefreshToken:

@@ -65,6 +65,11 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 		// The code came from a session that a password change ended.
 		return nil, oauth.InvalidGrant("the authorization code was issued before the user's password changed or the account was disabled")
 	}
+	// RFC 8707 §2.2: the token is for one of the resources granted.
+	target, err := s.target(ctx, c, req.Resources, code.Resources)
+	if err != nil {
+		return nil, err
+	}
 	scopes := oauth.ParseScope(code.Scope)
 	return &grant{
 		client:      c,
@@ -76,6 +81,8 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 		nonce:       code.Nonce,
 		user:        user,
 		mustJKT:     code.DPoPJKT, // RFC 9449 §10.1
+		target:      target,
+		resources:   code.Resources,
 	}, nil
 }
 

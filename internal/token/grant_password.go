@@ -20,6 +20,12 @@ func (s *Service) passwordGrant(ctx context.Context, c *oauth.Client, req *Reque
 	if err != nil {
 		return nil, err
 	}
+	// One resource at most, as for client_credentials: the family is for
+	// what this token is for.
+	target, err := s.target(ctx, c, req.Resources, nil)
+	if err != nil {
+		return nil, err
+	}
 	user, err := s.accounts.Authenticate(account.WithClientIP(ctx, req.ClientIP), req.Username, req.Password)
 	switch {
 	case errors.Is(err, account.ErrInvalidCredentials):
@@ -37,5 +43,7 @@ func (s *Service) passwordGrant(ctx context.Context, c *oauth.Client, req *Reque
 		grantID:     s.randomID(),
 		authTime:    s.opts.Now(),
 		user:        user,
+		target:      target,
+		resources:   req.Resources,
 	}, nil
 }

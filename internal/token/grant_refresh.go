@@ -54,10 +54,15 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		}
 	}
 	var scopes []string
+	var target *store.Resource
 	if cur != nil {
 		// RFC 6749 §6: a narrower scope may be asked for, never a wider one.
 		// Checked before the rotation so a refused request does not spend the token.
 		if scopes, err = resolveScope(req.Scope, oauth.ParseScope(cur.Scope)); err != nil {
+			return nil, err
+		}
+		// RFC 8707 §2.2: likewise one of the family's resources, never another.
+		if target, err = s.target(ctx, c, req.Resources, cur.Resources); err != nil {
 			return nil, err
 		}
 	}
@@ -66,6 +71,7 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 	if cur != nil {
 		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration, next.Cnf =
 			cur.GrantID, cur.Subject, cur.Scope, cur.AuthTime, cur.UserGeneration, cur.Cnf
+		next.Resources = cur.Resources
 	}
 	old, err := s.refresh.RotateRefreshToken(ctx, h, next, now)
 	switch {
@@ -93,8 +99,12 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		if scopes, err = resolveScope(req.Scope, oauth.ParseScope(old.Scope)); err != nil {
 			return nil, err
 		}
+		if target, err = s.target(ctx, c, req.Resources, old.Resources); err != nil {
+			return nil, err
+		}
 		next.GrantID, next.Subject, next.Scope, next.AuthTime, next.UserGeneration, next.Cnf =
 			old.GrantID, old.Subject, old.Scope, old.AuthTime, old.UserGeneration, old.Cnf
+		next.Resources = old.Resources
 		if err := (&grant{mustJKT: old.Cnf.JKT, mustX5T: old.Cnf.X5TS256}).bindTo(requestBinding(req)); err != nil {
 			return nil, err
 		}
@@ -129,6 +139,8 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 		refreshToken: nextValue,
 		mustJKT:      old.Cnf.JKT,
 		mustX5T:      old.Cnf.X5TS256,
+		target:       target,
+		resources:    old.Resources,
 	}, nil
 }
 

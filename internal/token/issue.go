@@ -63,14 +63,14 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 // id_token when openid was granted.
 func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	now := s.opts.Now()
-	ttl := s.ttlFor(g.client)
+	at := s.accessTokenShape(g)
 	var cnf *oauth.Confirmation
 	if g.cnf.Bound() {
 		cnf = &g.cnf
 	}
-	resp := &Response{TokenType: tokenType(cnf), ExpiresIn: int64(ttl / time.Second), Scope: oauth.JoinScope(g.scopes)}
+	resp := &Response{TokenType: tokenType(cnf), ExpiresIn: int64(at.ttl / time.Second), Scope: oauth.JoinScope(at.scopes)}
 	var err error
-	if resp.AccessToken, err = s.accessToken(ctx, g, now, ttl); err != nil {
+	if resp.AccessToken, err = s.accessToken(ctx, g, at, now); err != nil {
 		return nil, err
 	}
 	if g.user == nil {
@@ -88,6 +88,7 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 			AuthTime:       g.authTime,
 			UserGeneration: g.user.Generation,
 			Cnf:            g.refreshCnf(),
+			Resources:      g.resources,
 			IssuedAt:       now,
 			ExpiresAt:      now.Add(s.opts.RefreshTTL),
 		})
@@ -126,17 +127,42 @@ func (g *grant) refreshCnf() oauth.Confirmation {
 	return oauth.Confirmation{}
 }
 
-func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl time.Duration) (string, error) {
-	exp := now.Add(ttl)
-	scope := oauth.JoinScope(g.scopes)
-	if g.client.AccessTokenFormat == oauth.FormatOpaque {
+// shape is what an access token is like: for a resource (RFC 8707), its
+// audience is the resource, its scope what the grant decided cut to what the
+// resource defines, and its format and lifetime the resource's (bounded by
+// MaxTTL); otherwise the server's audience and the client's settings.
+type shape struct {
+	aud    []string
+	scopes []string
+	format string
+	ttl    time.Duration
+}
+
+func (s *Service) accessTokenShape(g *grant) shape {
+	sh := shape{aud: s.opts.Audience, scopes: g.scopes, format: g.client.AccessTokenFormat, ttl: s.ttlFor(g.client)}
+	if r := g.target; r != nil {
+		sh.aud, sh.scopes = []string{r.Indicator}, cutScope(g.scopes, r)
+		if r.AccessTokenFormat != "" {
+			sh.format = r.AccessTokenFormat
+		}
+		if r.AccessTokenTTL > 0 {
+			sh.ttl = min(r.AccessTokenTTL, s.opts.MaxTTL)
+		}
+	}
+	return sh
+}
+
+func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.Time) (string, error) {
+	exp := now.Add(at.ttl)
+	scope := oauth.JoinScope(at.scopes)
+	if at.format == oauth.FormatOpaque {
 		tok := s.randomToken()
 		rec := &store.AccessToken{
 			Hash:      Hash(tok),
 			ClientID:  g.client.ID,
 			Subject:   g.subject,
 			Scope:     scope,
-			Audience:  s.opts.Audience,
+			Audience:  at.aud,
 			GrantID:   g.grantID,
 			Cnf:       g.cnf,
 			IssuedAt:  now,
@@ -153,7 +179,7 @@ func (s *Service) accessToken(ctx context.Context, g *grant, now time.Time, ttl 
 	claims := accessClaims{
 		Iss:      s.opts.Issuer,
 		Sub:      g.subject,
-		Aud:      s.opts.Audience,
+		Aud:      at.aud,
 		Exp:      exp.Unix(),
 		Iat:      now.Unix(),
 		Nbf:      now.Unix(),

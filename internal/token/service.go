@@ -104,6 +104,9 @@ type Deps struct {
 	// ClientKeys reads a client's jwks_uri (self_signed_tls_client_auth
 	// with keys by reference).
 	ClientKeys assertion.KeySource
+	// Resources reads API resources (RFC 8707); nil: none is registered, so
+	// every resource parameter is invalid_target.
+	Resources ResourceStore
 }
 
 // CertVerifier is what client authentication needs of mtls.Verifier.
@@ -175,6 +178,7 @@ type Service struct {
 	assertions AssertionVerifier
 	certs      CertVerifier
 	clientKeys assertion.KeySource
+	resources  ResourceStore
 	loader     *cache.Loader
 	memo       *memo
 	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
@@ -227,7 +231,7 @@ func New(d Deps, opts Options) *Service {
 		clients: d.Clients, tokens: d.Tokens, revoked: d.Revocations, signer: d.Signer,
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
 		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger, assertions: d.Assertions,
-		certs: d.Certs, clientKeys: d.ClientKeys,
+		certs: d.Certs, clientKeys: d.ClientKeys, resources: d.Resources,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	s.loader = cache.NewLoader(d.Cache)

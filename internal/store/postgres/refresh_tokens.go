@@ -15,16 +15,17 @@ import (
 // keeps of the token's use.
 const (
 	insertColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation,
-	cnf_jkt, cnf_x5t`
+	cnf_jkt, cnf_x5t, resources`
 	refreshColumns = insertColumns + `, used_at, revoked`
 )
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
 func (d *DB) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO refresh_tokens (`+insertColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256)
+		nullTime(t.AuthTime), nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256,
+		list(t.Resources))
 	return d.fail(ctx, "create refresh token", err)
 }
 
@@ -38,7 +39,7 @@ const rotateRefresh = `WITH old AS (
 	RETURNING ` + refreshColumns + `
 ), next AS (
 	INSERT INTO refresh_tokens (` + insertColumns + `)
-	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM old
+	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM old
 )
 SELECT ` + refreshColumns + ` FROM old`
 
@@ -49,7 +50,7 @@ func (d *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *store
 	old, err := scanRefresh(d.pool.QueryRow(ctx, rotateRefresh, oldHash, atTime(now),
 		next.Hash, next.GrantID, next.ClientID, next.Subject, next.Scope,
 		nullTime(next.AuthTime), nullTime(next.IssuedAt), nullTime(next.ExpiresAt), next.UserGeneration,
-		next.Cnf.JKT, next.Cnf.X5TS256))
+		next.Cnf.JKT, next.Cnf.X5TS256, list(next.Resources)))
 	if err == nil {
 		return old, nil
 	}
@@ -114,9 +115,10 @@ func scanRefresh(row pgx.Row) (*store.RefreshToken, error) {
 		authTime, issuedAt, expiresAt, usedAt pgtype.Timestamptz
 	)
 	if err := row.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
-		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &usedAt, &t.Revoked); err != nil {
+		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &t.Resources, &usedAt, &t.Revoked); err != nil {
 		return nil, err
 	}
+	t.Resources = unlist(t.Resources)
 	t.AuthTime, t.IssuedAt, t.ExpiresAt, t.UsedAt = fromTime(authTime), fromTime(issuedAt), fromTime(expiresAt), fromTime(usedAt)
 	return &t, nil
 }

@@ -10,13 +10,17 @@ import (
 )
 
 const authCodeColumns = `hash, client_id, redirect_uri, subject, scope, nonce, code_challenge,
-	auth_time, grant_id, expires_at, user_generation, dpop_jkt`
+	auth_time, grant_id, expires_at, user_generation, dpop_jkt, resources`
 
 // CreateAuthCode inserts c; ErrConflict if its hash exists.
 func (d *DB) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
-	_, err := d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	resources, err := encodeList(c.Resources)
+	if err != nil {
+		return d.fail(ctx, "create auth code", err)
+	}
+	_, err = d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.ClientID, c.RedirectURI, c.Subject, c.Scope, c.Nonce, c.CodeChallenge,
-		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT)
+		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, resources)
 	return d.fail(ctx, "create auth code", err)
 }
 
@@ -53,9 +57,14 @@ func scanAuthCode(s scanner) (*store.AuthCode, error) {
 	var (
 		c                   store.AuthCode
 		authTime, expiresAt sql.NullInt64
+		resources           string
 	)
 	if err := s.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.Subject, &c.Scope, &c.Nonce, &c.CodeChallenge,
-		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT); err != nil {
+		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &resources); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Resources, err = decodeList(resources); err != nil {
 		return nil, err
 	}
 	c.AuthTime, c.ExpiresAt = fromMicros(authTime), fromMicros(expiresAt)

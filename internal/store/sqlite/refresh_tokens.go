@@ -13,15 +13,16 @@ import (
 // keeps of the token's use.
 const (
 	insertColumns = `hash, grant_id, client_id, subject, scope, auth_time, issued_at, expires_at, user_generation,
-	cnf_jkt, cnf_x5t`
+	cnf_jkt, cnf_x5t, resources`
 	refreshColumns = insertColumns + `, used_at, revoked`
 )
 
-const insertRefresh = `INSERT INTO refresh_tokens (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRefresh = `INSERT INTO refresh_tokens (` + insertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func refreshArgs(t *store.RefreshToken) []any {
+	resources, _ := encodeList(t.Resources) // a []string always encodes
 	return []any{t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scope,
-		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256}
+		micros(t.AuthTime), micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256, resources}
 }
 
 // CreateRefreshToken inserts t; ErrConflict if its hash exists.
@@ -107,9 +108,14 @@ func scanRefresh(s scanner) (*store.RefreshToken, error) {
 	var (
 		t                                     store.RefreshToken
 		authTime, issuedAt, expiresAt, usedAt sql.NullInt64
+		resources                             string
 	)
 	if err := s.Scan(&t.Hash, &t.GrantID, &t.ClientID, &t.Subject, &t.Scope, &authTime, &issuedAt, &expiresAt,
-		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &usedAt, &t.Revoked); err != nil {
+		&t.UserGeneration, &t.Cnf.JKT, &t.Cnf.X5TS256, &resources, &usedAt, &t.Revoked); err != nil {
+		return nil, err
+	}
+	var err error
+	if t.Resources, err = decodeList(resources); err != nil {
 		return nil, err
 	}
 	t.AuthTime, t.IssuedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(issuedAt), fromMicros(expiresAt)

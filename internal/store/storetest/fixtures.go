@@ -138,6 +138,7 @@ func authCode(name string) *store.AuthCode {
 		GrantID:        "grant-" + name,
 		UserGeneration: 7,
 		DPoPJKT:        "jkt-" + name,
+		Resources:      []string{"https://api.example/" + name, "https://other.example/"},
 		ExpiresAt:      t0().Add(time.Minute),
 	}
 }
@@ -152,6 +153,7 @@ func refreshToken(name, grantID string) *store.RefreshToken {
 		AuthTime:       t0().Add(-time.Hour),
 		UserGeneration: 2,
 		Cnf:            oauth.Confirmation{JKT: "jkt-" + name, X5TS256: "x5t-" + name},
+		Resources:      []string{"https://api.example/" + grantID},
 		IssuedAt:       t0(),
 		ExpiresAt:      t0().Add(30 * 24 * time.Hour),
 	}
@@ -163,5 +165,19 @@ func session(name string) *store.Session {
 		Subject:   "subject-" + name,
 		AuthTime:  t0().Add(-time.Second),
 		ExpiresAt: t0().Add(8 * time.Hour),
+	}
+}
+
+func resource(name string) *store.Resource {
+	return &store.Resource{
+		ID:                   "res-" + name,
+		Indicator:            "https://api.example/" + name,
+		Name:                 "API " + name,
+		Scopes:               []string{name + ":read", name + ":write"},
+		AccessTokenFormat:    oauth.FormatOpaque,
+		AccessTokenTTL:       5 * time.Minute,
+		IntrospectingClients: []string{"rs-" + name, "gateway"},
+		CreatedAt:            t0(),
+		UpdatedAt:            t0().Add(time.Second),
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataKeys", dataKeyCases()},
 		{"RegistrationTokens", registrationTokenCases()},
 		{"PushedRequests", pushedRequestCases()},
+		{"Resources", resourceCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}
