@@ -10,13 +10,13 @@ import (
 )
 
 const authCodeColumns = `hash, client_id, redirect_uri, subject, scope, nonce, code_challenge,
-	auth_time, grant_id, expires_at, user_generation, dpop_jkt`
+	auth_time, grant_id, expires_at, user_generation, dpop_jkt, sid`
 
 // CreateAuthCode inserts c; ErrConflict if its hash exists.
 func (d *DB) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
-	_, err := d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.ClientID, c.RedirectURI, c.Subject, c.Scope, c.Nonce, c.CodeChallenge,
-		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT)
+		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, c.SID)
 	return d.fail(ctx, "create auth code", err)
 }
 
@@ -55,7 +55,7 @@ func scanAuthCode(s scanner) (*store.AuthCode, error) {
 		authTime, expiresAt sql.NullInt64
 	)
 	if err := s.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.Subject, &c.Scope, &c.Nonce, &c.CodeChallenge,
-		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT); err != nil {
+		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &c.SID); err != nil {
 		return nil, err
 	}
 	c.AuthTime, c.ExpiresAt = fromMicros(authTime), fromMicros(expiresAt)

@@ -136,6 +136,7 @@ func authCode(name string) *store.AuthCode {
 		GrantID:        "grant-" + name,
 		UserGeneration: 7,
 		DPoPJKT:        "jkt-" + name,
+		SID:            "sid-" + name,
 		ExpiresAt:      t0().Add(time.Minute),
 	}
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScopeDescriptions", scopeDescriptionCases()},
 		{"DataKeys", dataKeyCases()},
 		{"RegistrationTokens", registrationTokenCases()},
+		{"Logouts", logoutCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
 	}
