@@ -78,4 +78,3 @@ func TestPost(t *testing.T) {
 		t.Fatalf("delivered %q as %q", gotBody, gotType)
 	}
 }
-
