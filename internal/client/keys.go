@@ -38,8 +38,6 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 	// unvalidated is stored; each is validated where it is served.
 	out.RequirePushedAuthorizationRequests, out.RequestObjectSigningAlg = false, ""
 	out.AllowedResources = nil
-	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
-	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
 	out.SecurityProfile, out.RequirePKCE = "", nil
 	// RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
 	if len(in.JWKS) > 0 && in.JWKSURI != "" {
