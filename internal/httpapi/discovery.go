@@ -63,6 +63,12 @@ type metadata struct {
 	ClaimsSupported                   []string          `json:"claims_supported,omitempty"`
 	PromptValuesSupported             []string          `json:"prompt_values_supported,omitempty"`
 	AuthorizationResponseIssParameter bool              `json:"authorization_response_iss_parameter_supported"`
+	// Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3: logout
+	// tokens and iframes, both with sid.
+	BackchannelLogoutSupported         bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported  bool `json:"backchannel_logout_session_supported,omitempty"`
+	FrontchannelLogoutSupported        bool `json:"frontchannel_logout_supported,omitempty"`
+	FrontchannelLogoutSessionSupported bool `json:"frontchannel_logout_session_supported,omitempty"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -106,6 +112,11 @@ func (s *Server) discoveryDocument() []byte {
 		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "email", "email_verified"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.AuthorizationResponseIssParameter = true
+		if s.opts.LogoutNotifications {
+			m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = true, true
+			m.FrontchannelLogoutSupported, m.FrontchannelLogoutSessionSupported = true, true
+			m.ClaimsSupported = append(m.ClaimsSupported, "sid")
+		}
 	}
 	// Methods beyond secrets, where they are configured, at every endpoint
 	// that authenticates clients.
