@@ -175,6 +175,9 @@ type Users interface {
 	// session), so enabling the account again revives none of it.
 	// ErrNotFound if absent.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
+	// DeleteUserSessions deletes every session of the user (signed out
+	// everywhere); having none is not an error. It ends nothing else.
+	DeleteUserSessions(ctx context.Context, id string) error
 	// UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound
 	// if absent.
 	UpdateUserProfile(ctx context.Context, id string, p UserProfile, now time.Time) error
