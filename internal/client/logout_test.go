@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/authd/authd/internal/client"
@@ -65,4 +66,34 @@ func TestLogoutMetadata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLogoutMetadata: whatever logout members a registration sends,
+// validation answers with a client or an InvalidMetadata, never a panic, and
+// an accepted frontchannel_logout_uri is on the origin of a redirect URI
+// and has no fragment (Front-Channel §2).
+func FuzzLogoutMetadata(f *testing.F) {
+	f.Add("https://app.example/cb", "https://rp.example/bc", "https://app.example/fc?x=1")
+	f.Add("http://127.0.0.1:8080/cb", "http://127.0.0.1/bc#x", "http://127.0.0.1:8080/fc")
+	f.Add("https://app.example/cb", "", "https://APP.example/fc")
+	f.Add("https://app.example:443/cb", "https://[::1]/bc", "https://app.example/%zz")
+	svc := newKeyService(f, false)
+	f.Fuzz(func(t *testing.T, redirect, back, front string) {
+		m := client.Metadata{GrantTypes: []string{oauth.GrantAuthorizationCode}, RedirectURIs: []string{redirect},
+			ClientMetadata: oauth.ClientMetadata{BackchannelLogoutURI: back, FrontchannelLogoutURI: front}}
+		c, _, err := svc.Create(context.Background(), m, client.Caller{})
+		var im *client.InvalidMetadata
+		if err != nil {
+			if !errors.As(err, &im) {
+				t.Fatalf("not an InvalidMetadata: %v", err)
+			}
+			return
+		}
+		if front != "" && (strings.Contains(front, "#") || c.Metadata.FrontchannelLogoutURI != front) {
+			t.Fatalf("accepted frontchannel_logout_uri %q as %q", front, c.Metadata.FrontchannelLogoutURI)
+		}
+		if back != "" && strings.Contains(back, "#") {
+			t.Fatalf("accepted backchannel_logout_uri with a fragment %q", back)
+		}
+	})
 }

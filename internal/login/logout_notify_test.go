@@ -115,3 +115,16 @@ func TestLogoutKeepsSessionWhenNobodyCanBeTold(t *testing.T) {
 		t.Fatal("the session ended though its relying parties were not told")
 	}
 }
+
+// FuzzCSPSource: an origin accepted into frame-src can neither end the
+// directive nor add a source or keyword.
+func FuzzCSPSource(f *testing.F) {
+	f.Add("https://first.example")
+	f.Add("https://a.example; script-src *")
+	f.Add("http://[::1]:8080")
+	f.Fuzz(func(t *testing.T, origin string) {
+		if cspSource(origin) && strings.ContainsAny(origin, "; ,'\"\t\n\r*") {
+			t.Fatalf("accepted %q", origin)
+		}
+	})
+}
