@@ -128,3 +128,26 @@ func FuzzCSPSource(f *testing.F) {
 		}
 	})
 }
+
+// TestReloginEndsTheOldSession: signing in again in the same browser
+// replaces the session, and the old one's clients are told.
+func TestReloginEndsTheOldSession(t *testing.T) {
+	e := newLogoutEnv(t, false)
+	e.signIn(e.client)
+	old := logoutnotify.SessionID(hashToken(e.sessionOf(e.client)))
+	// prompt=login forces the form although the session is live.
+	r := e.login(e.client, e.authorize(e.client, authParams("first", "prompt", "login")), "alice", testPassword)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d\n%s", r.status, r.body)
+	}
+	if now := logoutnotify.SessionID(hashToken(e.sessionOf(e.client))); now == old {
+		t.Fatal("the session was not replaced")
+	}
+	got, err := e.db.ClaimLogouts(context.Background(), time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].SID != old {
+		t.Fatalf("outbox %+v, want the old session's notification", got)
+	}
+}
