@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -320,5 +321,49 @@ func TestDeletedClient(t *testing.T) {
 	}
 	if claimed, _ := f.st.ClaimLogouts(t.Context(), start.Add(time.Hour), time.Minute, 10); len(claimed) != 0 {
 		t.Fatalf("the notification stayed: %d", len(claimed))
+	}
+}
+
+// TestReplicasDeliverOnce: two notifiers on one store (two replicas)
+// delivering at the same time post each notification once.
+func TestReplicasDeliverOnce(t *testing.T) {
+	f := newFixture(t, 200)
+	other, err := logoutnotify.New(f.st, f.st, f.sig, f.post, logoutnotify.Options{
+		Issuer: issuer, Now: f.clk.Now, Logger: slog.New(slog.DiscardHandler), Batch: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sessions = 30
+	for i := range sessions {
+		name := fmt.Sprintf("s%02d", i)
+		f.join(t, name, "alice", "back")
+		if _, err := f.n.SessionEnding(t.Context(), "alice", hash(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, n := range []*logoutnotify.Notifier{f.n, other, f.n, other} {
+		wg.Go(func() {
+			if _, err := n.DeliverDue(t.Context()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, p := range f.post.posts {
+		jws, _ := jose.ParseSignedCompact(p.token, []jose.SignatureAlgorithm{jose.ES256})
+		var c struct{ Sid string }
+		_ = json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c)
+		seen[c.Sid]++
+	}
+	if len(seen) != sessions {
+		t.Fatalf("%d sessions told, want %d", len(seen), sessions)
+	}
+	for sid, n := range seen {
+		if n != 1 {
+			t.Errorf("session %s told %d times", sid, n)
+		}
 	}
 }
