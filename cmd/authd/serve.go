@@ -462,7 +462,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	// Back-Channel and Front-Channel Logout: sessions' relying parties are
 	// told when a session ends, from the store's outbox, by every replica.
 	logouts, err := logoutnotify.New(st, clientsByID, km, fetch, logoutnotify.Options{
-		Issuer: cfg.Issuer, BaseDelay: cfg.LogoutRetryBase, MaxAge: cfg.LogoutMaxAge, Logger: log,
+		Issuer: cfg.Issuer, BaseDelay: cfg.LogoutRetryBase, MaxAge: cfg.LogoutMaxAge, Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return nil, err

@@ -128,10 +128,16 @@ func (n *Notifier) deliverOne(ctx context.Context, x *store.LogoutNotification) 
 	attrs := []slog.Attr{slog.String("client_id", x.ClientID), slog.Int("attempt", x.Attempts), slog.String("reason", why)}
 	switch o {
 	case delivered:
+		if why == "" {
+			n.count[resultDelivered].Inc()
+		} else {
+			n.count[resultDropped].Inc()
+		}
 		return why == "", n.outbox.AckLogout(ctx, x.ID)
 	case retry:
 		next := now.Add(n.Delay(x.Attempts))
 		if next.Before(x.ExpiresAt) {
+			n.count[resultRetried].Inc()
 			n.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "logoutnotify: delivery failed; will retry",
 				append(attrs, slog.Time("next", next))...)
 			err := n.outbox.RetryLogout(ctx, x, next)
@@ -141,6 +147,7 @@ func (n *Notifier) deliverOne(ctx context.Context, x *store.LogoutNotification) 
 			return false, err
 		}
 	}
+	n.count[resultGivenUp].Inc()
 	n.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "logoutnotify: delivery given up", attrs...)
 	return false, n.outbox.AckLogout(ctx, x.ID)
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/store"
@@ -72,6 +74,9 @@ type Options struct {
 	// Logger receives deliveries given up and store failures; default
 	// slog.Default(). Logout tokens are never logged.
 	Logger *slog.Logger
+	// Registerer receives authd_logout_notifications_total; nil registers
+	// nothing.
+	Registerer prometheus.Registerer
 }
 
 // Notifier records which clients take part in which session, enqueues
@@ -84,6 +89,7 @@ type Notifier struct {
 	poster  Poster
 	opts    Options
 	kick    chan struct{}
+	count   counters
 }
 
 // New returns a Notifier.
@@ -114,8 +120,12 @@ func New(outbox Outbox, clients Clients, signer Signer, poster Poster, opts Opti
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	count, err := newCounters(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("logoutnotify: metrics: %w", err)
+	}
 	return &Notifier{outbox: outbox, clients: clients, signer: signer, poster: poster, opts: opts,
-		kick: make(chan struct{}, 1)}, nil
+		kick: make(chan struct{}, 1), count: count}, nil
 }
 
 // SessionID is the sid of the session whose cookie has SHA-256 sessionHash

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/logoutnotify"
@@ -25,6 +26,7 @@ import (
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/testenv/clocktest"
 	"github.com/authd/authd/internal/testenv/dbtest"
+	"github.com/authd/authd/internal/testenv/metrictest"
 )
 
 const issuer = "https://authd.example"
@@ -82,6 +84,7 @@ func (p *poster) count() int {
 }
 
 type fixture struct {
+	reg  *prometheus.Registry
 	st   store.Store
 	clk  *clocktest.Clock
 	sig  *signer
@@ -95,9 +98,10 @@ func newFixture(t *testing.T, statuses ...int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: dbtest.SQLite(t), clk: clocktest.New(start), sig: &signer{key: key}, post: &poster{statuses: statuses}}
+	f := &fixture{reg: prometheus.NewRegistry(), st: dbtest.SQLite(t), clk: clocktest.New(start), sig: &signer{key: key}, post: &poster{statuses: statuses}}
 	f.n, err = logoutnotify.New(f.st, f.st, f.sig, f.post, logoutnotify.Options{
 		Issuer: issuer, Now: f.clk.Now, Logger: slog.New(slog.DiscardHandler), BaseDelay: 10 * time.Second, MaxDelay: time.Minute, MaxAge: time.Hour,
+		Registerer: f.reg,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -238,19 +242,21 @@ func TestRetrySchedule(t *testing.T) {
 		// posts there must be in all after it.
 		steps     []time.Duration
 		wantPosts []int
+		// wantCounts are authd_logout_notifications_total by result at the end.
+		wantCounts map[string]float64
 	}{
 		{"retried until delivered", []int{503, 500, 204},
 			[]time.Duration{0, 9 * time.Second, time.Second, 19 * time.Second, time.Second, time.Hour},
-			[]int{1, 1, 2, 2, 3, 3}},
+			[]int{1, 1, 2, 2, 3, 3}, map[string]float64{"retried": 2, "delivered": 1, "given_up": 0}},
 		{"429 and 408 are retried", []int{429, 408, 200},
-			[]time.Duration{0, 10 * time.Second, 20 * time.Second, time.Hour}, []int{1, 2, 3, 3}},
+			[]time.Duration{0, 10 * time.Second, 20 * time.Second, time.Hour}, []int{1, 2, 3, 3}, map[string]float64{"retried": 2, "delivered": 1}},
 		{"400 gives up at once", []int{400},
-			[]time.Duration{0, 10 * time.Second, time.Hour}, []int{1, 1, 1}},
+			[]time.Duration{0, 10 * time.Second, time.Hour}, []int{1, 1, 1}, map[string]float64{"given_up": 1, "retried": 0, "delivered": 0}},
 		{"a redirect is not delivery", []int{303},
-			[]time.Duration{0, 10 * time.Second}, []int{1, 1}},
+			[]time.Duration{0, 10 * time.Second}, []int{1, 1}, map[string]float64{"given_up": 1}},
 		// MaxAge 1h: the second attempt (at 59m) is the last; none after the hour.
 		{"given up at the maximum age", []int{503},
-			[]time.Duration{0, 59 * time.Minute, time.Hour}, []int{1, 2, 2}},
+			[]time.Duration{0, 59 * time.Minute, time.Hour}, []int{1, 2, 2}, map[string]float64{"retried": 2, "delivered": 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,6 +270,11 @@ func TestRetrySchedule(t *testing.T) {
 				f.deliver(t)
 				if got := f.post.count(); got != tc.wantPosts[i] {
 					t.Fatalf("step %d (+%v): %d posts, want %d", i, d, got, tc.wantPosts[i])
+				}
+			}
+			for result, want := range tc.wantCounts {
+				if got := metrictest.Value(t, f.reg, "authd_logout_notifications_total", "result", result); got != want {
+					t.Errorf("%s = %v, want %v", result, got, want)
 				}
 			}
 		})
