@@ -233,8 +233,8 @@ func (n *Notifier) enqueue(ctx context.Context, subject string, ended []string, 
 			front = append(front, fc)
 		}
 	}
-	if len(ended) == 0 && len(ns) == 0 {
-		return front, nil
+	if len(scs) == 0 {
+		return front, nil // a session no client took part in: nothing to write
 	}
 	if err := n.outbox.EnqueueLogouts(ctx, subject, ended, ns); err != nil {
 		return nil, err
