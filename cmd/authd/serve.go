@@ -33,6 +33,7 @@ import (
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
+	"github.com/authd/authd/internal/logoutnotify"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/resource"
@@ -452,8 +453,35 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	// When it stops, its pending repeats go to the outbox (the store closes after).
 	lc.goActor("cache invalidator", inval.Run)
 
+	// The outbound fetcher: clients' and issuers' keys, metadata documents,
+	// logout delivery.
+	fetch, err := buildOutbound(cfg, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	lc.onClose("outbound fetcher", fetch.Close)
+
+	// Clients are looked up in the store, or, when a client_id is the URL of
+	// the client's metadata document, there (validated by the client
+	// service, built below, since it needs the token service's grants).
+	var clientsByID token.ClientGetter = st
+	docValidator := &lateValidator{}
+	if cfg.ClientIDMetadataDocuments {
+		clientsByID = clientdoc.New(st, fetch, docValidator, clientdoc.Options{Logger: log})
+	}
+
+	// Back-Channel and Front-Channel Logout: sessions' relying parties are
+	// told when a session ends, from the store's outbox, by every replica.
+	logouts, err := logoutnotify.New(st, clientsByID, km, fetch, logoutnotify.Options{
+		Issuer: cfg.Issuer, BaseDelay: cfg.LogoutRetryBase, MaxAge: cfg.LogoutMaxAge, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	lc.goActor("logout notifications", logouts.Run)
+
 	accounts := account.New(st, hasher, password.Policy{MinLength: cfg.PasswordMinLength},
-		account.Options{Logger: log, Events: events, Guard: guard, Changes: userCache{inval}})
+		account.Options{Logger: log, Events: events, Guard: guard, Changes: userCache{inval}, Logouts: logouts})
 	// An unknown username is checked at parameters drawn from the stored
 	// hashes' census, so it costs what a real user's verification costs.
 	if err := accounts.RefreshCensus(ctx, st, derived.DecoyParams); err != nil {
@@ -462,18 +490,12 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	lc.goActor("password census", func(ctx context.Context) { accounts.RunCensus(ctx, st, derived.DecoyParams, 10*time.Minute) })
 
 	// Sender-constrained tokens and clients without shared secrets: the
-	// replay record (assertion jti, DPoP proofs), the outbound fetcher for
-	// clients' and issuers' keys, client certificates.
+	// replay record (assertion jti, DPoP proofs), client certificates.
 	rp, closeReplay, err := buildReplay(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("replay cache: %w", err)
 	}
 	lc.onClose("replay cache", closeReplay)
-	fetch, err := buildOutbound(cfg, reg, log)
-	if err != nil {
-		return nil, err
-	}
-	lc.onClose("outbound fetcher", fetch.Close)
 	secrets := &lateSecrets{}
 	clientKeys := remoteKeys{fetch: fetch, jwks: outbound.NewJWKS(fetch, outbound.JWKSOptions{})}
 	assertions, err := buildAssertions(cfg, clientKeys, rp, secrets)
@@ -503,15 +525,6 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	lc.onStop("token writes", writer.Close)
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 	lc.onStop("revocation writes", revocations.Close)
-
-	// Clients are looked up in the store, or, when a client_id is the URL of
-	// the client's metadata document, there (validated by the client
-	// service, built below, since it needs the token service's grants).
-	var clientsByID token.ClientGetter = st
-	docValidator := &lateValidator{}
-	if cfg.ClientIDMetadataDocuments {
-		clientsByID = clientdoc.New(st, fetch, docValidator, clientdoc.Options{Logger: log})
-	}
 
 	tokens := token.New(token.Deps{
 		Clients:     clientsByID,
@@ -562,6 +575,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Pushed:         st,
 		// RFC 8707 at the authorization endpoint: the token service's rules.
 		Resources: tokens,
+		Logouts:   logouts,
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
 		ProductName: cfg.ProductName, Logo: logo, Events: events, RequirePAR: cfg.RequirePAR, PushedTTL: cfg.PARLifetime,
 		SecurityProfile: cfg.SecurityProfile})
@@ -618,6 +632,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		DPoP:                      dpopOpts,
 		PAR:                       &httpapi.PAR{Requests: browser, Required: cfg.RequirePAR},
 		RequestObjectAlgs:         authzreq.Algorithms(),
+		LogoutNotifications:       true,
 	})
 
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources}, log, admin.Options{

@@ -26,6 +26,31 @@ func (s *Service) changed(ctx context.Context, id string) error {
 	return s.changes.InvalidateUser(ctx, id)
 }
 
+// sessionsEnding tells Options.Logouts, before a change, that the user's
+// sessions (but keepSession) end. It runs first so that nothing ends
+// without its relying parties being told; should the change then fail, they
+// were told once too often, which costs a sign-in.
+func (s *Service) sessionsEnding(ctx context.Context, userID string, keepSession []byte) error {
+	if s.logouts == nil {
+		return nil
+	}
+	return s.logouts.UserSessionsEnding(ctx, userID, keepSession)
+}
+
+// EndSessions ends every browser session of the user (an administrator
+// signing them out everywhere), telling their relying parties first. Tokens
+// already issued stay valid until they expire or are revoked.
+// Errors: store.ErrNotFound, store failures.
+func (s *Service) EndSessions(ctx context.Context, userID string) error {
+	if _, err := s.users.User(ctx, userID); err != nil {
+		return err
+	}
+	if err := s.sessionsEnding(ctx, userID, nil); err != nil {
+		return err
+	}
+	return s.users.DeleteUserSessions(ctx, userID)
+}
+
 // SetPassword is an administrator's reset: it replaces the password (after
 // the policy check) and ends everything the old one opened: every session,
 // every refresh token and, through the user's generation, every access token.
@@ -63,6 +88,9 @@ func (s *Service) setPassword(ctx context.Context, userID, pw string, keepSessio
 	if err != nil {
 		return err
 	}
+	if err := s.sessionsEnding(ctx, u.ID, keepSession); err != nil {
+		return err
+	}
 	if _, err := s.users.ChangePassword(ctx, u.ID, hash, keepSession, s.now()); err != nil {
 		return err
 	}
@@ -73,6 +101,11 @@ func (s *Service) setPassword(ctx context.Context, userID, pw string, keepSessio
 // SetDisabled disables or enables a user. Disabling ends every session and
 // token they hold; enabling revives none of them.
 func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool) error {
+	if disabled {
+		if err := s.sessionsEnding(ctx, userID, nil); err != nil {
+			return err
+		}
+	}
 	if err := s.users.SetUserDisabled(ctx, userID, disabled, s.now()); err != nil {
 		return err
 	}
@@ -81,6 +114,9 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool)
 
 // Delete removes a user; their tokens end with them.
 func (s *Service) Delete(ctx context.Context, userID string) error {
+	if err := s.sessionsEnding(ctx, userID, nil); err != nil {
+		return err
+	}
 	if err := s.users.DeleteUser(ctx, userID); err != nil {
 		return err
 	}

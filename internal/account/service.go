@@ -38,6 +38,7 @@ type Users interface {
 	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
 	UpdateUserProfile(ctx context.Context, id string, p store.UserProfile, now time.Time) error
 	DeleteUser(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, id string) error
 }
 
 // hasher is what the service needs from *password.Hasher. It is an interface
@@ -73,6 +74,17 @@ type Options struct {
 	// Changes, if set, is told after every change that ends what a user
 	// holds (password, disabling, deletion).
 	Changes UserChanges
+	// Logouts, if set, is told before a change ends a user's sessions, so
+	// that their relying parties are notified (OpenID Connect Back-Channel
+	// Logout 1.0); *logoutnotify.Notifier implements it.
+	Logouts SessionEnds
+}
+
+// SessionEnds is told, before the change that ends them, that every
+// session of subject but keepSession (a session's hash; nil for none) ends.
+// An error stops the change: a session must not end unnoticed.
+type SessionEnds interface {
+	UserSessionsEnding(ctx context.Context, subject string, keepSession []byte) error
 }
 
 // Service creates and authenticates users. It is safe for concurrent use.
@@ -86,6 +98,7 @@ type Service struct {
 	guard   Guard
 	events  secevent.Emitter
 	changes UserChanges
+	logouts SessionEnds
 }
 
 // New returns a Service storing users in users, hashing with hasher and
@@ -113,6 +126,7 @@ func New(users Users, hasher *password.Hasher, policy password.Policy, opts Opti
 		guard:   opts.Guard,
 		events:  opts.Events,
 		changes: opts.Changes,
+		logouts: opts.Logouts,
 	}
 }
 

@@ -115,6 +115,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("PATCH /admin/users/{id}", s.patchUser)
 		mux.HandleFunc("POST /admin/users/{id}/password", s.setPassword)
 		mux.HandleFunc("POST /admin/users/{id}/unlock", s.unlockUser)
+		mux.HandleFunc("DELETE /admin/users/{id}/sessions", s.endUserSessions)
 	}
 	if s.scopes != nil {
 		mux.HandleFunc("GET /admin/scopes", s.listScopes)

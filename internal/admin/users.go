@@ -27,6 +27,9 @@ type Accounts interface {
 	// Unlock clears the brute-force counters of a user named by id or
 	// username; an error matching store.ErrNotFound for an unknown user.
 	Unlock(ctx context.Context, user string) error
+	// EndSessions signs the user out of every browser session, telling
+	// their relying parties first.
+	EndSessions(ctx context.Context, userID string) error
 }
 
 // UserStore is the slice of the store the user endpoints read.

@@ -322,6 +322,9 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if meta, err = s.validLogoutMetadata(meta, c.RedirectURIs); err != nil {
+		return nil, err
+	}
 	c.Metadata = meta
 	c.GrantTypes = slices.Compact(slices.Sorted(slices.Values(m.GrantTypes)))
 	if len(c.GrantTypes) == 0 {

@@ -36,8 +36,6 @@ func (s *Service) validKeyMetadata(method string, in oauth.ClientMetadata) (oaut
 	out := in
 	// Members authd does not serve yet are not kept, so that nothing
 	// unvalidated is stored; each is validated where it is served.
-	out.BackchannelLogoutURI, out.BackchannelLogoutSessionRequired = "", false
-	out.FrontchannelLogoutURI, out.FrontchannelLogoutSessionRequired = "", false
 	resources, err := validAllowedResources(in.AllowedResources)
 	if err != nil {
 		return out, err

@@ -93,6 +93,9 @@ type Config struct {
 	SecurityProfile       string
 	OutboundAllowLoopback bool   // AUTHD_OUTBOUND_ALLOW_LOOPBACK
 	OutboundCAFile        string // AUTHD_OUTBOUND_CA_FILE
+	// Back-Channel Logout delivery (internal/logoutnotify).
+	LogoutRetryBase time.Duration // AUTHD_LOGOUT_RETRY_BASE
+	LogoutMaxAge    time.Duration // AUTHD_LOGOUT_MAX_AGE
 	// TLS on the public listener (AUTHD_TLS_CERT_FILE, AUTHD_TLS_KEY_FILE),
 	// the CAs of client certificates (AUTHD_TLS_CLIENT_CA_FILE), and the
 	// header a trusted proxy passes them in (AUTHD_CLIENT_CERT_HEADER).

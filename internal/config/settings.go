@@ -104,6 +104,8 @@ func Settings() []Setting {
 			[]string{"default", "oauth2.1", "fapi2"}, func(c *Config) *string { return &c.SecurityProfile }),
 		boolean("AUTHD_CLIENT_ID_METADATA_DOCUMENTS", "false", "a `client_id` that is an https URL names a client by its metadata document, fetched from there (OAuth Client ID Metadata Documents, as MCP clients use): public or `private_key_jwt` clients of the authorization code grant, never first-party", func(c *Config) *bool { return &c.ClientIDMetadataDocuments }),
 		boolean("AUTHD_OUTBOUND_ALLOW_LOOPBACK", "false", "outbound fetches (`jwks_uri`, metadata documents, trusted issuers) may go to loopback over http: tests and single-host setups only", func(c *Config) *bool { return &c.OutboundAllowLoopback }),
+		dur("AUTHD_LOGOUT_RETRY_BASE", "5s", "back-channel logout delivery: wait after the first failed attempt, doubled after each further one up to 10m", "10s", false, func(c *Config) *time.Duration { return &c.LogoutRetryBase }),
+		dur("AUTHD_LOGOUT_MAX_AGE", "24h", "back-channel logout delivery is retried this long, then given up", "6h", false, func(c *Config) *time.Duration { return &c.LogoutMaxAge }),
 		str("AUTHD_OUTBOUND_CA_FILE", "", "PEM file of CAs trusted for outbound TLS besides the system's (private PKI)", "/etc/authd/ca.pem", filePath(func(c *Config) *string { return &c.OutboundCAFile })),
 		{Key: "AUTHD_TRUSTED_PROXIES", Doc: "load balancers (comma-separated CIDRs) whose `X-Forwarded-For` is believed for client addresses",
 			Example: "10.0.0.0/8, 192.0.2.1", set: setTrustedProxies, get: func(c *Config) string { return strings.Join(c.TrustedProxies, ",") }},

@@ -73,6 +73,12 @@ type metadata struct {
 	RequestParameterSupported     *bool    `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported  *bool    `json:"request_uri_parameter_supported,omitempty"`
 	RequestObjectSigningAlgValues []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	// Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3: logout
+	// tokens and iframes, both with sid.
+	BackchannelLogoutSupported         bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported  bool `json:"backchannel_logout_session_supported,omitempty"`
+	FrontchannelLogoutSupported        bool `json:"frontchannel_logout_supported,omitempty"`
+	FrontchannelLogoutSessionSupported bool `json:"frontchannel_logout_session_supported,omitempty"`
 }
 
 func (s *Server) discoveryDocument() []byte {
@@ -122,6 +128,11 @@ func (s *Server) discoveryDocument() []byte {
 		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified", "address"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.AuthorizationResponseIssParameter = true
+		if s.opts.LogoutNotifications {
+			m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = true, true
+			m.FrontchannelLogoutSupported, m.FrontchannelLogoutSessionSupported = true, true
+			m.ClaimsSupported = append(m.ClaimsSupported, "sid")
+		}
 	}
 	if s.opts.OIDC && s.opts.PAR != nil {
 		m.PushedAuthorizationRequestEndpoint = iss + PathPAR

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,6 +61,34 @@ func TestDiscoveryOIDC(t *testing.T) {
 	plain := newHarness(t)
 	if w := plain.do(http.MethodGet, "/.well-known/openid-configuration", "", ""); strings.Contains(w.Body.String(), "end_session_endpoint") {
 		t.Error("end_session_endpoint advertised without OpenID Connect")
+	}
+}
+
+// TestDiscoveryLogout: with logout notifications on, the four Back-Channel
+// (§2.1) and Front-Channel (§3) Logout fields are true and sid is a claim;
+// without, none of them is there.
+func TestDiscoveryLogout(t *testing.T) {
+	fields := []string{"backchannel_logout_supported", "backchannel_logout_session_supported",
+		"frontchannel_logout_supported", "frontchannel_logout_session_supported"}
+	for _, on := range []bool{true, false} {
+		h := newHarness(t, func(c *harnessConfig) {
+			c.api.OIDC = true
+			c.api.IDTokenAlg = "RS256"
+			c.api.LogoutNotifications = on
+		})
+		w := h.do(http.MethodGet, "/.well-known/openid-configuration", "", "")
+		var m map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &m); w.Code != 200 || err != nil {
+			t.Fatalf("%d %v", w.Code, err)
+		}
+		for _, f := range fields {
+			if got, has := m[f]; on && got != true || !on && has {
+				t.Errorf("logout on %v: %s = %v", on, f, got)
+			}
+		}
+		if has := slices.Contains(m["claims_supported"].([]any), any("sid")); has != on {
+			t.Errorf("logout on %v: sid in claims_supported %v", on, has)
+		}
 	}
 }
 

@@ -91,6 +91,9 @@ type Options struct {
 	// of the client's metadata document (the token service and the login
 	// pages resolve such ids; this only says so).
 	ClientIDMetadataDocuments bool
+	// LogoutNotifications advertises OpenID Connect Back-Channel Logout 1.0
+	// and Front-Channel Logout 1.0 with session ids (with OIDC only).
+	LogoutNotifications bool
 	// ClientCerts, if set, reads client certificates (mutual TLS, RFC 8705)
 	// for client authentication and certificate-bound tokens, and the
 	// metadata advertises them.

@@ -35,6 +35,15 @@ func (h *Handler) issueCode(ctx context.Context, req *authRequest, sess *session
 		// A password change after this moment ends the code too.
 		UserGeneration: sess.user.Generation,
 	}
+	if h.logouts != nil {
+		// Recorded before the code exists, so that no client holds an
+		// id_token of a session whose end it would not be told of.
+		sid, err := h.logouts.Joined(ctx, sess.hash, sess.user.ID, req.Client.ID, sess.rec.ExpiresAt)
+		if err != nil {
+			return "", err
+		}
+		c.SID = sid
+	}
 	if err := h.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", err
 	}

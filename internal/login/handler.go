@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/internal/fault"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/logoutnotify"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -81,7 +82,23 @@ type IDTokenVerifier interface {
 
 var _ IDTokenVerifier = (*keys.Manager)(nil)
 
-// Deps are the handler's collaborators; all but Scopes are required.
+// SessionLogouts tells relying parties that a session ended
+// (*logoutnotify.Notifier): OpenID Connect Back-Channel and Front-Channel
+// Logout 1.0.
+type SessionLogouts interface {
+	// Joined records that clientID was issued a code in the session with
+	// sessionHash (of subject, ending at expires) and returns the session's
+	// sid for the id_token.
+	Joined(ctx context.Context, sessionHash []byte, subject, clientID string, expires time.Time) (string, error)
+	// SessionEnding durably enqueues the back-channel notifications of the
+	// session and returns its front-channel iframes. It runs before the
+	// session is deleted; an error keeps the session.
+	SessionEnding(ctx context.Context, subject string, sessionHash []byte) ([]logoutnotify.FrontChannel, error)
+}
+
+var _ SessionLogouts = (*logoutnotify.Notifier)(nil)
+
+// Deps are the handler's collaborators; all but Scopes and Logouts are required.
 type Deps struct {
 	Clients  Clients
 	Accounts Accounts
@@ -101,6 +118,10 @@ type Deps struct {
 	// Resources checks the resource parameters (RFC 8707); nil: any
 	// resource parameter is invalid_target.
 	Resources ResourceChecker
+	// Logouts, if set, records which clients take part in each session
+	// (and gives id_tokens a sid) and tells them when it ends; nil: nobody
+	// is told.
+	Logouts SessionLogouts
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -161,6 +182,7 @@ type Handler struct {
 	// requestObjects and pushed may be nil: see Deps.
 	requestObjects RequestObjects
 	pushed         PushedRequests
+	logouts        SessionLogouts
 
 	issuer          string
 	secure          bool // cookies carry Secure and __Host- names: the issuer is https
@@ -270,6 +292,7 @@ func New(d Deps, opts Options) (*Handler, error) {
 		pages:           pages,
 		css:             css,
 		resources:       d.Resources,
+		logouts:         d.Logouts,
 	}, nil
 }
 

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
+	"github.com/authd/authd/internal/logoutnotify"
 	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/store"
 )
@@ -160,6 +163,13 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 		h.renderForbidden(w, r)
 		return
 	}
+	front, err := h.sessionEnding(r.Context(), r)
+	if err != nil {
+		// The session stays: ending it now would leave its relying
+		// parties signed in with nobody to tell them.
+		h.renderError(w, r, err)
+		return
+	}
 	if err := h.endSession(r.Context(), w, r); err != nil {
 		// Do not claim a sign-out that did not happen.
 		h.renderError(w, r, err)
@@ -171,13 +181,60 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	req, err := h.parseLogoutRequest(r.Context(), v)
 	if err != nil {
 		h.fault(w, r, "validate logout request", err)
-	} else if req.redirect != "" {
+		req = &logoutRequest{}
+	}
+	if len(front) == 0 && req.redirect != "" {
 		noStore(w)
 		w.Header().Set("Location", req.redirect)
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
-	h.renderMessage(w, r, http.StatusOK, "Signed out", "You are signed out.", linkSignIn)
+	d := &pageData{Title: "Signed out", Message: "You are signed out.", Continue: req.redirect}
+	if req.redirect == "" {
+		d.Links = []pageLink{linkSignIn}
+	}
+	// Front-Channel Logout §3: one iframe per relying party of the session
+	// that registered a frontchannel_logout_uri. With a redirect to follow,
+	// the page offers it as a link: without script it cannot know when the
+	// iframes are done, and leaving at once could cut them off.
+	for _, fc := range front {
+		if !cspSource(fc.Origin) {
+			continue
+		}
+		d.FrontChannel = append(d.FrontChannel, fc.URL)
+		if !slices.Contains(d.frameSrc, fc.Origin) {
+			d.frameSrc = append(d.frameSrc, fc.Origin)
+		}
+	}
+	h.render(w, r, http.StatusOK, "message", d)
+}
+
+// sessionEnding tells the relying parties of the browser's live session, if
+// any, that it ends, and returns the front-channel iframes to draw.
+func (h *Handler) sessionEnding(ctx context.Context, r *http.Request) ([]logoutnotify.FrontChannel, error) {
+	if h.logouts == nil {
+		return nil, nil
+	}
+	sess, err := h.currentSession(ctx, r)
+	if err != nil || sess == nil {
+		return nil, err
+	}
+	return h.logouts.SessionEnding(ctx, sess.rec.Subject, sess.hash)
+}
+
+// cspSource reports whether origin can go into a CSP source list as it is:
+// scheme://host[:port] of characters that cannot end or split a directive.
+func cspSource(origin string) bool {
+	scheme, host, ok := strings.Cut(origin, "://")
+	if !ok || (scheme != "https" && scheme != "http") || host == "" {
+		return false
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLogoutParams reports whether v carries any RP-Initiated Logout parameter.

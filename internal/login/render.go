@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,12 @@ type pageData struct {
 	RequestID string
 	// SignedOut draws the logout page for a browser with no session.
 	SignedOut bool
+	// FrontChannel are the iframes of the signed-out page (Front-Channel
+	// Logout §3), and Continue the relying party's post_logout_redirect_uri
+	// to offer once they are drawn; frameSrc their origins for the CSP.
+	FrontChannel []string
+	Continue     string
+	frameSrc     []string
 	// Set by render for the layout.
 	CSS     string
 	Product string
@@ -101,7 +108,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", htmlCSP)
+	csp := htmlCSP
+	if len(d.frameSrc) > 0 {
+		// Only the origins of this page's logout iframes may be framed.
+		csp += "; frame-src " + strings.Join(d.frameSrc, " ")
+	}
+	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	noStore(w)

@@ -146,9 +146,13 @@ func (h *Handler) currentSession(ctx context.Context, r *http.Request) (*session
 }
 
 // startSession stores a new session for u and sets its cookie, first
-// deleting the browser's previous session: a login always gets a fresh
+// deleting the browser's previous session (its relying parties told): a login always gets a fresh
 // identifier (no session fixation) and never leaves the old one usable.
 func (h *Handler) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) (*session, error) {
+	// The session replaced ends: its relying parties hold its sid.
+	if _, err := h.sessionEnding(ctx, r); err != nil {
+		return nil, err
+	}
 	if err := h.endSession(ctx, w, r); err != nil {
 		return nil, err
 	}

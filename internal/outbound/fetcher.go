@@ -32,6 +32,7 @@ type Document struct {
 type Fetcher struct {
 	opts      Options
 	client    *http.Client
+	poster    *http.Client // Post's: the same transports, no redirects
 	transport schemeTransport
 	cache     *lru
 	flights   singleflight.Group
@@ -56,6 +57,9 @@ func New(opts Options) (*Fetcher, error) {
 		f.transport.http = f.newTransport(true)
 	}
 	f.client = &http.Client{Transport: f.transport, CheckRedirect: f.checkRedirect}
+	f.poster = &http.Client{Transport: f.transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 	f.m, err = newMetrics(opts.Registerer, func() float64 { return float64(f.cache.len()) })
 	if err != nil {
 		return nil, fmt.Errorf("outbound: metrics: %w", err)

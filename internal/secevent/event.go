@@ -65,6 +65,9 @@ const (
 	UserUpdated = "user.updated"
 	// UserUnlocked: an administrator cleared an account's failed-login budget.
 	UserUnlocked = "user.unlocked"
+	// UserSessionsEnded: an administrator signed a user out everywhere
+	// (their relying parties are told, OpenID Connect Back-Channel Logout).
+	UserSessionsEnded = "user.sessions_ended"
 	// LoginLockedOut: a login refused, without checking the password, because
 	// the account's failure budget is spent (ASVS 4.0.3 V2.2.1). Subject is the
 	// account when it is known; Detail "limit" names the budget.
@@ -97,6 +100,7 @@ func Types() []string {
 		UserPasswordChanged, UserDisabled, UserEnabled, UserUpdated, UserUnlocked, LoginLockedOut,
 		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
 		AdminResourceCreated, AdminResourceUpdated, AdminResourceDeleted,
+		UserSessionsEnded,
 	}
 }
 

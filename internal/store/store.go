@@ -214,6 +214,9 @@ type Users interface {
 	// session), so enabling the account again revives none of it.
 	// ErrNotFound if absent.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) error
+	// DeleteUserSessions deletes every session of the user (signed out
+	// everywhere); having none is not an error. It ends nothing else.
+	DeleteUserSessions(ctx context.Context, id string) error
 	// UpdateUserProfile replaces the profile and bumps UpdatedAt; ErrNotFound
 	// if absent.
 	UpdateUserProfile(ctx context.Context, id string, p UserProfile, now time.Time) error
@@ -238,6 +241,9 @@ type AuthCode struct {
 	// Resources are the resource indicators granted (RFC 8707 §2.1); the
 	// token request may narrow to one. Empty: none asked for.
 	Resources []string
+	// SID is the session id of the browser session the code was issued in,
+	// for the id_token's sid claim (Back-Channel Logout §2.1); "" if none.
+	SID       string
 	ExpiresAt time.Time
 }
 
@@ -515,11 +521,71 @@ type Resources interface {
 	DeleteResource(ctx context.Context, id string) error
 }
 
+// SessionClient records that a client was issued a code in a browser
+// session: when the session ends, the client is sent a logout notification.
+type SessionClient struct {
+	SID      string // the session id (Back-Channel Logout §2.1); with ClientID the key
+	ClientID string
+	Subject  string
+	// ExpiresAt is when the session ends anyway; the row is purged after it.
+	ExpiresAt time.Time
+}
+
+// LogoutNotification is one logout token to deliver to a client's
+// backchannel_logout_uri (Back-Channel Logout §2.5). The token itself is
+// built at each attempt, so its iat and exp are fresh.
+type LogoutNotification struct {
+	ID        string // random; primary key
+	ClientID  string
+	Subject   string
+	SID       string
+	CreatedAt time.Time
+	// ExpiresAt is the maximum age: the notification is given up, and
+	// purged, after it.
+	ExpiresAt     time.Time
+	NextAttemptAt time.Time
+	// Attempts and LeaseUntil are set by the store (ignored on insert):
+	// ClaimLogouts counts the attempt and leases the row.
+	Attempts   int
+	LeaseUntil time.Time
+}
+
+// Logouts is the logout outbox: which clients took part in which session,
+// and the notifications waiting to be delivered to them, at least once.
+type Logouts interface {
+	// AddSessionClient records sc; recording a (SID, ClientID) pair again
+	// keeps the later ExpiresAt.
+	AddSessionClient(ctx context.Context, sc *SessionClient) error
+	// SessionClients returns the clients of the sessions with those ids, or
+	// of every session of subject when sids is nil, ordered by SID then
+	// ClientID. Expired rows may be returned.
+	SessionClients(ctx context.Context, subject string, sids []string) ([]*SessionClient, error)
+	// EnqueueLogouts inserts ns and deletes the session-client rows of
+	// endedSIDs (of subject), in one transaction: all or none, so a session's
+	// clients are forgotten only once their notifications are durable.
+	// ErrConflict if an ID exists.
+	EnqueueLogouts(ctx context.Context, subject string, endedSIDs []string, ns []*LogoutNotification) error
+	// ClaimLogouts leases up to limit notifications that are due at now
+	// (NextAttemptAt ≤ now), not leased (LeaseUntil ≤ now) and not expired
+	// (ExpiresAt > now), oldest due first: it sets LeaseUntil = now+lease
+	// and counts an attempt, as one atomic step, so of concurrent claimers
+	// each row goes to one. The rows are returned as updated.
+	ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*LogoutNotification, error)
+	// AckLogout deletes a notification (delivered, or given up); absent is
+	// not an error.
+	AckLogout(ctx context.Context, id string) error
+	// RetryLogout releases n's lease and makes it due again at next, if n is
+	// still leased as claimed (n.LeaseUntil): a worker whose lease ran out
+	// and was claimed by another changes nothing. ErrNotFound otherwise.
+	RetryLogout(ctx context.Context, n *LogoutNotification, next time.Time) error
+}
+
 // Purger deletes what has expired, in bounded batches so no lock is held long.
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
 	// revocations, codes, refresh tokens, sessions, keys past PublishUntil,
-	// invalidations, registration tokens, pushed requests) with
+	// invalidations, registration tokens, pushed requests, session
+	// clients, logout notifications past their maximum age) with
 	// expiry before now, and returns how many rows it deleted in all.
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
@@ -543,6 +609,7 @@ type Store interface {
 	RegistrationTokens
 	PushedRequests
 	Resources
+	Logouts
 	Purger
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

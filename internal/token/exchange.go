@@ -62,6 +62,7 @@ type grant struct {
 	grantID  string   // "" for client_credentials
 	authTime time.Time
 	nonce    string
+	sid      string // the browser session of the code (Back-Channel Logout §2.1); "" after a refresh
 	// user is the person the tokens are for; nil for client_credentials.
 	user *store.User
 	// familyScope is the scope of the refresh-token family (what was granted),

@@ -79,6 +79,7 @@ func (s *Service) authorizationCode(ctx context.Context, c *oauth.Client, req *R
 		grantID:     code.GrantID,
 		authTime:    code.AuthTime,
 		nonce:       code.Nonce,
+		sid:         code.SID,
 		user:        user,
 		mustJKT:     code.DPoPJKT, // RFC 9449 §10.1
 		target:      target,

@@ -24,6 +24,9 @@ type idClaims struct {
 	AuthTime int64  `json:"auth_time,omitempty"`
 	Nonce    string `json:"nonce,omitempty"`
 	AtHash   string `json:"at_hash,omitempty"`
+	// Sid is the browser session's id (Back-Channel Logout §2.1,
+	// Front-Channel Logout §3), so a logout token can name the session.
+	Sid string `json:"sid,omitempty"`
 	userClaims
 }
 
@@ -79,6 +82,7 @@ func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, 
 		Iat:        now.Unix(),
 		Nonce:      g.nonce,
 		AtHash:     atHash(alg, accessToken),
+		Sid:        g.sid,
 		userClaims: claimsFor(g.user, g.scopes),
 	}
 	if !g.authTime.IsZero() {

@@ -12,14 +12,14 @@ import (
 )
 
 const authCodeColumns = `hash, client_id, redirect_uri, subject, scope, nonce, code_challenge,
-	auth_time, grant_id, expires_at, user_generation, dpop_jkt, resources`
+	auth_time, grant_id, expires_at, user_generation, dpop_jkt, resources, sid`
 
 // CreateAuthCode inserts c; ErrConflict if its hash exists.
 func (d *DB) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.Hash, c.ClientID, c.RedirectURI, c.Subject, c.Scope, c.Nonce, c.CodeChallenge,
-		nullTime(c.AuthTime), c.GrantID, nullTime(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, list(c.Resources))
+		nullTime(c.AuthTime), c.GrantID, nullTime(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, list(c.Resources), c.SID)
 	return d.fail(ctx, "create auth code", err)
 }
 
@@ -50,7 +50,7 @@ func scanAuthCode(row pgx.Row) (*store.AuthCode, error) {
 		authTime, expiresAt pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.Subject, &c.Scope, &c.Nonce, &c.CodeChallenge,
-		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &c.Resources); err != nil {
+		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &c.Resources, &c.SID); err != nil {
 		return nil, err
 	}
 	c.Resources = unlist(c.Resources)

@@ -35,3 +35,9 @@ func (d *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 	return d.fail(ctx, "delete session", err)
 }
+
+// DeleteUserSessions deletes every session of the user.
+func (d *DB) DeleteUserSessions(ctx context.Context, id string) error {
+	_, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE subject = $1`, id)
+	return d.fail(ctx, "delete user sessions", err)
+}

@@ -10,7 +10,7 @@ import (
 )
 
 const authCodeColumns = `hash, client_id, redirect_uri, subject, scope, nonce, code_challenge,
-	auth_time, grant_id, expires_at, user_generation, dpop_jkt, resources`
+	auth_time, grant_id, expires_at, user_generation, dpop_jkt, resources, sid`
 
 // CreateAuthCode inserts c; ErrConflict if its hash exists.
 func (d *DB) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
@@ -18,9 +18,9 @@ func (d *DB) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	if err != nil {
 		return d.fail(ctx, "create auth code", err)
 	}
-	_, err = d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = d.exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.ClientID, c.RedirectURI, c.Subject, c.Scope, c.Nonce, c.CodeChallenge,
-		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, resources)
+		micros(c.AuthTime), c.GrantID, micros(c.ExpiresAt), c.UserGeneration, c.DPoPJKT, resources, c.SID)
 	return d.fail(ctx, "create auth code", err)
 }
 
@@ -60,7 +60,7 @@ func scanAuthCode(s scanner) (*store.AuthCode, error) {
 		resources           string
 	)
 	if err := s.Scan(&c.Hash, &c.ClientID, &c.RedirectURI, &c.Subject, &c.Scope, &c.Nonce, &c.CodeChallenge,
-		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &resources); err != nil {
+		&authTime, &c.GrantID, &expiresAt, &c.UserGeneration, &c.DPoPJKT, &resources, &c.SID); err != nil {
 		return nil, err
 	}
 	var err error

@@ -36,3 +36,9 @@ func (d *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := d.exec(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return d.fail(ctx, "delete session", err)
 }
+
+// DeleteUserSessions deletes every session of the user.
+func (d *DB) DeleteUserSessions(ctx context.Context, id string) error {
+	_, err := d.exec(ctx, `DELETE FROM sessions WHERE subject = ?`, id)
+	return d.fail(ctx, "delete user sessions", err)
+}

@@ -139,6 +139,7 @@ func authCode(name string) *store.AuthCode {
 		UserGeneration: 7,
 		DPoPJKT:        "jkt-" + name,
 		Resources:      []string{"https://api.example/" + name, "https://other.example/"},
+		SID:            "sid-" + name,
 		ExpiresAt:      t0().Add(time.Minute),
 	}
 }

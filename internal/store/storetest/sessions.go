@@ -42,5 +42,21 @@ func sessionCases() []testCase {
 			_, err = s.Session(ctx, b.Hash)
 			wantErr(t, "other session", err, nil)
 		}},
+		{"DeleteUserSessions", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			a1, a2, b := session("a1"), session("a2"), session("b")
+			a2.Subject = a1.Subject
+			for _, x := range []*store.Session{a1, a2, b} {
+				wantErr(t, "CreateSession", s.CreateSession(ctx, x), nil)
+			}
+			wantErr(t, "DeleteUserSessions", s.DeleteUserSessions(ctx, a1.Subject), nil)
+			for _, x := range []*store.Session{a1, a2} {
+				_, err := s.Session(ctx, x.Hash)
+				wantErr(t, "Session after DeleteUserSessions", err, store.ErrNotFound)
+			}
+			_, err := s.Session(ctx, b.Hash)
+			wantErr(t, "another user's session", err, nil)
+			wantErr(t, "DeleteUserSessions with none", s.DeleteUserSessions(ctx, "nobody"), nil)
+		}},
 	}
 }
