@@ -109,8 +109,13 @@ func TestIDTokenAlg(t *testing.T) {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256([]byte(tok["access_token"].(string)))
-			if got := jwtPayload(t, idt)["at_hash"]; got != base64.RawURLEncoding.EncodeToString(sum[:16]) {
+			claims := jwtPayload(t, idt)
+			if got := claims["at_hash"]; got != base64.RawURLEncoding.EncodeToString(sum[:16]) {
 				t.Errorf("at_hash %v", got)
+			}
+			// A password sign-in: acr 1, amr pwd (RFC 8176).
+			if amr, _ := claims["amr"].([]any); claims["acr"] != "1" || len(amr) != 1 || amr[0] != "pwd" {
+				t.Errorf("acr %v amr %v", claims["acr"], claims["amr"])
 			}
 		})
 	}

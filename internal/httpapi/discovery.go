@@ -50,21 +50,24 @@ type metadata struct {
 	// certificates on its one public listener (or from its proxy), so the
 	// aliases are the endpoints themselves; clients that look for them first
 	// (FAPI 2.0 ones do) find them.
-	MTLSEndpointAliases               map[string]string `json:"mtls_endpoint_aliases,omitempty"`
-	ScopesSupported                   []string          `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported            []string          `json:"response_types_supported"`
-	ResponseModesSupported            []string          `json:"response_modes_supported,omitempty"`
-	GrantTypesSupported               []string          `json:"grant_types_supported"`
-	SubjectTypesSupported             []string          `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValues           []string          `json:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethods          []string          `json:"token_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethods  []string          `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethods     []string          `json:"revocation_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string          `json:"code_challenge_methods_supported,omitempty"`
-	AccessTokenSigningAlgValues       []string          `json:"access_token_signing_alg_values_supported"`
-	ClaimsSupported                   []string          `json:"claims_supported,omitempty"`
-	PromptValuesSupported             []string          `json:"prompt_values_supported,omitempty"`
-	AuthorizationResponseIssParameter bool              `json:"authorization_response_iss_parameter_supported"`
+	MTLSEndpointAliases              map[string]string `json:"mtls_endpoint_aliases,omitempty"`
+	ScopesSupported                  []string          `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported           []string          `json:"response_types_supported"`
+	ResponseModesSupported           []string          `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported              []string          `json:"grant_types_supported"`
+	SubjectTypesSupported            []string          `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValues          []string          `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods         []string          `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethods []string          `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethods    []string          `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported    []string          `json:"code_challenge_methods_supported,omitempty"`
+	AccessTokenSigningAlgValues      []string          `json:"access_token_signing_alg_values_supported"`
+	ClaimsSupported                  []string          `json:"claims_supported,omitempty"`
+	PromptValuesSupported            []string          `json:"prompt_values_supported,omitempty"`
+	// OpenID Connect Discovery 1.0 §3.
+	ACRValuesSupported                []string `json:"acr_values_supported,omitempty"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported,omitempty"`
+	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 	// RFC 9126 §5.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
@@ -125,8 +128,10 @@ func (s *Server) discoveryDocument() []byte {
 		// A public client revokes its own tokens (RFC 7009 §2.1).
 		m.RevocationEndpointAuthMethods = m.TokenEndpointAuthMethods
 		m.CodeChallengeMethodsSupported = []string{oauth.PKCEMethodS256}
-		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified", "address"}
-		m.PromptValuesSupported = []string{"none", "login", "consent"}
+		m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified", "address", "acr", "amr"}
+		m.ACRValuesSupported = []string{oauth.ACRPassword}
+		m.ClaimsParameterSupported = true
+		m.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
 		m.AuthorizationResponseIssParameter = true
 		if s.opts.LogoutNotifications {
 			m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = true, true

@@ -110,7 +110,16 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 // consent if needed, then issue the code. fresh means sess was created by a
 // login in this very request.
 func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, req *authRequest, sess *session, fresh bool) {
-	if h.mustLogin(req, sess, fresh) {
+	// OpenID Connect Core §3.1.2.1 id_token_hint and §5.5.1 claims sub:
+	// the request is for a given user; someone else signed in must sign
+	// in again (as them, for the claims sub value).
+	want, must, hintErr := h.expectedSubject(r.Context(), req)
+	if hintErr != nil {
+		h.redirectError(w, r, req, hintErr)
+		return
+	}
+	other := want != "" && sess != nil && sess.rec.Subject != want
+	if h.mustLogin(req, sess, fresh) || (other && !fresh) {
 		if req.Prompt.none {
 			// OpenID Connect Core §3.1.2.6.
 			h.redirectError(w, r, req, &oauth.Error{Code: oauth.CodeLoginRequired,
@@ -118,6 +127,11 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, req *authReque
 			return
 		}
 		h.renderLogin(w, r, http.StatusOK, req, "", "", "")
+		return
+	}
+	if must && other {
+		h.redirectError(w, r, req, &oauth.Error{Code: oauth.CodeLoginRequired,
+			Description: "the signed-in user is not the one the claims parameter names", Status: http.StatusBadRequest})
 		return
 	}
 	need, err := h.needsConsent(r.Context(), req, sess)

@@ -59,6 +59,12 @@ func paramLimit(name string) int {
 		return 128
 	case pMaxAge:
 		return 10
+	case pIDTokenHint:
+		return maxIDTokenHintParam
+	case pClaims:
+		return maxClaimsBytes
+	case pACRValues:
+		return 256
 	}
 	return 64 // response_type, response_mode, code_challenge_method, prompt
 }
@@ -66,7 +72,8 @@ func paramLimit(name string) int {
 // carried lists the parameters kept in forms, in the order they are written.
 func carried() []string {
 	return []string{pClientID, pRedirectURI, pResponseType, pResponseMode, pScope, pState,
-		pNonce, pCodeChallenge, pCodeChallengeMethod, pPrompt, pMaxAge, pLoginHint, pDPoPJKT}
+		pNonce, pCodeChallenge, pCodeChallengeMethod, pPrompt, pMaxAge, pLoginHint, pDPoPJKT,
+		pIDTokenHint, pClaims, pACRValues}
 }
 
 // prompt is the OpenID Connect prompt parameter (Core §3.1.2.1).
@@ -95,6 +102,9 @@ type authRequest struct {
 	Prompt    prompt
 	MaxAge    int64 // seconds; -1 when absent
 	LoginHint string
+	// claims is what the claims parameter asks that changes what authd
+	// does (OpenID Connect Core §5.5); nil when absent.
+	claims *claimsRequest
 	// params are the recognised parameters as sent, for the forms' hidden
 	// fields. They are re-validated on every POST, never trusted.
 	params url.Values
@@ -315,6 +325,12 @@ func checkRequest(client *oauth.Client, v url.Values) (*authRequest, error) {
 		if req.Prompt.none && (req.Prompt.login || req.Prompt.consent) {
 			return req, oauth.InvalidRequest("prompt=none cannot be combined with other values")
 		}
+	}
+	if req.claims, err = parseClaims(req.params.Get(pClaims)); err != nil {
+		return req, err
+	}
+	if err := req.claims.checkACR(); err != nil {
+		return req, err
 	}
 	if ma := req.params.Get(pMaxAge); ma != "" {
 		n, err := strconv.ParseInt(ma, 10, 64)

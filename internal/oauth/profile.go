@@ -58,3 +58,12 @@ func (c *Client) RequiresPKCE(profile string) bool {
 func AllowsProfileGrant(profile, grant string) bool {
 	return grant != GrantPassword || !slices.Contains([]string{ProfileOAuth21, ProfileFAPI2}, profile)
 }
+
+// ACRPassword is the one authentication context authd signs people in with
+// (the id_token's acr, OpenID Connect Core §2): a password, ISO/IEC 29115
+// level 1, which acr "1" conventionally names. AMRPassword is its RFC 8176
+// amr value.
+const (
+	ACRPassword = "1"
+	AMRPassword = "pwd"
+)

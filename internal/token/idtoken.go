@@ -24,6 +24,9 @@ type idClaims struct {
 	AuthTime int64  `json:"auth_time,omitempty"`
 	Nonce    string `json:"nonce,omitempty"`
 	AtHash   string `json:"at_hash,omitempty"`
+	// acr and amr (§2, RFC 8176) of an interactive sign-in: a password.
+	Acr string   `json:"acr,omitempty"`
+	Amr []string `json:"amr,omitempty"`
 	// Sid is the browser session's id (Back-Channel Logout §2.1,
 	// Front-Channel Logout §3), so a logout token can name the session.
 	Sid string `json:"sid,omitempty"`
@@ -87,6 +90,7 @@ func (s *Service) idToken(g *grant, accessToken string, now time.Time) (string, 
 	}
 	if !g.authTime.IsZero() {
 		c.AuthTime = g.authTime.Unix()
+		c.Acr, c.Amr = oauth.ACRPassword, []string{oauth.AMRPassword}
 	}
 	payload, err := json.Marshal(&c)
 	if err != nil {
