@@ -42,6 +42,11 @@ type plan struct {
 	// per-address limits can tell the attacker from legitimate traffic, as
 	// they would on a network.
 	source string
+	// progress, when set, shows the stream live on a terminal.
+	progress *progress
+	// also, when set, counts every answer too: a stream made of several
+	// plans run one after the other (stress's steps).
+	also *collector
 }
 
 // attackSource is where simulated attacks come from: another loopback address.
@@ -104,11 +109,18 @@ func runPlan(ctx context.Context, p plan) *Summary {
 	}()
 
 	col := newCollector(p.classify)
+	col.tl.start = time.Now()
+	if p.progress != nil {
+		defer p.progress.watch(p.name, col.tl)()
+	}
 	for r := range atk.Attack(capped(p.targeter, s.MaxRequests), pacer, s.Duration, p.name) {
 		if isStopMarker(r) {
 			continue
 		}
 		col.add(r)
+		if p.also != nil {
+			p.also.add(r)
+		}
 	}
 	close(done)
 	wg.Wait()
