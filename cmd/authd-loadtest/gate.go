@@ -132,13 +132,13 @@ func parseCondition(s string) (condition, error) {
 		c.limit = ms(d)
 	case c.metric.percent:
 		f, err := strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
-		if err != nil || f < 0 || f > 100 {
+		if err != nil || !(f >= 0 && f <= 100) { // also refuses NaN
 			return condition{}, fmt.Errorf("%s takes a percentage from 0 to 100, such as 1%%", name)
 		}
 		c.limit = f
 	default:
 		f, err := strconv.ParseFloat(val, 64)
-		if err != nil || f < 0 || f > 1e12 {
+		if err != nil || !(f >= 0 && f <= 1e12) { // also refuses NaN
 			return condition{}, fmt.Errorf("%s takes requests per second, such as 1000", name)
 		}
 		c.limit = f

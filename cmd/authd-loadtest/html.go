@@ -219,9 +219,9 @@ func timeSpan(tl *Timeline) float64 {
 
 // points renders one series of a timeline, skipping empty buckets; each
 // point sits at the middle of its bucket.
-func points(tl *Timeline, a axis, span float64, v func(TimelinePoint) float64) string {
+func points(tl *Timeline, a axis, span float64, v func(i int, p TimelinePoint) float64) string {
 	var b strings.Builder
-	for _, p := range tl.Points {
+	for i, p := range tl.Points {
 		if p.Requests == 0 {
 			continue
 		}
@@ -229,7 +229,7 @@ func points(tl *Timeline, a axis, span float64, v func(TimelinePoint) float64) s
 			b.WriteByte(' ')
 		}
 		x := timeX(p.T+tl.BucketSeconds/2, span)
-		fmt.Fprintf(&b, "%.1f,%.1f", x, a.y(v(p)))
+		fmt.Fprintf(&b, "%.1f,%.1f", x, a.y(v(i, p)))
 	}
 	return b.String()
 }
@@ -244,27 +244,55 @@ func latencyChart(key string, tl *Timeline) svgChart {
 	return svgChart{
 		Kind: "latency", For: key, Title: "Latency over time", YLabel: "ms", XLabel: "time",
 		Series: []svgSeries{
-			{Name: "p50", Class: "s1", Points: points(tl, a, span, func(p TimelinePoint) float64 { return p.P50 })},
-			{Name: "p90", Class: "s2", Points: points(tl, a, span, func(p TimelinePoint) float64 { return p.P90 })},
-			{Name: "p99", Class: "s3", Points: points(tl, a, span, func(p TimelinePoint) float64 { return p.P99 })},
+			{Name: "p50", Class: "s1", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P50 })},
+			{Name: "p90", Class: "s2", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P90 })},
+			{Name: "p99", Class: "s3", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P99 })},
 		},
 		XTicks: timeTicks(span), YTicks: yTicks(top, step, ""),
 	}
 }
 
+// throughputChart draws answers and unexpected answers per second. The last
+// bucket covers only the part of its width the stream lasted, and is left
+// out when that part is too small to give a rate worth drawing.
 func throughputChart(key string, tl *Timeline) svgChart {
-	per := func(n uint64) float64 { return float64(n) / tl.BucketSeconds }
-	peak := 0.0
+	trimmed := *tl
+	trimmed.Points = nil
+	widths := make([]float64, 0, len(tl.Points))
 	for _, p := range tl.Points {
-		peak = math.Max(peak, per(p.Requests))
+		w := tl.BucketSeconds
+		if covered := tl.Seconds - p.T; covered < w {
+			if covered < w/10 {
+				continue
+			}
+			w = covered
+		}
+		trimmed.Points = append(trimmed.Points, p)
+		widths = append(widths, w)
+	}
+	rates := func(v func(TimelinePoint) uint64) []float64 {
+		out := make([]float64, len(trimmed.Points))
+		for i, p := range trimmed.Points {
+			out[i] = float64(v(p)) / widths[i]
+		}
+		return out
+	}
+	answers := rates(func(p TimelinePoint) uint64 { return p.Requests })
+	unexpected := rates(func(p TimelinePoint) uint64 { return p.Errors })
+	peak := 0.0
+	for _, r := range answers {
+		peak = math.Max(peak, r)
 	}
 	top, step := niceMax(peak)
 	a, span := axis{max: top}, timeSpan(tl)
+	at := func(rs []float64) func(int, TimelinePoint) float64 {
+		return func(i int, _ TimelinePoint) float64 { return rs[i] }
+	}
 	return svgChart{
 		Kind: "throughput", For: key, Title: "Throughput over time", YLabel: "req/s", XLabel: "time",
 		Series: []svgSeries{
-			{Name: "answers/s", Class: "s1", Points: points(tl, a, span, func(p TimelinePoint) float64 { return per(p.Requests) })},
-			{Name: "unexpected/s", Class: "s3", Points: points(tl, a, span, func(p TimelinePoint) float64 { return per(p.Errors) })},
+			{Name: "answers/s", Class: "s1", Points: points(&trimmed, a, span, at(answers))},
+			{Name: "unexpected/s", Class: "s3", Points: points(&trimmed, a, span, at(unexpected))},
 		},
 		XTicks: timeTicks(span), YTicks: yTicks(top, step, ""),
 	}

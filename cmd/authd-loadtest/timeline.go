@@ -108,6 +108,7 @@ type timeline struct {
 	all     latencyHist
 	n, errs uint64
 	max     time.Duration
+	last    time.Time // latest send time
 }
 
 // newTimeline starts a timeline at start (zero: at the first answer's send time).
@@ -122,6 +123,9 @@ func (t *timeline) add(sent time.Time, lat time.Duration, ok bool) {
 	defer t.mu.Unlock()
 	if t.start.IsZero() {
 		t.start = sent
+	}
+	if sent.After(t.last) {
+		t.last = sent
 	}
 	i := 0
 	if d := sent.Sub(t.start); d > 0 {
@@ -199,9 +203,12 @@ func (t *timeline) snapshot() liveFigures {
 // Timeline is a timeline as reports carry it: per-bucket figures and the
 // latency histogram of the whole stream.
 type Timeline struct {
-	BucketSeconds float64         `json:"bucket_seconds"`
-	Points        []TimelinePoint `json:"points"`
-	Histogram     []HistogramBin  `json:"histogram"` // bins with answers only, fastest first
+	BucketSeconds float64 `json:"bucket_seconds"`
+	// Seconds is from the start to the last request sent: the last bucket
+	// covers only part of its width.
+	Seconds   float64         `json:"seconds"`
+	Points    []TimelinePoint `json:"points"`
+	Histogram []HistogramBin  `json:"histogram"` // bins with answers only, fastest first
 }
 
 // TimelinePoint is one bucket: answers sent in [T, T+BucketSeconds) seconds
@@ -231,7 +238,8 @@ func (t *timeline) export() *Timeline {
 	if t.n == 0 {
 		return nil
 	}
-	out := &Timeline{BucketSeconds: t.width.Seconds(), Points: make([]TimelinePoint, len(t.buckets))}
+	out := &Timeline{BucketSeconds: t.width.Seconds(), Seconds: max(t.last.Sub(t.start), 0).Seconds(),
+		Points: make([]TimelinePoint, len(t.buckets))}
 	for i, b := range t.buckets {
 		p := TimelinePoint{T: float64(i) * out.BucketSeconds}
 		if b != nil {
