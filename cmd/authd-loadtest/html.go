@@ -213,23 +213,39 @@ func timeTicks(span float64) []svgTick {
 	return out
 }
 
+// timeSpan is the chart's time axis: the stream's length (to its last send),
+// or one bucket for a stream that sent everything at once.
 func timeSpan(tl *Timeline) float64 {
-	return math.Max(float64(len(tl.Points))*tl.BucketSeconds, tl.BucketSeconds)
+	if tl.Seconds < tl.BucketSeconds/100 {
+		return tl.BucketSeconds
+	}
+	return tl.Seconds
 }
 
-// points renders one series of a timeline, skipping empty buckets; each
-// point sits at the middle of its bucket.
-func points(tl *Timeline, a axis, span float64, v func(i int, p TimelinePoint) float64) string {
+// covered returns the seconds of bucket p that the stream lasted: the whole
+// width, except for the last bucket.
+func covered(tl *Timeline, span float64, p TimelinePoint) float64 {
+	return math.Min(p.T+tl.BucketSeconds, span) - p.T
+}
+
+// steps renders a series as steps, one level per bucket across the part of
+// it the stream covered, so one bucket still draws a line and a partial last
+// bucket is as wide as it was. Buckets for which v says false are skipped.
+func steps(tl *Timeline, a axis, span float64, v func(p TimelinePoint, width float64) (float64, bool)) string {
 	var b strings.Builder
-	for i, p := range tl.Points {
-		if p.Requests == 0 {
+	for _, p := range tl.Points {
+		w := covered(tl, span, p)
+		if w <= 0 {
+			continue
+		}
+		y, ok := v(p, w)
+		if !ok {
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		x := timeX(p.T+tl.BucketSeconds/2, span)
-		fmt.Fprintf(&b, "%.1f,%.1f", x, a.y(v(i, p)))
+		fmt.Fprintf(&b, "%.1f,%.1f %.1f,%.1f", timeX(p.T, span), a.y(y), timeX(p.T+w, span), a.y(y))
 	}
 	return b.String()
 }
@@ -241,58 +257,48 @@ func latencyChart(key string, tl *Timeline) svgChart {
 	}
 	top, step := niceMax(peak)
 	a, span := axis{max: top}, timeSpan(tl)
+	// A bucket with no answers has no latency: the line jumps over it.
+	q := func(f func(TimelinePoint) float64) func(TimelinePoint, float64) (float64, bool) {
+		return func(p TimelinePoint, _ float64) (float64, bool) { return f(p), p.Requests > 0 }
+	}
 	return svgChart{
 		Kind: "latency", For: key, Title: "Latency over time", YLabel: "ms", XLabel: "time",
 		Series: []svgSeries{
-			{Name: "p50", Class: "s1", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P50 })},
-			{Name: "p90", Class: "s2", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P90 })},
-			{Name: "p99", Class: "s3", Points: points(tl, a, span, func(_ int, p TimelinePoint) float64 { return p.P99 })},
+			{Name: "p50", Class: "s1", Points: steps(tl, a, span, q(func(p TimelinePoint) float64 { return p.P50 }))},
+			{Name: "p90", Class: "s2", Points: steps(tl, a, span, q(func(p TimelinePoint) float64 { return p.P90 }))},
+			{Name: "p99", Class: "s3", Points: steps(tl, a, span, q(func(p TimelinePoint) float64 { return p.P99 }))},
 		},
 		XTicks: timeTicks(span), YTicks: yTicks(top, step, ""),
 	}
 }
 
-// throughputChart draws answers and unexpected answers per second. The last
-// bucket covers only the part of its width the stream lasted, and is left
-// out when that part is too small to give a rate worth drawing.
+// throughputChart draws answers and unexpected answers per second of each
+// bucket (an empty bucket is a rate of 0). A last bucket covering under a
+// tenth of its width is left out: a handful of answers in a few
+// milliseconds is no rate worth drawing.
 func throughputChart(key string, tl *Timeline) svgChart {
-	trimmed := *tl
-	trimmed.Points = nil
-	widths := make([]float64, 0, len(tl.Points))
-	for _, p := range tl.Points {
-		w := tl.BucketSeconds
-		if covered := tl.Seconds - p.T; covered < w {
-			if covered < w/10 {
-				continue
-			}
-			w = covered
+	span := timeSpan(tl)
+	rate := func(n func(TimelinePoint) uint64) func(TimelinePoint, float64) (float64, bool) {
+		return func(p TimelinePoint, w float64) (float64, bool) {
+			return float64(n(p)) / w, w >= tl.BucketSeconds/10 || w >= span
 		}
-		trimmed.Points = append(trimmed.Points, p)
-		widths = append(widths, w)
 	}
-	rates := func(v func(TimelinePoint) uint64) []float64 {
-		out := make([]float64, len(trimmed.Points))
-		for i, p := range trimmed.Points {
-			out[i] = float64(v(p)) / widths[i]
-		}
-		return out
-	}
-	answers := rates(func(p TimelinePoint) uint64 { return p.Requests })
-	unexpected := rates(func(p TimelinePoint) uint64 { return p.Errors })
+	answers := rate(func(p TimelinePoint) uint64 { return p.Requests })
 	peak := 0.0
-	for _, r := range answers {
-		peak = math.Max(peak, r)
+	for _, p := range tl.Points {
+		if w := covered(tl, span, p); w > 0 {
+			if r, ok := answers(p, w); ok {
+				peak = math.Max(peak, r)
+			}
+		}
 	}
 	top, step := niceMax(peak)
-	a, span := axis{max: top}, timeSpan(tl)
-	at := func(rs []float64) func(int, TimelinePoint) float64 {
-		return func(i int, _ TimelinePoint) float64 { return rs[i] }
-	}
+	a := axis{max: top}
 	return svgChart{
 		Kind: "throughput", For: key, Title: "Throughput over time", YLabel: "req/s", XLabel: "time",
 		Series: []svgSeries{
-			{Name: "answers/s", Class: "s1", Points: points(&trimmed, a, span, at(answers))},
-			{Name: "unexpected/s", Class: "s3", Points: points(&trimmed, a, span, at(unexpected))},
+			{Name: "answers/s", Class: "s1", Points: steps(tl, a, span, answers)},
+			{Name: "unexpected/s", Class: "s3", Points: steps(tl, a, span, rate(func(p TimelinePoint) uint64 { return p.Errors }))},
 		},
 		XTicks: timeTicks(span), YTicks: yTicks(top, step, ""),
 	}

@@ -64,7 +64,9 @@ func runStress(ctx context.Context, e *env) *ScenarioResult {
 			stopped = fmt.Sprintf("--duration %s ran out", e.settings.Duration)
 			break
 		}
-		if budget <= 0 {
+		// A step cut short by the budget would be judged on a burst, not a
+		// rate: only the first step may run short.
+		if need := int64(float64(rate) * st.stepDuration.Seconds()); budget <= 0 || (len(steps) > 0 && budget < need) {
 			stopped = fmt.Sprintf("--max-requests %d ran out", e.settings.MaxRequests)
 			break
 		}
