@@ -142,3 +142,17 @@ func runConcurrently(ctx context.Context, plans ...plan) []*Summary {
 	wg.Wait()
 	return out
 }
+
+// runPlan runs p with the run's progress line.
+func (e *env) runPlan(ctx context.Context, p plan) *Summary {
+	p.progress = e.progress
+	return runPlan(ctx, p)
+}
+
+// runConcurrently runs plans with the run's progress line, which shows them side by side.
+func (e *env) runConcurrently(ctx context.Context, plans ...plan) []*Summary {
+	for i := range plans {
+		plans[i].progress = e.progress
+	}
+	return runConcurrently(ctx, plans...)
+}

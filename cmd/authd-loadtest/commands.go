@@ -83,7 +83,8 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	needUsers := false
 	for _, name := range o.scenarios {
-		needUsers = needUsers || lookupScenario(name).needsUsers
+		needUsers = needUsers || lookupScenario(name).needsUsers ||
+			((name == "mixed" || name == "stress") && mixNeedsUsers(o.mix))
 	}
 	users := 0
 	if needUsers {

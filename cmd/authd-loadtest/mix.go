@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,10 +18,10 @@ import (
 // Each kind is one of the benchmark scenarios' requests, judged as that
 // scenario judges it.
 //
-// userinfo is not a kind: it needs access tokens issued to users, and setup
-// makes tokens only with client_credentials (no user); a password-grant token
-// would need users and the password grant, which cost an Argon2id hash each
-// and which the baseline lacks.
+// userinfo needs access tokens issued to users: with it in the mix, setup
+// creates users and gets up to maxUserTokens tokens with the openid scope
+// through the password grant. A server without users or that grant (the
+// baseline) cannot run a mix with userinfo.
 
 // defaultMix is the --mix of mixed and stress: a resource-server-heavy blend.
 const defaultMix = "token:20,introspect:70,jwks:10"
@@ -64,6 +65,23 @@ var mixKinds = []mixKind{
 			ts = append(ts, postJSON(e.base+pathIntrospectBatch, basicAuth(c), b))
 		}
 		return ts, batchAllActive, nil
+	}},
+	{name: "userinfo", about: "OpenID Connect userinfo with a pooled user token", targets: func(e *env) ([]vegeta.Target, classifier, error) {
+		pool := e.fx.Tokens[roleUser]
+		if len(pool) == 0 {
+			why := "setup has no user tokens (they need users and the password grant)"
+			for _, k := range []string{featureUsers, featurePasswordGrant} {
+				if u := e.fx.Unsupported[k]; u != "" {
+					why += ": " + u
+				}
+			}
+			return nil, nil, errors.New(why)
+		}
+		ts := make([]vegeta.Target, len(pool))
+		for i, tok := range pool {
+			ts[i] = vegeta.Target{Method: "GET", URL: e.base + pathUserInfo, Header: http.Header{"Authorization": {"Bearer " + tok}}}
+		}
+		return ts, expect200(`"sub"`, "userinfo"), nil
 	}},
 	{name: "jwks", about: "GET the JWKS document", targets: func(e *env) ([]vegeta.Target, classifier, error) {
 		return []vegeta.Target{{Method: "GET", URL: e.base + pathJWKS}}, expect200(`"keys"`, "jwks"), nil
@@ -236,4 +254,9 @@ func mixPlan(e *env, entries []mixEntry) (vegeta.Targeter, classifier, []vegeta.
 		return kind + "/" + out, good
 	}
 	return targeter, classify, firsts, nil
+}
+
+// mixNeedsUsers reports whether a mix holds a kind that needs users.
+func mixNeedsUsers(entries []mixEntry) bool {
+	return slices.ContainsFunc(entries, func(e mixEntry) bool { return e.kind.name == "userinfo" })
 }

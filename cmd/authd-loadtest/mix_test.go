@@ -16,10 +16,11 @@ func TestParseMix(t *testing.T) {
 	}{
 		{name: "default", spec: defaultMix, want: "token:20,introspect:70,jwks:10"},
 		{name: "spaces", spec: " token : 1 , introspect-jwt:3", want: "token:1,introspect-jwt:3"},
-		{name: "every kind", spec: "token:1,token-opaque:1,introspect:1,introspect-jwt:1,introspect-batch:1,jwks:1",
-			want: "token:1,token-opaque:1,introspect:1,introspect-jwt:1,introspect-batch:1,jwks:1"},
+		{name: "every kind", spec: "token:1,token-opaque:1,introspect:1,introspect-jwt:1,introspect-batch:1,userinfo:1,jwks:1",
+			want: "token:1,token-opaque:1,introspect:1,introspect-jwt:1,introspect-batch:1,userinfo:1,jwks:1"},
 		{name: "empty", spec: "", wantErr: "at least one"},
-		{name: "userinfo is not a kind", spec: "token:20,userinfo:10", wantErr: `unknown kind "userinfo"`},
+		{name: "the brief's example", spec: "token:20,introspect:70,userinfo:10", want: "token:20,introspect:70,userinfo:10"},
+		{name: "unknown kind", spec: "token:20,userinfo2:10", wantErr: `unknown kind "userinfo2"`},
 		{name: "no weight", spec: "token", wantErr: "KIND:WEIGHT"},
 		{name: "zero weight", spec: "token:0", wantErr: "from 1 to 1000"},
 		{name: "negative weight", spec: "token:-1", wantErr: "from 1 to 1000"},
@@ -159,10 +160,34 @@ func TestMixPlanJudgesEachKindByItsRules(t *testing.T) {
 			t.Errorf("%s %d: %q %v; want %q %v", tc.url, tc.code, got, ok, tc.want, tc.wantOK)
 		}
 	}
-	// A kind the fixture cannot serve is named.
-	entries, _ = parseMix("introspect-jwt:1")
-	if _, _, _, err := mixPlan(e, entries); err == nil || !strings.Contains(err.Error(), "introspect-jwt") {
-		t.Errorf("err %v; want one naming introspect-jwt", err)
+	// A kind the fixture cannot serve is named, with why.
+	fx.Unsupported[featureUsers] = "POST /admin/users answered 404"
+	for spec, want := range map[string]string{
+		"introspect-jwt:1": "introspect-jwt: setup has no jwt tokens",
+		"userinfo:1":       "userinfo: setup has no user tokens (they need users and the password grant): POST /admin/users answered 404",
+	} {
+		entries, _ = parseMix(spec)
+		if _, _, _, err := mixPlan(e, entries); err == nil || err.Error() != want {
+			t.Errorf("%s: err %v; want %q", spec, err, want)
+		}
+	}
+	// With user tokens, userinfo sends each as a bearer token and wants a sub.
+	fx.Tokens[roleUser] = []string{"u1"}
+	entries, _ = parseMix("userinfo:1")
+	targeter, classify, _, err = mixPlan(e, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tg vegeta.Target
+	_ = targeter(&tg)
+	if tg.Method != "GET" || tg.URL != "http://127.0.0.1:1/oauth2/userinfo?mix=userinfo" || tg.Header.Get("Authorization") != "Bearer u1" {
+		t.Errorf("userinfo request %s %s %v", tg.Method, tg.URL, tg.Header)
+	}
+	if got, ok := classify(&vegeta.Result{URL: tg.URL, Code: 200, Body: []byte(`{"sub":"x"}`)}); got != "userinfo/userinfo" || !ok {
+		t.Errorf("userinfo answer judged %q %v", got, ok)
+	}
+	if !mixNeedsUsers(entries) {
+		t.Error("a mix with userinfo needs users")
 	}
 }
 

@@ -145,8 +145,9 @@ func (p *progress) lineLocked(now time.Time) string {
 		if i > 0 {
 			b.WriteString(" |")
 		}
-		fmt.Fprintf(&b, " %s %s %.0f req/s, %.2f%% errors, p99 %s",
-			s.name, now.Sub(s.began).Truncate(time.Second), rate, errPct, fmtMS(ms(f.p99)))
+		// Short: the line must fit one terminal row to be redrawn in place.
+		fmt.Fprintf(&b, " %s %s %.0f/s %.2f%% err p99 %s",
+			s.name, now.Sub(s.began).Round(time.Second), rate, errPct, fmtMS(ms(f.p99)))
 	}
 	return cut(b.String(), p.width-1)
 }

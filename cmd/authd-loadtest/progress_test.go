@@ -54,7 +54,7 @@ func TestProgressLine(t *testing.T) {
 	w.began = t0
 	p.draw(t0.Add(2 * time.Second))
 	line := out.String()
-	for _, want := range []string{"\rtoken-jwt @ authd main 2s 100 req/s, 1.00% errors, p99 ", "\x1b[K"} {
+	for _, want := range []string{"\rtoken-jwt @ authd main 2s 100/s 1.00% err p99 ", "\x1b[K"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("line %q lacks %q", line, want)
 		}
@@ -138,7 +138,7 @@ func TestProgressConcurrentDraws(t *testing.T) {
 	wg.Wait()
 	cancel()
 	<-done
-	if !strings.Contains(out.String(), "req/s") {
+	if !strings.Contains(out.String(), "% err p99") {
 		t.Fatalf("no line drawn: %q", out.String())
 	}
 }

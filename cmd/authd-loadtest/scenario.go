@@ -22,6 +22,7 @@ const (
 	pathIntrospectBatch = "/oauth2/introspect/batch"
 	pathRevoke          = "/oauth2/revoke"
 	pathJWKS            = "/oauth2/jwks"
+	pathUserInfo        = "/oauth2/userinfo"
 	pathLogin           = "/login"
 	pathHealth          = "/healthz"
 

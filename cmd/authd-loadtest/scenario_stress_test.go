@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -191,5 +192,49 @@ func TestRunHTMLAndFailIf(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReportHTMLAndFailIf: report merges run --json files into one HTML page
+// and gates on them, leaving the baseline's results out of the gate.
+func TestReportHTMLAndFailIf(t *testing.T) {
+	base := startTestBaseline(t)
+	dir := t.TempDir()
+	var paths []string
+	for _, sc := range []string{"token-jwt", "jwks"} {
+		var out bytes.Buffer
+		args := []string{sc, "--target", base, "--admin", base, "--admin-token", testAdminToken,
+			"--baseline", "inprocess", "--duration", "200ms", "--workers", "2", "--tokens", "5", "--json"}
+		if err := run(context.Background(), args, noenv, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		p := dir + "/" + sc + ".json"
+		if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	html := dir + "/report.html"
+	var table, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"report", "--html", html, "--fail-if", "rps<1000000000"}, paths...), noenv, &table, &errOut)
+	if err != errGateFailed {
+		t.Fatalf("err %v; want errGateFailed\n%s", err, errOut.String())
+	}
+	fails := strings.Count(errOut.String(), "FAIL ")
+	if fails != 2 || strings.Contains(errOut.String(), "@ baseline") {
+		t.Errorf("gate output %q; want one FAIL per authd result and none for the baseline", errOut.String())
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, _ := parsedCharts(t, page)
+	for _, k := range []string{"token-jwt @ authd / main", "token-jwt @ baseline / main", "jwks @ authd / main", "jwks @ baseline / main"} {
+		if len(charts[k]) != 3 {
+			t.Errorf("charts for %q: %v", k, charts[k])
+		}
+	}
+	if !strings.Contains(table.String(), "VS BASELINE") {
+		t.Errorf("table:\n%s", table.String())
 	}
 }
