@@ -242,10 +242,7 @@ func mixPlan(e *env, entries []mixEntry) (vegeta.Targeter, classifier, []vegeta.
 		return nil
 	}
 	classify := func(r *vegeta.Result) (string, bool) {
-		kind := "unknown"
-		if i := strings.LastIndex(r.URL, mixQuery); i >= 0 {
-			kind = r.URL[i+len(mixQuery):]
-		}
+		kind := mixKindOf(r)
 		judge, ok := judges[kind]
 		if !ok {
 			return kind + "/" + statusOutcome(r), false
@@ -259,4 +256,12 @@ func mixPlan(e *env, entries []mixEntry) (vegeta.Targeter, classifier, []vegeta.
 // mixNeedsUsers reports whether a mix holds a kind that needs users.
 func mixNeedsUsers(entries []mixEntry) bool {
 	return slices.ContainsFunc(entries, func(e mixEntry) bool { return e.kind.name == "userinfo" })
+}
+
+// mixKindOf returns the kind a mix request was tagged with.
+func mixKindOf(r *vegeta.Result) string {
+	if i := strings.LastIndex(r.URL, mixQuery); i >= 0 {
+		return r.URL[i+len(mixQuery):]
+	}
+	return "unknown"
 }

@@ -20,7 +20,14 @@ func runMixed(ctx context.Context, e *env) *ScenarioResult {
 			return r
 		}
 	}
-	res := e.runMain(ctx, name, plan{targeter: targeter, classify: classify})
+	// Each kind's own figures too: a mix's p99 may be one slow kind's.
+	split := newSplitter(mixKindOf, classify)
+	res := e.runMain(ctx, name, plan{targeter: targeter, classify: classify, split: split})
+	kinds := make([]string, len(e.o.mix))
+	for i, en := range e.o.mix {
+		kinds[i] = en.kind.name
+	}
+	res.Streams = append(res.Streams, split.summaries("kind ", e.settings, kinds)...)
 	res.info("mix", "%s", mixString(e.o.mix))
 	return res
 }
