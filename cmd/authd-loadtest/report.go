@@ -59,9 +59,11 @@ func writeTable(w io.Writer, results []*ScenarioResult, baselineLabel string) er
 // and the HTML report print the same one.
 func tableRows(results []*ScenarioResult, baselineLabel string) [][]string {
 	base := map[string]*Summary{}
+	baseRate := map[string]int{}
 	for _, r := range results {
 		if r.Target == baselineLabel && r.main() != nil {
 			base[r.Scenario] = r.main()
+			baseRate[r.Scenario] = r.SustainableRate
 		}
 	}
 	rows := [][]string{{"TARGET", "SCENARIO", "REQ/S", "TOKENS/S", "P50", "P95", "P99", "OK", "VS BASELINE", "GOAL"}}
@@ -87,7 +89,12 @@ func tableRows(results []*ScenarioResult, baselineLabel string) [][]string {
 			}
 		}
 		if r.SustainableRate > 0 {
+			// stress: the ramp's average rate means nothing; the highest
+			// sustainable rates are what compare.
 			verdict = "sustains " + itoa(r.SustainableRate) + "/s"
+			if b := baseRate[r.Scenario]; b > 0 && r.Target != baselineLabel {
+				vs = pct(ratio(float64(r.SustainableRate), float64(b)))
+			}
 		}
 		rows = append(rows, []string{r.Target, r.Scenario, strconv.FormatFloat(s.OKRPS, 'f', 0, 64), items,
 			fmtMS(s.Latency.P50), fmtMS(s.Latency.P95), fmtMS(s.Latency.P99), pct(s.SuccessRatio), vs, verdict})
