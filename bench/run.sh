@@ -26,7 +26,8 @@
 #   BENCH_REDIS_HOST   default 127.0.0.1; BENCH_REDIS_PORT default 6379
 #   BENCH_REDIS_DB     Redis logical database (default 13); authd's keys go under a prefix
 #                      of this run's own (AUTHD_REDIS_PREFIX), deleted at the end
-#   BENCH_OUT          folder for the JSON results and logs (default: a new temporary folder, kept)
+#   BENCH_OUT          folder for the JSON results, the HTML report (report.html) and logs
+#                      (default: a new temporary folder, kept)
 #   BENCH_RUN_TIMEOUT  seconds one scenario run may take (default 600)
 #   BENCH_PIN          1: servers on core 0 and the load generator on core 1 (taskset),
 #                      so the two do not take each other's CPU (default 0: unpinned)
@@ -243,7 +244,10 @@ if ((${#RESULTS[@]} == 0)); then
 	echo "no target produced results"
 	exit 1
 fi
-"$LT" report "${RESULTS[@]}"
+# The same results as a self-contained HTML page (charts per scenario and target,
+# the table and the settings), beside the JSON in $OUT.
+# (The tool says where it wrote it, on stderr.)
+"$LT" report --html "$OUT/report.html" "${RESULTS[@]}"
 cat <<'EOF'
 
 REQ/S counts expected answers only (200 with an active token, an issued token, …), per second;

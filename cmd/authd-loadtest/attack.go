@@ -42,6 +42,53 @@ type plan struct {
 	// per-address limits can tell the attacker from legitimate traffic, as
 	// they would on a network.
 	source string
+	// progress, when set, shows the stream live on a terminal.
+	progress *progress
+	// also, when set, counts every answer too: a stream made of several
+	// plans run one after the other (stress's steps).
+	also *collector
+	// split, when set, also counts each answer in a part of the stream of
+	// its own (mixed: one per kind of request).
+	split *splitter
+}
+
+// splitter divides a stream's answers into parts by key, each with the
+// figures of a stream (and a timeline). One goroutine adds to it.
+type splitter struct {
+	key      func(r *vegeta.Result) string
+	classify classifier
+	order    []string // parts in the order their keys were first seen
+	parts    map[string]*collector
+}
+
+func newSplitter(key func(r *vegeta.Result) string, c classifier) *splitter {
+	return &splitter{key: key, classify: c, parts: map[string]*collector{}}
+}
+
+func (sp *splitter) add(r *vegeta.Result) {
+	k := sp.key(r)
+	c, ok := sp.parts[k]
+	if !ok {
+		c = newCollector(sp.classify)
+		sp.parts[k] = c
+		sp.order = append(sp.order, k)
+	}
+	c.add(r)
+}
+
+// summaries returns each part's figures, named prefix+key, in keys' order
+// when given (parts with no answers left out), else as first seen.
+func (sp *splitter) summaries(prefix string, s attackSettings, keys []string) []*Summary {
+	if keys == nil {
+		keys = sp.order
+	}
+	var out []*Summary
+	for _, k := range keys {
+		if c, ok := sp.parts[k]; ok {
+			out = append(out, c.summary(prefix+k, s, 0))
+		}
+	}
+	return out
 }
 
 // attackSource is where simulated attacks come from: another loopback address.
@@ -104,11 +151,21 @@ func runPlan(ctx context.Context, p plan) *Summary {
 	}()
 
 	col := newCollector(p.classify)
+	col.tl.start = time.Now()
+	if p.progress != nil {
+		defer p.progress.watch(p.name, col.tl)()
+	}
 	for r := range atk.Attack(capped(p.targeter, s.MaxRequests), pacer, s.Duration, p.name) {
 		if isStopMarker(r) {
 			continue
 		}
 		col.add(r)
+		if p.also != nil {
+			p.also.add(r)
+		}
+		if p.split != nil {
+			p.split.add(r)
+		}
 	}
 	close(done)
 	wg.Wait()
@@ -129,4 +186,18 @@ func runConcurrently(ctx context.Context, plans ...plan) []*Summary {
 	}
 	wg.Wait()
 	return out
+}
+
+// runPlan runs p with the run's progress line.
+func (e *env) runPlan(ctx context.Context, p plan) *Summary {
+	p.progress = e.progress
+	return runPlan(ctx, p)
+}
+
+// runConcurrently runs plans with the run's progress line, which shows them side by side.
+func (e *env) runConcurrently(ctx context.Context, plans ...plan) []*Summary {
+	for i := range plans {
+		plans[i].progress = e.progress
+	}
+	return runConcurrently(ctx, plans...)
 }

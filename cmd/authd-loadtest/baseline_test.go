@@ -149,11 +149,11 @@ func TestBaselineAdmin(t *testing.T) {
 	ctx := context.Background()
 	var ae *apiError
 	bad := &adminAPI{base: s.base, token: "wrong", client: hc}
-	if _, err := createClient(ctx, bad, "x", "jwt", nil); !errors.As(err, &ae) || ae.Status != 401 {
+	if _, err := createClient(ctx, bad, "x", "jwt", "read write", nil); !errors.As(err, &ae) || ae.Status != 401 {
 		t.Fatalf("wrong admin token: %v; want 401", err)
 	}
 	good := &adminAPI{base: s.base, token: testAdminToken, client: hc}
-	if _, err := createClient(ctx, good, "x", "jwt", []string{"password"}); !errors.As(err, &ae) || !ae.unsupported() {
+	if _, err := createClient(ctx, good, "x", "jwt", "read write", []string{"password"}); !errors.As(err, &ae) || !ae.unsupported() {
 		t.Fatalf("password client: %v; want a not-supported refusal", err)
 	}
 	if err := good.post(ctx, "/admin/users", map[string]string{"username": "u"}, nil); !errors.As(err, &ae) || !ae.unsupported() {

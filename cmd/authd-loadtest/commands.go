@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,20 @@ type Settings struct {
 	MaxRequests int64   `json:"max_requests"`
 	Tokens      int     `json:"tokens"`
 	BatchFormat string  `json:"batch_format"`
+	// Mix is set when mixed or stress ran, Stress when stress did.
+	Mix    string        `json:"mix,omitempty"`
+	Stress *StressConfig `json:"stress,omitempty"`
+	FailIf string        `json:"fail_if,omitempty"`
+}
+
+// StressConfig records the stress scenario's ramp and limits.
+type StressConfig struct {
+	Start       int     `json:"start_rate"`
+	Step        int     `json:"step_rate"`
+	MaxRate     int     `json:"max_rate"`
+	StepSeconds float64 `json:"step_seconds"`
+	P99MS       float64 `json:"p99_limit_ms"`
+	ErrorsPct   float64 `json:"errors_limit_percent"`
 }
 
 // Report is everything a run measured; run --json prints it and report reads it.
@@ -68,7 +83,8 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	needUsers := false
 	for _, name := range o.scenarios {
-		needUsers = needUsers || lookupScenario(name).needsUsers
+		needUsers = needUsers || lookupScenario(name).needsUsers ||
+			((name == "mixed" || name == "stress") && mixNeedsUsers(o.mix))
 	}
 	users := 0
 	if needUsers {
@@ -127,8 +143,33 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, t := range targets {
 		rep.Setup[t.label] = setupSummary(t.fx)
 	}
+	rep.Settings.FailIf = o.failIfSpec
+	for _, name := range o.scenarios {
+		switch name {
+		case "stress":
+			st := o.stress
+			rep.Settings.Stress = &StressConfig{Start: st.start, Step: st.step, MaxRate: st.maxRate,
+				StepSeconds: st.stepDuration.Seconds(), P99MS: ms(st.p99), ErrorsPct: st.errorsPct}
+			fallthrough
+		case "mixed":
+			rep.Settings.Mix = mixString(o.mix)
+		}
+	}
 	hc := newHTTPClient(o.timeout, 4, "")
 	defer hc.CloseIdleConnections()
+
+	// The live line, on a terminal only; logs go through it so they do not
+	// run into it.
+	log := stderr
+	prog := newProgress(stderr)
+	if prog != nil {
+		log = prog
+		pctx, stopProgress := context.WithCancel(ctx)
+		tick := time.NewTicker(time.Second)
+		done := make(chan struct{})
+		go func() { prog.run(pctx, tick.C); close(done) }()
+		defer func() { stopProgress(); <-done; tick.Stop() }()
+	}
 	for _, name := range o.scenarios {
 		sc := lookupScenario(name)
 		for i, t := range targets {
@@ -138,7 +179,8 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e := &env{label: t.label, base: t.base, fx: t.fx, o: o, settings: o.attackSettings(), log: stderr, hc: hc}
+			e := &env{label: t.label, base: t.base, fx: t.fx, o: o, settings: o.attackSettings(), log: log, hc: hc, progress: prog}
+			prog.setScenario(name + " @ " + t.label)
 			res := sc.run(ctx, e)
 			rep.Results = append(rep.Results, res)
 			if !o.jsonOut {
@@ -146,14 +188,41 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 			}
 		}
 	}
+	if o.html != "" {
+		if err := saveHTML(o.html, rep, "baseline"); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "HTML report written to %s\n", o.html)
+	}
 	if o.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	if len(targets) > 1 {
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if len(targets) > 1 {
 		fmt.Fprintln(stdout)
-		return writeTable(stdout, rep.Results, "baseline")
+		if err := writeTable(stdout, rep.Results, "baseline"); err != nil {
+			return err
+		}
+	}
+	// The verdicts go to stderr: stdout may be --json for a machine.
+	return checkGate(stderr, o.failIf, rep.Results, "baseline")
+}
+
+// saveHTML writes the HTML report to path, replacing it whole or not at all.
+func saveHTML(path string, rep *Report, baselineLabel string) error {
+	var b bytes.Buffer
+	if err := writeHTML(&b, rep, baselineLabel); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("HTML report: %w", err)
 	}
 	return nil
 }

@@ -29,6 +29,13 @@
 // minutes) or --max-requests, whichever comes first; the baseline server
 // stops by itself after --max-lifetime.
 //
+// While it runs, a progress line on stderr (only when stderr is a terminal)
+// shows each stream's rate, errors and p99 so far, from per-second buckets
+// (timeline.go) that also feed the charts of --html, a self-contained page.
+// --fail-if turns the figures into an exit status for CI (gate.go); mixed
+// and stress send a weighted --mix of the benchmark requests (mix.go),
+// stress at a rate stepped up until the server stops keeping up.
+//
 // Scenarios for features a server lacks (no users endpoint, no password
 // grant, no login form) come back with status "unsupported" and what the
 // server answered, instead of failing the run.

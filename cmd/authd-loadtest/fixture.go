@@ -26,6 +26,10 @@ const (
 	rolePassword = "password" // the password grant (stuffing)
 )
 
+// roleUser keys the Fixture's user tokens (openid scope, password grant),
+// for userinfo.
+const roleUser = "user"
+
 // Features a Fixture may record as unsupported by the server.
 const (
 	featureUsers         = "users"
@@ -41,7 +45,8 @@ type Fixture struct {
 	RunID     string                 `json:"run_id"`
 	CreatedAt time.Time              `json:"created_at"`
 	Clients   map[string]Credentials `json:"clients"`
-	// Tokens holds pre-issued access tokens by format (roleJWT, roleOpaque).
+	// Tokens holds pre-issued access tokens by format (roleJWT, roleOpaque),
+	// and users' tokens under roleUser.
 	Tokens map[string][]string `json:"tokens"`
 	Users  []User              `json:"users,omitempty"`
 	// Unsupported maps a feature the server lacks to what it answered.

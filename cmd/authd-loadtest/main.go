@@ -20,6 +20,10 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "authd-loadtest:", err)
 		}
+		// 1: the run worked and missed a --fail-if condition; 2: it did not work.
+		if errors.Is(err, errGateFailed) {
+			os.Exit(1)
+		}
 		os.Exit(2)
 	}
 }
@@ -46,6 +50,9 @@ common flags (run, setup, SCENARIO):
   --duration D          per scenario (default 10s, at most 5m)
   --max-requests N      per stream (default 5000000)
   --json                print JSON
+  --html FILE           also write a self-contained HTML report (charts per scenario)
+  --fail-if CONDS       exit 1 when a condition holds, e.g. 'p99>50ms,errors>1%,rps<1000'
+  --mix KIND:W,...      mixed and stress: the request mix (default ` + defaultMix + `)
 Run 'authd-loadtest run -h' for every flag.`
 
 // run is main without the process, so tests can call it.

@@ -58,6 +58,16 @@ type options struct {
 	leakedEvery   int
 	batchFormat   string
 	enumBatch     bool
+
+	// mixed and stress.
+	mixSpec string
+	mix     []mixEntry
+	stress  stressSettings
+
+	// What run does with the results besides printing them.
+	html       string      // write the HTML report here
+	failIfSpec string      // --fail-if as given
+	failIf     []condition // parsed
 }
 
 // defaultScenarios are what run does with no --scenarios: the benchmark set.
@@ -100,6 +110,15 @@ func parseOptions(cmd string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&o.leakedEvery, "leaked-every", 50, "stuffing: one attempt in N uses a real (leaked) username and password; 0 = never")
 	fs.StringVar(&o.batchFormat, "batch-format", "opaque", "introspect-batch: opaque, jwt or mixed tokens")
 	fs.BoolVar(&o.enumBatch, "enum-batch", false, "enumeration: guess 100 tokens per request through batch introspection")
+	fs.StringVar(&o.mixSpec, "mix", defaultMix, "mixed, stress: KIND:WEIGHT,… of "+strings.Join(mixKindNames(), ", "))
+	fs.IntVar(&o.stress.start, "stress-start", 100, "stress: the first step's rate (req/s)")
+	fs.IntVar(&o.stress.step, "stress-step", 100, "stress: how much each step adds (req/s)")
+	fs.IntVar(&o.stress.maxRate, "stress-max-rate", 20_000, "stress: the last step's rate at most (req/s)")
+	fs.DurationVar(&o.stress.stepDuration, "stress-step-duration", 2*time.Second, "stress: how long each step runs (all steps within --duration)")
+	fs.DurationVar(&o.stress.p99, "stress-p99", 100*time.Millisecond, "stress: a step whose p99 passes this is not sustainable")
+	fs.Float64Var(&o.stress.errorsPct, "stress-errors", 1, "stress: a step with more than this percentage of unexpected answers is not sustainable")
+	fs.StringVar(&o.html, "html", "", "run: also write a self-contained HTML report (charts, table, settings) to this file")
+	fs.StringVar(&o.failIfSpec, "fail-if", "", `run: exit 1 if any condition holds for a scenario, e.g. "p99>50ms,errors>1%,rps<1000" (p50 p90 p95 p99 max mean errors rps)`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -165,6 +184,15 @@ func (o *options) validate() error {
 	default:
 		return fmt.Errorf("--batch-format %q: must be opaque, jwt or mixed", o.batchFormat)
 	}
+	if o.mix, err = parseMix(o.mixSpec); err != nil {
+		return err
+	}
+	if o.failIf, err = parseFailIf(o.failIfSpec); err != nil {
+		return err
+	}
+	if err := o.stress.validate(); err != nil {
+		return err
+	}
 	if len(o.scenarios) == 0 {
 		return errors.New("--scenarios: name at least one scenario")
 	}
@@ -199,4 +227,23 @@ func (o *options) attackSettings() attackSettings {
 		MaxRequests: o.maxRequests,
 		Timeout:     o.timeout,
 	}
+}
+
+// validate keeps a stress ramp within the tool's bounds.
+func (s stressSettings) validate() error {
+	switch {
+	case s.start < 1 || s.start > maxRate:
+		return fmt.Errorf("--stress-start %d: must be from 1 to %d", s.start, maxRate)
+	case s.step < 1 || s.step > maxRate:
+		return fmt.Errorf("--stress-step %d: must be from 1 to %d", s.step, maxRate)
+	case s.maxRate < s.start || s.maxRate > maxRate:
+		return fmt.Errorf("--stress-max-rate %d: must be from --stress-start (%d) to %d", s.maxRate, s.start, maxRate)
+	case s.stepDuration < 100*time.Millisecond || s.stepDuration > time.Minute:
+		return fmt.Errorf("--stress-step-duration %s: must be from 100ms to 1m", s.stepDuration)
+	case s.p99 <= 0 || s.p99 > time.Minute:
+		return fmt.Errorf("--stress-p99 %s: must be more than 0 and at most 1m", s.p99)
+	case !(s.errorsPct >= 0 && s.errorsPct <= 100): // also refuses NaN
+		return fmt.Errorf("--stress-errors %g: must be a percentage from 0 to 100", s.errorsPct)
+	}
+	return nil
 }

@@ -54,6 +54,20 @@ func TestParseOptionsRefusesAndCaps(t *testing.T) {
 		{name: "unknown scenario", args: []string{"--scenarios", "token-jwt,ddos"}, wantErr: `unknown scenario "ddos"`},
 		{name: "no scenario", args: []string{"--scenarios", ","}, wantErr: "at least one"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "mix", args: []string{"--scenarios", "mixed", "--mix", "token:20,introspect:70,userinfo:10"}},
+		{name: "bad mix", args: []string{"--mix", "token:0"}, wantErr: "--mix"},
+		{name: "fail-if", args: []string{"--fail-if", "p99>50ms,errors>1%"}},
+		{name: "bad fail-if", args: []string{"--fail-if", "p99>fast"}, wantErr: "--fail-if"},
+		{name: "stress ramp", args: []string{"--scenarios", "stress", "--stress-start", "10", "--stress-step", "5", "--stress-max-rate", "50"}},
+		{name: "stress start zero", args: []string{"--stress-start", "0"}, wantErr: "--stress-start"},
+		{name: "stress step zero", args: []string{"--stress-step", "0"}, wantErr: "--stress-step"},
+		{name: "stress max below start", args: []string{"--stress-start", "500", "--stress-max-rate", "100"}, wantErr: "--stress-max-rate"},
+		{name: "stress max over cap", args: []string{"--stress-max-rate", "500001"}, wantErr: "--stress-max-rate"},
+		{name: "stress step too short", args: []string{"--stress-step-duration", "10ms"}, wantErr: "--stress-step-duration"},
+		{name: "stress step too long", args: []string{"--stress-step-duration", "2m"}, wantErr: "--stress-step-duration"},
+		{name: "stress p99 zero", args: []string{"--stress-p99", "0s"}, wantErr: "--stress-p99"},
+		{name: "stress errors over 100", args: []string{"--stress-errors", "101"}, wantErr: "--stress-errors"},
+		{name: "stress errors NaN", args: []string{"--stress-errors", "NaN"}, wantErr: "--stress-errors"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

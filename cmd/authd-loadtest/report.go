@@ -52,10 +52,18 @@ func (g goal) verdict(throughput, r float64) string {
 // writeTable prints one line per scenario and target: throughput, latency
 // and the ratio to the baseline's run of the same scenario.
 func writeTable(w io.Writer, results []*ScenarioResult, baselineLabel string) error {
+	return writeColumns(w, tableRows(results, baselineLabel), 2)
+}
+
+// tableRows returns the summary table, a header row first: the text table
+// and the HTML report print the same one.
+func tableRows(results []*ScenarioResult, baselineLabel string) [][]string {
 	base := map[string]*Summary{}
+	baseRate := map[string]int{}
 	for _, r := range results {
 		if r.Target == baselineLabel && r.main() != nil {
 			base[r.Scenario] = r.main()
+			baseRate[r.Scenario] = r.SustainableRate
 		}
 	}
 	rows := [][]string{{"TARGET", "SCENARIO", "REQ/S", "TOKENS/S", "P50", "P95", "P99", "OK", "VS BASELINE", "GOAL"}}
@@ -80,10 +88,18 @@ func writeTable(w io.Writer, results []*ScenarioResult, baselineLabel string) er
 				verdict = g.String() + " " + v
 			}
 		}
+		if r.SustainableRate > 0 {
+			// stress: the ramp's average rate means nothing; the highest
+			// sustainable rates are what compare.
+			verdict = "sustains " + itoa(r.SustainableRate) + "/s"
+			if b := baseRate[r.Scenario]; b > 0 && r.Target != baselineLabel {
+				vs = pct(ratio(float64(r.SustainableRate), float64(b)))
+			}
+		}
 		rows = append(rows, []string{r.Target, r.Scenario, strconv.FormatFloat(s.OKRPS, 'f', 0, 64), items,
 			fmtMS(s.Latency.P50), fmtMS(s.Latency.P95), fmtMS(s.Latency.P99), pct(s.SuccessRatio), vs, verdict})
 	}
-	return writeColumns(w, rows, 2)
+	return rows
 }
 
 // writeColumns prints rows as aligned columns: the first textCols and the
@@ -124,11 +140,17 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	baselineLabel := fs.String("baseline-label", "baseline", "the target label whose results are the baseline")
+	htmlOut := fs.String("html", "", "also write the merged results as a self-contained HTML report to this file")
+	failIf := fs.String("fail-if", "", `exit 1 if any condition holds for a result, e.g. "p99>50ms,errors>1%"`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: authd-loadtest report [--baseline-label L] FILE [FILE]")
+		return errors.New("usage: authd-loadtest report [--baseline-label L] [--html FILE] [--fail-if CONDS] FILE [FILE]")
+	}
+	conds, err := parseFailIf(*failIf)
+	if err != nil {
+		return err
 	}
 	var all []*ScenarioResult
 	var first *Report
@@ -142,7 +164,16 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if first == nil {
-			first = &rep
+			first = &Report{Version: rep.Version, StartedAt: rep.StartedAt, Settings: rep.Settings, Setup: map[string]Setup{}}
+		}
+		for k, v := range rep.Setup {
+			first.Setup[k] = v
+		}
+		if first.Settings.Mix == "" {
+			first.Settings.Mix = rep.Settings.Mix
+		}
+		if first.Settings.Stress == nil {
+			first.Settings.Stress = rep.Settings.Stress
 		}
 		all = append(all, rep.Results...)
 	}
@@ -151,5 +182,16 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "load: %s, %d workers, %gs per scenario, %d tokens per pool, batch of %d %s tokens\n\n",
 			rateString(s.Rate), s.Workers, s.Seconds, s.Tokens, batchSize, s.BatchFormat)
 	}
-	return writeTable(stdout, all, *baselineLabel)
+	if err := writeTable(stdout, all, *baselineLabel); err != nil {
+		return err
+	}
+	if *htmlOut != "" {
+		first.Results = all
+		first.Settings.FailIf = *failIf
+		if err := saveHTML(*htmlOut, first, *baselineLabel); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "HTML report written to %s\n", *htmlOut)
+	}
+	return checkGate(stderr, conds, all, *baselineLabel)
 }

@@ -173,7 +173,8 @@ func TestAgainstRealAuthd(t *testing.T) {
 	defer cancel()
 	var out, errOut bytes.Buffer
 	args := []string{"run", "--target", a.public, "--admin", a.admin, "--admin-token", a.adminToken,
-		"--scenarios", "token-jwt,introspect-opaque,introspect-batch,enumeration,flood,stuffing",
+		"--scenarios", "token-jwt,introspect-opaque,introspect-batch,enumeration,flood,stuffing,mixed",
+		"--mix", "token:1,introspect:2,userinfo:1",
 		"--duration", "500ms", "--workers", "4", "--tokens", "100", "--users", "3", "--fake-users", "5", "--json"}
 	if err := run(ctx, args, noenv, &out, &errOut); err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
@@ -193,6 +194,10 @@ func TestAgainstRealAuthd(t *testing.T) {
 		}
 		if r.Scenario == "token-jwt" && r.main().SuccessRatio != 1 {
 			t.Errorf("token-jwt success %v: %v", r.main().SuccessRatio, r.main().Outcomes)
+		}
+		// userinfo with the user tokens setup got through the password grant.
+		if r.Scenario == "mixed" && (r.Status != statusOK || r.main().SuccessRatio != 1 || r.main().Outcomes["userinfo/userinfo"] == 0) {
+			t.Errorf("mixed: %s %v %+v", r.Status, r.Notes, r.main())
 		}
 	}
 }

@@ -22,6 +22,7 @@ const (
 	pathIntrospectBatch = "/oauth2/introspect/batch"
 	pathRevoke          = "/oauth2/revoke"
 	pathJWKS            = "/oauth2/jwks"
+	pathUserInfo        = "/oauth2/userinfo"
 	pathLogin           = "/login"
 	pathHealth          = "/healthz"
 
@@ -42,6 +43,7 @@ type env struct {
 	settings attackSettings
 	log      io.Writer    // progress lines
 	hc       *http.Client // for probes and health checks
+	progress *progress    // the live line; nil when stderr is not a terminal
 }
 
 // Finding is a verdict a scenario draws from what it saw.
@@ -69,6 +71,9 @@ type ScenarioResult struct {
 	Notes    []string   `json:"notes,omitempty"`
 	Findings []Finding  `json:"findings,omitempty"`
 	Streams  []*Summary `json:"streams,omitempty"`
+	// SustainableRate is stress's answer: the highest rate (req/s) whose
+	// step stayed within the limits.
+	SustainableRate int `json:"sustainable_rate,omitempty"`
 }
 
 // main returns the scenario's own stream, or nil when it did not run.
@@ -136,6 +141,10 @@ var scenarios = []*scenario{
 		about: "credential stuffing: usernames × common passwords through the password grant and the login form, with legitimate traffic beside it"},
 	{name: "enumeration", run: runEnumeration,
 		about: "random opaque tokens at introspection: every answer must be active:false"},
+	{name: "mixed", comparable: true, run: runMixed,
+		about: "the --mix of requests (default " + defaultMix + ") interleaved in one stream"},
+	{name: "stress", comparable: true, run: runStress,
+		about: "the --mix at an open-loop rate stepped up until p99 or the error share passes its limit; reports the highest sustainable rate"},
 	{name: "flood", run: runFlood,
 		about: "junk requests (bad auth, oversized bodies, malformed forms); the server must stay up and answer the right errors"},
 }

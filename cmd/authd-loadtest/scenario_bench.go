@@ -167,6 +167,7 @@ func runJWKS(ctx context.Context, e *env) *ScenarioResult {
 func (e *env) runMain(ctx context.Context, name string, p plan) *ScenarioResult {
 	p.name = "main"
 	p.settings = e.settings
+	p.progress = e.progress
 	e.logf("%s for %s (rate %s, %d workers)", name, e.settings.Duration, rateString(e.settings.Rate), e.settings.Workers)
 	res := e.result(name)
 	res.Streams = []*Summary{runPlan(ctx, p)}

@@ -82,7 +82,7 @@ func runEnumeration(ctx context.Context, e *env) *ScenarioResult {
 	var legitCalm *Summary
 	if calm != nil {
 		e.logf("enumeration: legitimate introspection alone for %s", calm.settings.Duration)
-		legitCalm = runPlan(ctx, *calm)
+		legitCalm = e.runPlan(ctx, *calm)
 	}
 	items := 1
 	if e.o.enumBatch {
@@ -93,7 +93,7 @@ func runEnumeration(ctx context.Context, e *env) *ScenarioResult {
 	if legit != nil {
 		plans = append(plans, *legit)
 	}
-	streams := runConcurrently(ctx, plans...)
+	streams := e.runConcurrently(ctx, plans...)
 	atk := streams[0]
 	res.Streams = append(res.Streams, atk)
 	if legitCalm != nil {

@@ -143,13 +143,13 @@ func runFlood(ctx context.Context, e *env) *ScenarioResult {
 	var legitCalm *Summary
 	if p, ok := e.legitTokenPlan("legit-calm", calm); ok {
 		e.logf("flood: legitimate traffic alone for %s", calm)
-		legitCalm = runPlan(ctx, p)
+		legitCalm = e.runPlan(ctx, p)
 	}
 	if p, ok := e.legitTokenPlan("legit-under-attack", e.settings.Duration); ok {
 		plans = append(plans, p)
 	}
 	e.logf("flood for %s (rate %s, %d workers): %d kinds of junk", e.settings.Duration, rateString(e.settings.Rate), e.settings.Workers, len(kinds))
-	streams := runConcurrently(ctx, plans...)
+	streams := e.runConcurrently(ctx, plans...)
 	res.Streams = append(res.Streams, streams[0])
 	if legitCalm != nil && len(streams) > 1 {
 		res.Streams = append(res.Streams, legitCalm, streams[1])

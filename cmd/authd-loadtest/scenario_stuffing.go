@@ -221,7 +221,7 @@ func runStuffing(ctx context.Context, e *env) *ScenarioResult {
 	var legitCalm, legitUnder *Summary
 	if p, ok := e.legitTokenPlan("legit-calm", calm); ok {
 		e.logf("stuffing: legitimate traffic alone for %s", calm)
-		legitCalm = runPlan(ctx, p)
+		legitCalm = e.runPlan(ctx, p)
 	}
 	e.logf("stuffing for %s (rate %s, %d workers): %d usernames × %d passwords, 1 in %d attempts a leaked pair",
 		e.settings.Duration, rateString(e.settings.Rate), e.settings.Workers, len(list.usernames), len(passwords), e.o.leakedEvery)
@@ -241,7 +241,7 @@ func runStuffing(ctx context.Context, e *env) *ScenarioResult {
 	}
 	plans = append(plans, plan{name: "legit-user-login", settings: e.legitSettings(1, e.settings.Duration),
 		targeter: realLogin.targeter(), classify: stuffingOutcome})
-	streams := runConcurrently(ctx, plans...)
+	streams := e.runConcurrently(ctx, plans...)
 	res.Streams = append(res.Streams, streams[0])
 	if legitCalm != nil {
 		res.Streams = append(res.Streams, legitCalm)

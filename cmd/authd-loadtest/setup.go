@@ -132,7 +132,7 @@ func runSetup(ctx context.Context, p setupPlan) (*Fixture, error) {
 	fx := newFixture(p.target, p.admin, runID)
 
 	for _, format := range []string{roleJWT, roleOpaque} {
-		c, err := createClient(ctx, adm, "loadtest-"+format+"-"+runID, format, []string{"client_credentials"})
+		c, err := createClient(ctx, adm, "loadtest-"+format+"-"+runID, format, "read write", []string{"client_credentials"})
 		if err != nil {
 			return nil, fmt.Errorf("create the %s client: %w", format, err)
 		}
@@ -158,7 +158,8 @@ func runSetup(ctx context.Context, p setupPlan) (*Fixture, error) {
 // setupUsers creates the password-grant client and the users, recording
 // what the server does not support.
 func setupUsers(ctx context.Context, adm *adminAPI, fx *Fixture, p setupPlan) {
-	c, err := createClient(ctx, adm, "loadtest-password-"+fx.RunID, roleJWT, []string{"password"})
+	// openid lets its user tokens call userinfo (OpenID Connect Core §5.3.1).
+	c, err := createClient(ctx, adm, "loadtest-password-"+fx.RunID, roleJWT, "openid read write", []string{"password"})
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae) && ae.unsupported():
@@ -205,14 +206,49 @@ func setupUsers(ctx context.Context, adm *adminAPI, fx *Fixture, p setupPlan) {
 		fx.note("user %s: %v", users[i].Username, err)
 	}
 	fmt.Fprintf(p.log, "setup: %d users created\n", len(fx.Users))
+	issueUserTokens(ctx, adm.client, fx, p.log)
+}
+
+// maxUserTokens bounds the user tokens setup issues: each costs the server
+// an Argon2id verification, and userinfo only needs a few to rotate through.
+const maxUserTokens = 20
+
+// issueUserTokens gets access tokens with the openid scope for up to
+// maxUserTokens users through the password grant, for userinfo. What it
+// cannot get is noted, not an error: only a mix with userinfo needs them.
+func issueUserTokens(ctx context.Context, hc *http.Client, fx *Fixture, log io.Writer) {
+	c, ok := fx.client(rolePassword)
+	if !ok || len(fx.Users) == 0 {
+		return
+	}
+	var toks []string
+	var firstErr error
+	for _, u := range fx.Users[:min(len(fx.Users), maxUserTokens)] {
+		form := url.Values{"grant_type": {"password"}, "username": {u.Username}, "password": {u.Password}, "scope": {"openid"}}
+		tok, err := postToken(ctx, hc, fx.Target, c, form.Encode())
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		toks = append(toks, tok)
+	}
+	if firstErr != nil {
+		fx.note("user tokens: got %d of %d: %v", len(toks), min(len(fx.Users), maxUserTokens), firstErr)
+	}
+	if len(toks) > 0 {
+		fx.Tokens[roleUser] = toks
+		fmt.Fprintf(log, "setup: %d user tokens issued\n", len(toks))
+	}
 }
 
 // createClient registers a confidential client and returns its credentials.
-func createClient(ctx context.Context, adm *adminAPI, name, format string, grants []string) (Credentials, error) {
+func createClient(ctx context.Context, adm *adminAPI, name, format, scope string, grants []string) (Credentials, error) {
 	var out Credentials
 	err := adm.post(ctx, "/admin/clients", map[string]any{
 		"client_name":         name,
-		"scope":               "read write",
+		"scope":               scope,
 		"access_token_format": format,
 		"grant_types":         grants,
 	}, &out)
@@ -274,8 +310,12 @@ feed:
 
 // requestToken runs one client_credentials grant.
 func requestToken(ctx context.Context, hc *http.Client, target string, c Credentials) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+pathToken,
-		strings.NewReader("grant_type=client_credentials"))
+	return postToken(ctx, hc, target, c, "grant_type=client_credentials")
+}
+
+// postToken sends a token request with form body and returns its access token.
+func postToken(ctx context.Context, hc *http.Client, target string, c Credentials, body string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+pathToken, strings.NewReader(body))
 	if err != nil {
 		return "", err
 	}

@@ -37,7 +37,7 @@ func newSide(t *testing.T, hc *http.Client, name, public, admin, adminToken stri
 		tok    *string
 		format string
 	}{{&s.jwt, &s.jwtTok, roleJWT}, {&s.opaque, &s.opaqueTok, roleOpaque}} {
-		if *c.creds, err = createClient(ctx, adm, "shape-"+c.format, c.format, []string{"client_credentials"}); err != nil {
+		if *c.creds, err = createClient(ctx, adm, "shape-"+c.format, c.format, "read write", []string{"client_credentials"}); err != nil {
 			t.Fatalf("%s: create the %s client: %v", name, c.format, err)
 		}
 		if *c.tok, err = requestToken(ctx, hc, public, *c.creds); err != nil {

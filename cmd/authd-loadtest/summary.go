@@ -21,6 +21,7 @@ type classifier func(r *vegeta.Result) (outcome string, ok bool)
 type Latency struct {
 	Mean float64 `json:"mean_ms"`
 	P50  float64 `json:"p50_ms"`
+	P90  float64 `json:"p90_ms"`
 	P95  float64 `json:"p95_ms"`
 	P99  float64 `json:"p99_ms"`
 	Max  float64 `json:"max_ms"`
@@ -48,6 +49,8 @@ type Summary struct {
 	ItemsPerRequest int     `json:"items_per_request,omitempty"`
 	ItemsPerSecond  float64 `json:"items_per_second,omitempty"`
 	Latency         Latency `json:"latency"`
+	// Timeline is the stream over time, for the HTML report's charts.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // maxErrorsKept bounds how many distinct transport errors a summary lists.
@@ -63,10 +66,11 @@ type collector struct {
 	errs     []string
 	first    time.Time
 	end      time.Time
+	tl       *timeline // also read by the progress line while the stream runs
 }
 
 func newCollector(c classifier) *collector {
-	return &collector{classify: c, outcomes: map[string]uint64{}}
+	return &collector{classify: c, outcomes: map[string]uint64{}, tl: newTimeline(time.Time{})}
 }
 
 // add counts one result.
@@ -77,6 +81,7 @@ func (c *collector) add(r *vegeta.Result) {
 	if ok {
 		c.ok++
 	}
+	c.tl.add(r.Timestamp, r.Latency, ok)
 	if r.Code == 0 && r.Error != "" && len(c.errs) < maxErrorsKept && !slices.Contains(c.errs, r.Error) {
 		c.errs = append(c.errs, r.Error)
 	}
@@ -105,11 +110,13 @@ func (c *collector) summary(stream string, s attackSettings, items int) *Summary
 		Latency: Latency{
 			Mean: ms(m.Latencies.Mean),
 			P50:  ms(m.Latencies.P50),
+			P90:  ms(m.Latencies.P90),
 			P95:  ms(m.Latencies.P95),
 			P99:  ms(m.Latencies.P99),
 			Max:  ms(m.Latencies.Max),
 		},
 	}
+	out.Timeline = c.tl.export()
 	if out.StatusCodes == nil {
 		out.StatusCodes = map[string]int{}
 	}

@@ -143,6 +143,9 @@ func TestWriteTableRatios(t *testing.T) {
 		{Scenario: "introspect-batch", Target: "sqlite", Status: statusOK, Streams: []*Summary{sum(900, batchSize)}},
 		{Scenario: "introspect-batch", Target: "baseline", Status: statusOK, Streams: []*Summary{sum(3000, batchSize)}},
 		{Scenario: "stuffing", Target: "sqlite", Status: statusUnsupported},
+		// stress compares highest sustainable rates, not the ramp's average.
+		{Scenario: "stress", Target: "sqlite", Status: statusOK, SustainableRate: 600, Streams: []*Summary{sum(123, 0)}},
+		{Scenario: "stress", Target: "baseline", Status: statusOK, SustainableRate: 800, Streams: []*Summary{sum(999, 0)}},
 	}
 	var buf bytes.Buffer
 	if err := writeTable(&buf, results, "baseline"); err != nil {
@@ -153,14 +156,15 @@ func TestWriteTableRatios(t *testing.T) {
 		"75.00%", "≥ 70% met", // token-jwt: 7500 / 10000
 		"90000", "30.00%", "≥ 100000/s not met", // batch: 900 × 100 tokens/s, ratio on tokens
 		"unsupported",
+		"75.00%  sustains 600/s", "sustains 800/s",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("%d lines; want a header and 5 rows:\n%s", len(lines), out)
+	if len(lines) != 8 {
+		t.Fatalf("%d lines; want a header and 7 rows:\n%s", len(lines), out)
 	}
 	for _, l := range lines {
 		if strings.Contains(l, "baseline") && strings.Contains(l, "%  ≥") {
