@@ -559,7 +559,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		},
 	})
 	secrets.secretFor = tokens.SecretFor
-	requestObjects, err := authzreq.NewVerifier(authzreq.Options{Issuer: cfg.Issuer, Keys: requestObjectKeys{clientKeys}})
+	requestObjects, err := authzreq.NewVerifier(authzreq.Options{Issuer: cfg.Issuer, Keys: requestObjectKeys{clientKeys}, SecurityProfile: cfg.SecurityProfile})
 	if err != nil {
 		return nil, err
 	}

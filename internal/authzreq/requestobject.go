@@ -63,13 +63,18 @@ type Options struct {
 	Keys KeySource
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// SecurityProfile is the profile of clients that name none
+	// (AUTHD_SECURITY_PROFILE): fapi2 clients sign with PS256, ES256 or
+	// EdDSA only.
+	SecurityProfile string
 }
 
 // Verifier checks request objects. It is safe for concurrent use.
 type Verifier struct {
-	issuer string
-	keys   KeySource
-	now    func() time.Time
+	issuer  string
+	keys    KeySource
+	now     func() time.Time
+	profile string
 }
 
 // NewVerifier returns a Verifier; opts.Issuer is required.
@@ -80,7 +85,7 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{issuer: opts.Issuer, keys: opts.Keys, now: opts.Now}, nil
+	return &Verifier{issuer: opts.Issuer, keys: opts.Keys, now: opts.Now, profile: opts.SecurityProfile}, nil
 }
 
 // Verify checks raw, a request object sent with client_id clientID for
@@ -98,9 +103,9 @@ func (v *Verifier) Verify(ctx context.Context, c *oauth.Client, raw string) (url
 		// authd does not decrypt.
 		return nil, InvalidRequestObject("the request object must be a signed JWT (compact JWS)")
 	}
-	jws, err := jose.ParseSignedCompact(raw, allowedAlgs(c))
+	jws, err := jose.ParseSignedCompact(raw, v.allowedAlgs(c))
 	if err != nil {
-		return nil, InvalidRequestObject("the request object is malformed or its alg is not allowed: " + allowedList(c))
+		return nil, InvalidRequestObject("the request object is malformed or its alg is not allowed: " + v.allowedList(c))
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, InvalidRequestObject("the request object must have one signature")
@@ -126,19 +131,26 @@ func (v *Verifier) Verify(ctx context.Context, c *oauth.Client, raw string) (url
 
 // allowedAlgs is the allow-list, narrowed to the client's registered
 // request_object_signing_alg when it has one (RFC 9101 §10.5).
-func allowedAlgs(c *oauth.Client) []jose.SignatureAlgorithm {
+// Under the fapi2 profile, only FAPI 2.0 Security Profile §5.4's.
+func (v *Verifier) allowedAlgs(c *oauth.Client) []jose.SignatureAlgorithm {
+	algs := signatureAlgs
+	if c.Profile(v.profile) == oauth.ProfileFAPI2 {
+		algs = slices.DeleteFunc(slices.Clone(signatureAlgs), func(a jose.SignatureAlgorithm) bool {
+			return !slices.Contains(oauth.FAPI2Algorithms, string(a))
+		})
+	}
 	if a := c.Metadata.RequestObjectSigningAlg; a != "" {
-		if slices.Contains(signatureAlgs, jose.SignatureAlgorithm(a)) {
+		if slices.Contains(algs, jose.SignatureAlgorithm(a)) {
 			return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(a)}
 		}
 		return nil // registration refuses others; nothing verifies
 	}
-	return signatureAlgs
+	return algs
 }
 
-func allowedList(c *oauth.Client) string {
+func (v *Verifier) allowedList(c *oauth.Client) string {
 	var s []string
-	for _, a := range allowedAlgs(c) {
+	for _, a := range v.allowedAlgs(c) {
 		s = append(s, string(a))
 	}
 	return strings.Join(s, ", ")

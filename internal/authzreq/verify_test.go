@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -219,5 +220,48 @@ func TestVerifyCanceled(t *testing.T) {
 	_, err := verifier(t, canceled).Verify(t.Context(), c, sign(t, f.key, jose.ES256, "k1", "", claims()))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestVerifyFAPI2Algorithms: a client held to FAPI 2.0 (its own profile or
+// the server's default) signs request objects with PS256, ES256 or EdDSA
+// only (Security Profile §5.4); RS256, fine for others, is refused.
+func TestVerifyFAPI2Algorithms(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &rsaKey.PublicKey, KeyID: "r1", Use: "sig"}, {Key: &ecKey.PublicKey, KeyID: "e1", Use: "sig"}}})
+	for _, tc := range []struct {
+		name, serverProfile, clientProfile string
+		alg                                jose.SignatureAlgorithm
+		ok                                 bool
+	}{
+		{"default, RS256", "", "", jose.RS256, true},
+		{"fapi2 client, RS256", "", oauth.ProfileFAPI2, jose.RS256, false},
+		{"fapi2 by default, RS256", oauth.ProfileFAPI2, "", jose.RS256, false},
+		{"fapi2 client, PS256", "", oauth.ProfileFAPI2, jose.PS256, true},
+		{"fapi2 client, ES256", "", oauth.ProfileFAPI2, jose.ES256, true},
+		{"default opts out of the server's fapi2, RS256", oauth.ProfileFAPI2, oauth.ProfileDefault, jose.RS256, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := authzreq.NewVerifier(authzreq.Options{Issuer: issuer, Now: func() time.Time { return now }, SecurityProfile: tc.serverProfile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &oauth.Client{ID: "app", TokenEndpointAuthMethod: oauth.AuthMethodPrivateKeyJWT}
+			c.Metadata.JWKS, c.Metadata.SecurityProfile = set, tc.clientProfile
+			var key any = rsaKey
+			kid := "r1"
+			if tc.alg == jose.ES256 {
+				key, kid = ecKey, "e1"
+			}
+			_, err = v.Verify(context.Background(), c, sign(t, key, tc.alg, kid, "oauth-authz-req+jwt", claims()))
+			if (err == nil) != tc.ok {
+				t.Fatalf("err %v, want ok %v", err, tc.ok)
+			}
+		})
 	}
 }

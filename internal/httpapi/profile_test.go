@@ -135,3 +135,51 @@ func TestPKCEPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestFAPI2RefreshGrace: a fapi2 client's rotated refresh token works again
+// within the grace window even when the server's grace is off (FAPI 2.0
+// rotates only with one); a default client's reuse revokes the family.
+func TestFAPI2RefreshGrace(t *testing.T) {
+	h, u := userSetup(t, withAssertions(), withDPoP(false)) // RefreshReuseGrace 0
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &ec.PublicKey, KeyID: "ec", Algorithm: "ES256", Use: "sig"}}})
+	for _, id := range []string{"bank", "plain"} {
+		h.addClient(id, "", func(c *oauth.Client) {
+			c.TokenEndpointAuthMethod, c.SecretHash = oauth.AuthMethodPrivateKeyJWT, nil
+			c.GrantTypes = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
+			c.RedirectURIs, c.Scopes = []string{redirect}, []string{"openid"}
+			c.Metadata.JWKS = jwks
+			if id == "bank" {
+				c.Metadata.SecurityProfile = oauth.ProfileFAPI2
+			}
+		})
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: ec}, (&jose.SignerOptions{}).WithHeader("kid", "ec").WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &assertionSigner{t: t, signer: s, now: h.clock.Now}
+	prover := newProver(t, h.clock.Now)
+	post := func(id string, f url.Values) (int, map[string]any) {
+		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		f.Set("client_assertion", signer.sign(id, issuer, nil))
+		w := h.postForm(httpapi.PathToken, f, withDPoPProof(prover.proof(http.MethodPost, issuer+httpapi.PathToken, "", "")))
+		return w.Code, decodeJSON(t, w.Body.Bytes())
+	}
+	for id, wantRetry := range map[string]int{"bank": 200, "plain": 400} {
+		t.Run(id, func(t *testing.T) {
+			code := h.code("grace-"+id, id, u.ID, "openid", nil)
+			status, first := post(id, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {rfcVerifier}})
+			if status != 200 {
+				t.Fatalf("code: %d %v", status, first)
+			}
+			rt := first["refresh_token"].(string)
+			if status, body := post(id, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); status != 200 {
+				t.Fatalf("refresh: %d %v", status, body)
+			}
+			if status, body := post(id, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); status != wantRetry {
+				t.Fatalf("the rotated token again at once: %d %v, want %d", status, body, wantRetry)
+			}
+		})
+	}
+}

@@ -148,5 +148,15 @@ func (s *Service) refreshGrant(ctx context.Context, c *oauth.Client, req *Reques
 // retry by its own client moments after it rotated, rather than a replay.
 func (s *Service) withinReuseGrace(c *oauth.Client, old *store.RefreshToken, now time.Time) bool {
 	grace := s.opts.RefreshReuseGrace
+	if c.Profile(s.opts.SecurityProfile) == oauth.ProfileFAPI2 {
+		// FAPI 2.0 Security Profile §5.3.2: rotation only with a window in
+		// which a client that lost the answer can retry, whatever the
+		// server's default says.
+		grace = max(grace, FAPI2RefreshGrace)
+	}
 	return grace > 0 && old.ClientID == c.ID && !old.UsedAt.IsZero() && now.Sub(old.UsedAt) <= grace
 }
+
+// FAPI2RefreshGrace is the least reuse grace of a fapi2 client's refresh
+// tokens.
+const FAPI2RefreshGrace = 2 * time.Second
