@@ -35,9 +35,18 @@ func (d *DPoP) algorithms() []string {
 // bound to ("" none) and accessToken the token for ath ("" at the token
 // endpoint). It returns the proof's key thumbprint, "" without a proof.
 func (s *Server) dpopProof(w http.ResponseWriter, r *http.Request, path, accessToken, bound string) (string, error) {
+	p, err := s.verifyDPoP(w, r, path, accessToken, bound)
+	if p == nil || err != nil {
+		return "", err
+	}
+	return p.JKT, nil
+}
+
+// verifyDPoP is dpopProof with the whole proof (nil without one).
+func (s *Server) verifyDPoP(w http.ResponseWriter, r *http.Request, path, accessToken, bound string) (*dpop.Proof, error) {
 	d := s.opts.DPoP
 	if d == nil {
-		return "", nil
+		return nil, nil
 	}
 	now := s.now()
 	if d.Nonces != nil {
@@ -46,10 +55,10 @@ func (s *Server) dpopProof(w http.ResponseWriter, r *http.Request, path, accessT
 	}
 	proof, err := dpop.ProofHeader(r.Header)
 	if err != nil {
-		return "", dpopError(err)
+		return nil, dpopError(err)
 	}
 	if proof == "" {
-		return "", nil
+		return nil, nil
 	}
 	opts := dpop.Options{Algorithms: d.Algorithms}
 	if d.Nonces != nil {
@@ -57,12 +66,12 @@ func (s *Server) dpopProof(w http.ResponseWriter, r *http.Request, path, accessT
 	}
 	p, err := dpop.Verify(proof, dpop.Request{Method: r.Method, URI: s.opts.Issuer + path, Now: now, AccessToken: accessToken, JKT: bound}, opts)
 	if err != nil {
-		return "", dpopError(err)
+		return nil, dpopError(err)
 	}
 	if err := dpop.CheckReplay(r.Context(), d.Replay, p); err != nil {
-		return "", dpopError(err)
+		return nil, dpopError(err)
 	}
-	return p.JKT, nil
+	return p, nil
 }
 
 // dpopError maps a refused proof to RFC 9449 §5 / §8 errors (400 at the

@@ -49,7 +49,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// RFC 9449 §5: a valid proof binds the tokens to its key.
-	jkt, err := s.dpopProof(w, r, PathToken, "", "")
+	proof, err := s.verifyDPoP(w, r, PathToken, "", "")
+	var jkt, dpopAlg string
+	if proof != nil {
+		jkt, dpopAlg = proof.JKT, proof.Algorithm
+	}
 	if err != nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, err)
@@ -94,6 +98,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		Authenticated:  client,
 		CertThumbprint: certThumbprint(cr.Cert),
 		DPoPJKT:        jkt,
+		DPoPAlg:        dpopAlg,
 	}
 	resp, err := s.tokens.Exchange(r.Context(), req)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -70,6 +71,12 @@ func TestFAPI2Profile(t *testing.T) {
 			return grant(es.sign("fapi", issuer+httpapi.PathToken, nil), dpopProof())
 		}},
 		{"fapi2: RS256", 401, "invalid_client", func() (int, map[string]any) { return grant(rs256.sign("fapi", issuer, nil), dpopProof()) }},
+		{"fapi2: an RS256 DPoP proof", 400, "invalid_dpop_proof", func() (int, map[string]any) {
+			return grant(es.sign("fapi", issuer, nil), withDPoPProof(rsaProof(t, rs, http.MethodPost, issuer+httpapi.PathToken)))
+		}},
+		{"default: an RS256 DPoP proof", 200, "", func() (int, map[string]any) {
+			return grant(rs256.sign("plain", issuer, nil), withDPoPProof(rsaProof(t, rs, http.MethodPost, issuer+httpapi.PathToken)))
+		}},
 		{"fapi2: the right secret", 401, "invalid_client", func() (int, map[string]any) {
 			w := h.postForm(httpapi.PathToken, url.Values{"grant_type": {"client_credentials"}}, withBasic("fapi-secret", "s3cret"), dpopProof())
 			return w.Code, decodeJSON(t, w.Body.Bytes())
@@ -182,4 +189,20 @@ func TestFAPI2RefreshGrace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rsaProof is a DPoP proof (RFC 9449 §4.2) signed with RS256.
+func rsaProof(t *testing.T, key *rsa.PrivateKey, method, uri string) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"jti": rand.Text(), "htm": method, "htu": uri, "iat": time.Now().Unix()})
+	jws, err := s.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := jws.CompactSerialize()
+	return out
 }

@@ -33,6 +33,8 @@ type Request struct {
 	// proof (RFC 9449 §4.3), "" without one; CertThumbprint is the x5t#S256 of
 	// the client certificate presented (RFC 8705 §3.1), "" without one.
 	DPoPJKT, CertThumbprint string
+	// DPoPAlg is the verified proof's alg, for profiles that narrow them.
+	DPoPAlg string
 
 	// Resources are the request's resource parameters (RFC 8707 §2), which
 	// may repeat; a token is issued for one of them.

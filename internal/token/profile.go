@@ -1,6 +1,10 @@
 package token
 
-import "github.com/authd/authd/internal/oauth"
+import (
+	"slices"
+
+	"github.com/authd/authd/internal/oauth"
+)
 
 // holdToProfile applies the client's security profile to a token request
 // whose client has authenticated, and returns what its tokens are bound to.
@@ -12,7 +16,14 @@ func (s *Service) holdToProfile(c *oauth.Client, req *Request, cnf oauth.Confirm
 		// cannot use it now.
 		return cnf, oauth.UnauthorizedClient("the " + profile + " profile does not allow the " + req.GrantType + " grant")
 	}
-	if profile != oauth.ProfileFAPI2 || cnf.Bound() {
+	if profile != oauth.ProfileFAPI2 {
+		return cnf, nil
+	}
+	if req.DPoPJKT != "" && !slices.Contains(oauth.FAPI2Algorithms, req.DPoPAlg) {
+		// FAPI 2.0 Security Profile §5.4: PS256, ES256 or EdDSA.
+		return cnf, invalidDPoPProof("the fapi2 profile takes DPoP proofs signed with PS256, ES256 or EdDSA")
+	}
+	if cnf.Bound() {
 		return cnf, nil
 	}
 	// FAPI 2.0 Security Profile §5.3.2: sender-constrained access
