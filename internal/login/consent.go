@@ -43,6 +43,7 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, req *aut
 		CSRF:       h.csrfToken(h.csrfCookieValue(w, r), purposeConsent, sessionBinding(sess), h.now()),
 		Hidden:     hiddenFields(req.params),
 		Scopes:     h.describeScopes(r.Context(), req.Scopes),
+		Resources:  req.Resources,
 	})
 }
 

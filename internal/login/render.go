@@ -51,6 +51,9 @@ type pageData struct {
 	CSRF       string
 	Hidden     []hiddenField
 	Scopes     []string
+	// Resources are the APIs (RFC 8707 resource indicators) the consent is
+	// for; none: the server's default audience.
+	Resources []string
 	// Links are where a message page lets the user go next; their targets
 	// are our own paths, never anything a request carried.
 	Links []pageLink

@@ -87,6 +87,10 @@ func TestAuthorizeResourcesReachTheCode(t *testing.T) {
 	if !strings.Contains(r.body, "Allow access") {
 		t.Fatalf("no consent page: %d %s", r.status, r.body)
 	}
+	// The user sees which APIs the access is for.
+	if !strings.Contains(r.body, "<strong>"+apiA+"</strong>, <strong>"+apiB+"</strong>") {
+		t.Errorf("the consent page does not name the resources:\n%s", r.body)
+	}
 	f := formOf(t, r.body)
 	if got := f[pResource]; !slices.Equal(got, []string{apiA, apiB}) {
 		t.Fatalf("consent form carries resources %q", got)
