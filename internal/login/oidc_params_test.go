@@ -73,7 +73,8 @@ func TestRequestForAUser(t *testing.T) {
 	alice := e.idToken(nil)
 	bob := e.idToken(func(c map[string]any) { c["sub"] = "someone-else" })
 
-	r := e.authorize(e.client, authParams("first", "id_token_hint", alice, "display", "popup", "ui_locales", "fr-CA en"))
+	r := e.authorize(e.client, authParams("first", "id_token_hint", alice, "display", "popup", "ui_locales", "fr-CA en",
+		"claims_locales", "fr", "x_vendor_extension", "ignored"))
 	wantRedirect(t, r, http.StatusFound, "https://first.example/callback", map[string]string{"code": "*"})
 
 	wantPage(t, e.authorize(e.client, authParams("first", "id_token_hint", bob)), http.StatusOK, `name="password"`)
