@@ -30,7 +30,13 @@
 #                      (default: a new temporary folder, kept)
 #   BENCH_RUN_TIMEOUT  seconds one scenario run may take (default 600)
 #   BENCH_PIN          1: servers on core 0 and the load generator on core 1 (taskset),
-#                      so the two do not take each other's CPU (default 0: unpinned)
+#                      so the two do not take each other's CPU (default 1 when taskset
+#                      and two cores are there; 0: unpinned)
+#   BENCH_ROUNDS       rounds (default 3): every round runs every scenario against every
+#                      target in turn, so baseline and authd alternate; the table gives
+#                      the median of the per-round ratios to the baseline
+#   BENCH_LIMITS       off (request limits off), default (authd's default limits) or both
+#                      (default both: each authd target twice, the second labelled +limits)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +54,16 @@ REDIS_PREFIX="authd-bench-$$-$(date +%s):"
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
 SERVER_CPU=() # command prefixes that pin servers and the load generator
 LOAD_CPU=()
-if [[ ${BENCH_PIN:-0} == 1 ]]; then
+ROUNDS=${BENCH_ROUNDS:-3}
+LIMITS=${BENCH_LIMITS:-both}
+case $LIMITS in off | default | both) ;; *)
+	echo "bench: BENCH_LIMITS must be off, default or both" >&2
+	exit 2
+	;;
+esac
+PIN_DEFAULT=0
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN_DEFAULT=1; fi
+if [[ ${BENCH_PIN:-$PIN_DEFAULT} == 1 ]]; then
 	if ! command -v taskset >/dev/null || (($(nproc) < 2)); then
 		echo "bench: BENCH_PIN=1 needs taskset and two cores" >&2
 		exit 2
@@ -131,10 +146,10 @@ add_target() {
 	fi
 }
 
-# run_load LABEL SCENARIO: one scenario against one target, JSON into $OUT.
+# run_load LABEL SCENARIO ROUND: one scenario against one target, JSON into $OUT.
 run_load() {
-	local label=$1 scenario=$2 out="$OUT/$2@$1.json"
-	log "$scenario @ $label"
+	local label=$1 scenario=$2 round=$3 out="$OUT/$2@$1#$3.json"
+	log "$scenario @ $label (round $round of $ROUNDS)"
 	if timeout --kill-after=10 "$RUN_TIMEOUT" "${LOAD_CPU[@]}" "$LT" run --label "$label" --target "${T_PUBLIC[$label]}" \
 		--admin "${T_ADMIN[$label]}" --fixture "$WORK/fixture-$label.json" --scenarios "$scenario" \
 		--workers "$WORKERS" --rate "$RATE" --duration "$DURATION" --json >"$out" 2>>"$OUT/$label.log"; then
@@ -156,8 +171,7 @@ start_authd() {
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
 		AUTHD_DATA_DIR="$data" AUTHD_LISTEN=127.0.0.1:0 AUTHD_ADMIN_LISTEN=127.0.0.1:0 \
 		AUTHD_ADMIN_TOKEN="$AUTHD_TOKEN" \
-		AUTHD_RATE_LIMIT_IP="${BENCH_RATE_LIMIT_IP:-0}" AUTHD_RATE_LIMIT_CLIENT="${BENCH_RATE_LIMIT_CLIENT:-0}" \
-		AUTHD_RATE_LIMIT_INACTIVE="${BENCH_RATE_LIMIT_INACTIVE:-0}" "$@" \
+		"${LIMIT_ENV[@]}" "$@" \
 		"${SERVER_CPU[@]}" "$WORK/bin/authd" serve >"$OUT/authd-$label.out" 2>"$OUT/authd-$label.log" &
 	AUTHD_PID=$!
 	PIDS+=("$AUTHD_PID")
@@ -193,9 +207,29 @@ if want baseline; then
 	fi
 fi
 
+# LIMIT_MODES are the request-limit settings each authd target runs under:
+# off (the load comes from one address and one client, which the baseline
+# does not limit) and/or authd's defaults, labelled +limits.
+LIMIT_MODES=()
+case $LIMITS in off) LIMIT_MODES=(off) ;; default) LIMIT_MODES=(default) ;; both) LIMIT_MODES=(off default) ;; esac
+limit_env() {
+	LIMIT_ENV=()
+	if [[ $1 == off ]]; then
+		LIMIT_ENV+=(AUTHD_RATE_LIMIT_IP="${BENCH_RATE_LIMIT_IP:-0}" AUTHD_RATE_LIMIT_CLIENT="${BENCH_RATE_LIMIT_CLIENT:-0}"
+			AUTHD_RATE_LIMIT_INACTIVE="${BENCH_RATE_LIMIT_INACTIVE:-0}")
+	fi
+}
+suffix() { [[ $1 == off ]] && echo "" || echo "+limits"; }
+
 # (b) authd, embedded.
-if want sqlite && start_authd sqlite; then
-	add_target sqlite "$AUTHD_PUBLIC" "$AUTHD_ADMIN" "$AUTHD_TOKEN"
+if want sqlite; then
+	for mode in "${LIMIT_MODES[@]}"; do
+		limit_env "$mode"
+		label=sqlite$(suffix "$mode")
+		if start_authd "$label"; then
+			add_target "$label" "$AUTHD_PUBLIC" "$AUTHD_ADMIN" "$AUTHD_TOKEN"
+		fi
+	done
 fi
 
 # (c) authd on PostgreSQL (+ Redis).
@@ -219,9 +253,14 @@ if want postgres; then
 			else
 				log "postgres: Redis is not reachable on $REDIS_HOST:$REDIS_PORT (or redis-cli is missing): running without Redis"
 			fi
-			if start_authd "$label" "${extra[@]}"; then
-				add_target "$label" "$AUTHD_PUBLIC" "$AUTHD_ADMIN" "$AUTHD_TOKEN"
-			fi
+			base_label=$label
+			for mode in "${LIMIT_MODES[@]}"; do
+				limit_env "$mode"
+				label=$base_label$(suffix "$mode")
+				if start_authd "$label" "${extra[@]}"; then
+					add_target "$label" "$AUTHD_PUBLIC" "$AUTHD_ADMIN" "$AUTHD_TOKEN"
+				fi
+			done
 		fi
 	fi
 fi
@@ -230,9 +269,11 @@ fi
 # machine is doing drifts the figures of all targets alike. Idle servers cost nothing.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=, read -r -a SCENARIO_LIST <<<"$SCENARIOS"
-for scenario in "${SCENARIO_LIST[@]}"; do
-	for label in "${LABELS[@]}"; do
-		run_load "$label" "$scenario"
+for ((round = 1; round <= ROUNDS; round++)); do
+	for scenario in "${SCENARIO_LIST[@]}"; do
+		for label in "${LABELS[@]}"; do
+			run_load "$label" "$scenario" "$round"
+		done
 	done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -248,10 +289,49 @@ fi
 # the table and the settings), beside the JSON in $OUT.
 # (The tool says where it wrote it, on stderr.)
 "$LT" report --html "$OUT/report.html" "${RESULTS[@]}"
+
+# The pinned method's table: per scenario and target, the median over rounds of
+# the per-round ratio to the baseline (the baseline ran in the same round, just
+# before or after), and the median p50/p99 of both.
+echo
+echo "rounds: $ROUNDS; pinned: $([[ ${#SERVER_CPU[@]} -gt 0 ]] && echo "servers on CPU 0, load generator on CPU 1" || echo no); limits: $LIMITS"
+for f in "${RESULTS[@]}"; do
+	round=${f##*#}
+	round=${round%.json}
+	jq -r --arg round "$round" '.results[] | select(.status == "ok") | .streams[0] as $s |
+		[.target, .scenario, $round, (if ($s.items_per_second // 0) > 0 then $s.items_per_second else $s.ok_rps end),
+		 $s.latency.p50_ms, $s.latency.p99_ms] | @tsv' "$f"
+done | awk -F'\t' '
+	{ key = $2 SUBSEP $3; val[$1, key] = $4; p50[$1, $2] = p50[$1, $2] " " $5; p99[$1, $2] = p99[$1, $2] " " $6
+	  targets[$1] = 1; scen[$2] = 1; rounds[$2, $3] = 1 }
+	function median(list,    a, n, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		if (n == 0) return "-"
+		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END {
+		printf "%-18s %-16s %8s %13s %13s %13s\n", "SCENARIO", "TARGET", "RATIO", "RANGE", "P50/P99 MS", "BASE P50/P99"
+		for (sc in scen) for (t in targets) {
+			if (t == "baseline") continue
+			ratios = ""
+			for (k in rounds) { split(k, kk, SUBSEP); if (kk[1] != sc) continue
+				r = kk[2]; if (((t, sc SUBSEP r) in val) && (("baseline", sc SUBSEP r) in val) && val["baseline", sc SUBSEP r] > 0)
+					ratios = ratios " " val[t, sc SUBSEP r] / val["baseline", sc SUBSEP r] }
+			if (ratios == "") continue
+			n = split(ratios, rs, " "); lo = rs[1]; hi = rs[1]
+			for (i = 1; i <= n; i++) { if (rs[i] < lo) lo = rs[i]; if (rs[i] > hi) hi = rs[i] }
+			printf "%-18s %-16s %8.2f %6.2f-%-6.2f %6.2f/%-6.2f %6.2f/%-6.2f\n", sc, t, median(ratios), lo, hi,
+				median(p50[t, sc]), median(p99[t, sc]), median(p50["baseline", sc]), median(p99["baseline", sc])
+		}
+	}' | sort
 cat <<'EOF'
 
 REQ/S counts expected answers only (200 with an active token, an issued token, …), per second;
 TOKENS/S is REQ/S × 100 for batch introspection. VS BASELINE divides a target's figure by the
-baseline's for the same scenario. GOAL is the issue's target: JWT issuance ≥ 70 % of the
-baseline, cached introspection ≥ 80 %, batch introspection ≥ 100,000 tokens/s.
+baseline's for the same scenario. RATIO is the median over rounds of that per-round ratio
+(RANGE its lowest and highest), the figure to quote; targets labelled +limits ran with authd's
+default request limits, the others with them off. Goals (issue 12): JWT issuance and cached
+introspection ≥ 0.90 of the baseline, batch introspection ≥ 0.90 of its tokens/s, opaque
+issuance ≥ 0.50, p99 at most 2× the baseline's.
 EOF
