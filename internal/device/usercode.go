@@ -107,3 +107,12 @@ func (c *Codes) Hash(normalized string) []byte {
 	m.Write([]byte(normalized))
 	return m.Sum(nil)
 }
+
+// DeriveKey derives the user-code key from a data key of the deployment
+// (the opaque-token tag key: every replica has it, and master-key rotation
+// keeps its value), so no new secret needs storing.
+func DeriveKey(parent []byte) []byte {
+	m := hmac.New(sha256.New, parent)
+	m.Write([]byte("authd device user codes"))
+	return m.Sum(nil)
+}
