@@ -300,3 +300,18 @@ func TestDeviceGrantDPoP(t *testing.T) {
 		t.Fatalf("access token cnf %v, want jkt %s", claims["cnf"], p.jkt())
 	}
 }
+
+// Without the device store the grant is not served: unsupported_grant_type,
+// no endpoint, nothing advertised.
+func TestDeviceGrantOff(t *testing.T) {
+	h, _ := userSetup(t)
+	status, body := h.exchange(pollForm("spa", "x"))
+	wantOAuthError(t, "poll", status, body, 400, oauth.CodeUnsupportedGrantType)
+	if w := h.postForm(httpapi.PathDeviceAuthorization, url.Values{"client_id": {"spa"}}); w.Code != http.StatusNotFound {
+		t.Fatalf("device authorization endpoint: %d", w.Code)
+	}
+	m := decodeJSON(t, h.do(http.MethodGet, "/.well-known/oauth-authorization-server", "", "").Body.Bytes())
+	if _, ok := m["device_authorization_endpoint"]; ok {
+		t.Fatal("device_authorization_endpoint advertised without the grant")
+	}
+}
