@@ -85,6 +85,7 @@ func validateLimits(cfg *config.Config) error {
 		{"AUTHD_RATE_LIMIT_REGISTRATION", rp.RegistrationPerIP},
 		{"AUTHD_RATE_LIMIT_LOGIN_IP", lp.AttemptsPerIP},
 		{"AUTHD_LOCKOUT_INTERVAL", lp.FailuresPerAccount},
+		{"AUTHD_RATE_LIMIT_DEVICE_CODES", perHour(cfg.RateLimitDeviceCodes)},
 	} {
 		if l.limit.Rate == 0 {
 			continue // off

@@ -18,4 +18,7 @@ func TestLimitDefaultsAgree(t *testing.T) {
 	if got, want := loginPolicy(cfg), defense.DefaultLoginPolicy(); got != want {
 		t.Fatalf("login policy from default settings %+v\ndefense.DefaultLoginPolicy %+v", got, want)
 	}
+	if got, want := perHour(cfg.RateLimitDeviceCodes), defense.DefaultUserCodeFailures(); got != want {
+		t.Fatalf("user-code limit from default settings %+v\ndefense.DefaultUserCodeFailures %+v", got, want)
+	}
 }

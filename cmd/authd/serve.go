@@ -29,6 +29,7 @@ import (
 	"github.com/authd/authd/internal/clientdoc"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
+	"github.com/authd/authd/internal/device"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
@@ -526,6 +527,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	revocations := batch.NewRevocations(st, batch.Options{Flushers: flushers})
 	lc.onStop("revocation writes", revocations.Close)
 
+	// RFC 8628: user codes are stored under a keyed hash every replica shares.
+	userCodes := device.NewCodes(device.DeriveKey(derived.TokenTag), nil)
 	tokens := token.New(token.Deps{
 		Clients:     clientsByID,
 		Tokens:      batchedTokens{w: writer, st: st},
@@ -543,6 +546,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Certs:       certAuth(certVerifier),
 		ClientKeys:  clientKeys,
 		Resources:   st,
+		Devices:     st,
+		UserCodes:   userCodes,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -554,6 +559,9 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		SecurityProfile:   cfg.SecurityProfile,
 		Leeway:            5 * time.Second,
 		TokenKey:          derived.TokenTag,
+		DeviceCodeTTL:     cfg.DeviceCodeLifetime,
+		DeviceInterval:    cfg.DevicePollInterval,
+		VerificationURI:   cfg.Issuer + login.PathDevice,
 		OpenSecret: func(id string, sealed []byte) ([]byte, error) {
 			return secretSealer.Open(sealed, []byte("client secret:"+id))
 		},
@@ -576,6 +584,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		// RFC 8707 at the authorization endpoint: the token service's rules.
 		Resources: tokens,
 		Logouts:   logouts,
+		Device: &login.Device{Authorizations: st, UserCodes: userCodes,
+			Guard: defense.NewUserCodes(limiter, perHour(cfg.RateLimitDeviceCodes), events, log)},
 	}, login.Options{Issuer: cfg.Issuer, CSRFKey: derived.CSRF, SessionTTL: cfg.SessionTTL, Logger: log, ClientIP: clientIPs.Of,
 		ProductName: cfg.ProductName, Logo: logo, Events: events, RequirePAR: cfg.RequirePAR, PushedTTL: cfg.PARLifetime,
 		SecurityProfile: cfg.SecurityProfile})
@@ -633,6 +643,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		PAR:                       &httpapi.PAR{Requests: browser, Required: cfg.RequirePAR},
 		RequestObjectAlgs:         authzreq.Algorithms(),
 		LogoutNotifications:       true,
+		Device:                    tokens,
 	})
 
 	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources}, log, admin.Options{

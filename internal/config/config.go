@@ -106,6 +106,13 @@ type Config struct {
 	// (RFC 9126 §5); PARLifetime (AUTHD_PAR_LIFETIME) is a request_uri's.
 	RequirePAR  bool
 	PARLifetime time.Duration
+	// DeviceCodeLifetime (AUTHD_DEVICE_CODE_LIFETIME) and DevicePollInterval
+	// (AUTHD_DEVICE_POLL_INTERVAL) are RFC 8628 §3.2's expires_in and
+	// interval; RateLimitDeviceCodes (AUTHD_RATE_LIMIT_DEVICE_CODES) bounds
+	// wrong user codes per address and hour on the verification page.
+	DeviceCodeLifetime   time.Duration
+	DevicePollInterval   time.Duration
+	RateLimitDeviceCodes float64
 	// TrustedProxies (AUTHD_TRUSTED_PROXIES, comma-separated CIDRs) are the load
 	// balancers whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -212,6 +219,14 @@ func (c *Config) validate(vals map[string]string) error {
 	if c.PARLifetime > 10*time.Minute {
 		// RFC 9126 §2.2: short-lived; a request_uri is used within seconds.
 		return &Error{"AUTHD_PAR_LIFETIME", "must be at most 10m"}
+	}
+	if c.DeviceCodeLifetime < time.Minute || c.DeviceCodeLifetime > 30*time.Minute {
+		// RFC 8628 §5.1: a short life is what keeps user codes unguessable.
+		return &Error{"AUTHD_DEVICE_CODE_LIFETIME", "must be from 1m to 30m"}
+	}
+	if c.DevicePollInterval < time.Second || c.DevicePollInterval > time.Minute || c.DevicePollInterval%time.Second != 0 {
+		// RFC 8628 §3.2: interval is in whole seconds.
+		return &Error{"AUTHD_DEVICE_POLL_INTERVAL", "must be whole seconds from 1s to 1m"}
 	}
 	if c.KeyRotateEvery > 0 && c.KeyRotateEvery < time.Hour {
 		return &Error{"AUTHD_KEY_ROTATE_EVERY", "must be 0 (on demand only) or at least 1h"}

@@ -32,6 +32,8 @@ type metadata struct {
 	BatchIntrospectionEndpoint string `json:"batch_introspection_endpoint"`
 	RevocationEndpoint         string `json:"revocation_endpoint"`
 	RegistrationEndpoint       string `json:"registration_endpoint,omitempty"` // RFC 8414 §2
+	// RFC 8628 §4.
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 	// draft-ietf-oauth-client-id-metadata-document-01: a URL client_id is
 	// fetched as the client's metadata.
 	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
@@ -106,6 +108,9 @@ func (s *Server) discoveryDocument() []byte {
 	}
 	if s.opts.Registration != nil {
 		m.RegistrationEndpoint = iss + PathRegister
+	}
+	if s.opts.Device != nil {
+		m.DeviceAuthorizationEndpoint = iss + PathDeviceAuthorization
 	}
 	m.ClientIDMetadataDocumentSupported = s.opts.ClientIDMetadataDocuments
 	if s.opts.SignIntrospection != nil {

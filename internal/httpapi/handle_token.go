@@ -92,6 +92,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		RefreshToken: f["refresh_token"],
 		Username:     f["username"],
 		Password:     f["password"],
+		DeviceCode:   f["device_code"],
 		Resources:    f.resources(),
 		ClientIP:     s.opts.ClientIPs.Of(r),
 		// Authenticated once here already: an assertion is single-use.

@@ -27,6 +27,7 @@ import (
 	"github.com/authd/authd/internal/cache/memory"
 	"github.com/authd/authd/internal/client"
 	"github.com/authd/authd/internal/clientauth/assertion"
+	"github.com/authd/authd/internal/device"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
@@ -51,6 +52,8 @@ type harness struct {
 	logBuf   *testenv.Buffer
 	accounts *account.Service
 	clients  *client.Service // with registration only
+	// userCodes hash the user codes of the device grant (harnessConfig.device).
+	userCodes *device.Codes
 }
 
 // newHarness wires the real embedded store, key manager and token service
@@ -82,6 +85,9 @@ type harnessConfig struct {
 	introspectionJWT bool
 	// idTokenRS256 keeps id_token keys in RS256 besides ES256.
 	idTokenRS256 bool
+	// device serves the device authorization grant (RFC 8628) with user
+	// codes under the harness's userCodes.
+	device bool
 }
 
 // lateSecrets is assertion.Secrets over the token service, built after the
@@ -146,6 +152,10 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	acct := account.New(db, hasher, password.Policy{}, *cfg.acct)
 	cfg.deps.Accounts = acct
+	userCodes := device.NewCodes(make([]byte, 32), nil)
+	if cfg.device {
+		cfg.deps.Devices, cfg.deps.UserCodes = db, userCodes
+	}
 	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256,
 			RefreshReuseGrace: cfg.reuseGrace, OpenSecret: cfg.openSecret})
@@ -180,6 +190,9 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		cfg.api.Mount, cfg.api.OIDC, cfg.api.IDTokenAlg = browser.Register, true, keys.ES256
 		cfg.api.NotFoundPage = http.HandlerFunc(browser.NotFound)
 	}
+	if cfg.device {
+		cfg.api.Device = svc
+	}
 	if cfg.introspectionJWT {
 		cfg.api.SignIntrospection, cfg.api.IntrospectionAlg = svc.SignIntrospection, keys.ES256
 	}
@@ -190,7 +203,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 		cfg.api.Registration = &httpapi.Registration{Clients: clients, Open: cfg.registration == "open", AllowOpen: cfg.allowOpen}
 	}
 	srv := httpapi.New(svc, km, log, *cfg.api)
-	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct, clients: clients}
+	return &harness{t: t, db: db, keys: km, svc: svc, srv: srv, origins: origins, clock: clk, logBuf: logBuf, accounts: acct, clients: clients,
+		userCodes: userCodes}
 }
 
 // addClient registers a confidential client with a known secret.

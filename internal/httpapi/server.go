@@ -109,6 +109,9 @@ type Options struct {
 	// PAR, if set, serves the pushed authorization request endpoint (RFC
 	// 9126) and advertises it.
 	PAR *PAR
+	// Device, if set, serves the device authorization endpoint (RFC 8628
+	// §3.1) and advertises it; the login flow serves the verification page.
+	Device DeviceAuthorizer
 	// RequestObjectAlgs, if set, advertises signed request objects (RFC
 	// 9101) with these algorithms at the authorization endpoint and PAR.
 	RequestObjectAlgs []string
@@ -204,6 +207,9 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 	if opts.PAR != nil {
 		mux.HandleFunc("POST "+PathPAR, s.handlePAR)
 		mux.HandleFunc("OPTIONS "+PathPAR, s.preflight(hdrPOST))
+	}
+	if opts.Device != nil {
+		mux.HandleFunc("POST "+PathDeviceAuthorization, s.handleDeviceAuthorization)
 	}
 	if opts.Mount != nil {
 		opts.Mount(mux)

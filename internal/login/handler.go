@@ -122,6 +122,9 @@ type Deps struct {
 	// (and gives id_tokens a sid) and tells them when it ends; nil: nobody
 	// is told.
 	Logouts SessionLogouts
+	// Device, if set, serves the device verification page (RFC 8628 §3.3)
+	// at PathDevice.
+	Device *Device
 }
 
 // Options configure the handler. Issuer and CSRFKey are required; zero
@@ -183,6 +186,7 @@ type Handler struct {
 	requestObjects RequestObjects
 	pushed         PushedRequests
 	logouts        SessionLogouts
+	device         *Device
 
 	issuer          string
 	secure          bool // cookies carry Secure and __Host- names: the issuer is https
@@ -212,6 +216,9 @@ type Handler struct {
 
 // New builds the handler, parsing its templates.
 func New(d Deps, opts Options) (*Handler, error) {
+	if d.Device != nil && (d.Device.Authorizations == nil || d.Device.UserCodes == nil) {
+		return nil, errors.New("login: Device needs Authorizations and UserCodes")
+	}
 	if d.Clients == nil || d.Accounts == nil || d.Sessions == nil || d.Consents == nil || d.Codes == nil || d.IDTokens == nil {
 		return nil, errors.New("login: every dependency is required")
 	}
@@ -293,6 +300,7 @@ func New(d Deps, opts Options) (*Handler, error) {
 		css:             css,
 		resources:       d.Resources,
 		logouts:         d.Logouts,
+		device:          d.Device,
 	}, nil
 }
 
@@ -312,6 +320,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET "+PathAccountPassword, h.handlePasswordPage)
 	mux.HandleFunc("POST "+PathAccountPassword, h.handlePassword)
+	if h.device != nil {
+		mux.HandleFunc("GET "+PathDevice, h.handleDevicePage)
+		mux.HandleFunc("POST "+PathDevice, h.handleDevice)
+	}
 }
 
 func remoteIP(r *http.Request) string {

@@ -47,7 +47,7 @@ const pNext = "next"
 // return to, else "": only our own paths, from a fixed list, so the login
 // form is no open redirector.
 func nextPage(v url.Values) string {
-	if next, ok := single(v, pNext); ok && next == PathAccountPassword {
+	if next, ok := single(v, pNext); ok && (next == PathAccountPassword || isDeviceNext(next)) {
 		return next
 	}
 	return ""

@@ -21,7 +21,9 @@ var templateFS embed.FS
 var cssFile []byte
 
 // pageNames are the templates, each parsed with the shared layout.
-func pageNames() []string { return []string{"login", "consent", "logout", "message", "password"} }
+func pageNames() []string {
+	return []string{"login", "consent", "logout", "message", "password", "device", "device_confirm"}
+}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
@@ -54,6 +56,8 @@ type pageData struct {
 	// Resources are the APIs (RFC 8707 resource indicators) the consent is
 	// for; none: the server's default audience.
 	Resources []string
+	// UserCode is the device verification page's code (RFC 8628 §3.3).
+	UserCode string
 	// Links are where a message page lets the user go next; their targets
 	// are our own paths, never anything a request carried.
 	Links []pageLink

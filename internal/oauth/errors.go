@@ -23,6 +23,9 @@ const (
 	CodeLoginRequired           = "login_required"
 	CodeConsentRequired         = "consent_required"
 	CodeSlowDown                = "slow_down"
+	// RFC 8628 §3.5: the device access token response's own codes.
+	CodeAuthorizationPending = "authorization_pending"
+	CodeExpiredToken         = "expired_token"
 )
 
 // Error is a protocol error: an RFC error code, a description safe to show the
@@ -116,4 +119,25 @@ func TooManyRequests(retryAfterSeconds int) *Error {
 // the resource needs.
 func InsufficientScope(desc string) *Error {
 	return newErr(CodeInsufficientScope, http.StatusForbidden, desc)
+}
+
+// AuthorizationPending is RFC 8628 §3.5: the user has not decided yet; the
+// device keeps polling.
+func AuthorizationPending(desc string) *Error {
+	return newErr(CodeAuthorizationPending, http.StatusBadRequest, desc)
+}
+
+// SlowDown is RFC 8628 §3.5: still pending, and the device polled too soon;
+// its interval has grown by 5 seconds.
+func SlowDown(desc string) *Error { return newErr(CodeSlowDown, http.StatusBadRequest, desc) }
+
+// ExpiredToken is RFC 8628 §3.5: the device_code expired before the user
+// decided; the device may start over.
+func ExpiredToken(desc string) *Error { return newErr(CodeExpiredToken, http.StatusBadRequest, desc) }
+
+// DeviceAccessDenied is RFC 8628 §3.5 access_denied: the user denied the
+// device. It is a token endpoint error (RFC 6749 §5.2), so 400, not the
+// 403 of AccessDenied.
+func DeviceAccessDenied(desc string) *Error {
+	return newErr(CodeAccessDenied, http.StatusBadRequest, desc)
 }

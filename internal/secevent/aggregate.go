@@ -25,6 +25,7 @@ import (
 // stranger's).
 var refusalTypes = [...]string{
 	RateLimitExceeded, ClientAuthFailed, LoginFailed, TokenEnumeration, AdminAuthFailed, LoginLockedOut,
+	DeviceUserCodeFailed,
 }
 
 // refusalIndex is typ's index in refusalTypes, or -1 when typ is written one
@@ -43,6 +44,8 @@ func refusalIndex(typ string) int {
 		return 4
 	case LoginLockedOut:
 		return 5
+	case DeviceUserCodeFailed:
+		return 6
 	}
 	return -1
 }
@@ -141,7 +144,7 @@ type shard struct {
 	// drained and drainedSpills are the counts of past windows (spills
 	// included in drained), changed under mu held for writing.
 	drained, drainedSpills uint64
-	_                      [24]byte // to 128 bytes: two cache lines, so shards seldom share one
+	_                      [16]byte // to 128 bytes: two cache lines, so shards seldom share one
 }
 
 func (sh *shard) find(h uint64, k *aggKey) *entry {

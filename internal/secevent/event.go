@@ -20,7 +20,7 @@ type Event struct {
 //
 // The refusals an attacker can trigger at will (ratelimit.exceeded,
 // client.auth_failed, login.failed, token.enumeration, admin.auth_failed,
-// login.locked_out) are aggregated: see the package documentation.
+// login.locked_out, device.user_code_failed) are aggregated: see the package documentation.
 const (
 	TokenIssued  = "token.issued"
 	TokenRevoked = "token.revoked"
@@ -87,6 +87,13 @@ const (
 	AdminResourceCreated = "admin.resource_created"
 	AdminResourceUpdated = "admin.resource_updated"
 	AdminResourceDeleted = "admin.resource_deleted"
+	// DeviceApproved and DeviceDenied: a signed-in user decided a device
+	// authorization request (RFC 8628 §3.3) of ClientID on the verification
+	// page. DeviceUserCodeFailed: a user code entered there was wrong,
+	// expired or used (RFC 8628 §5.1: the brute force this grant invites).
+	DeviceApproved       = "device.approved"
+	DeviceDenied         = "device.denied"
+	DeviceUserCodeFailed = "device.user_code_failed"
 )
 
 // Types lists every event type above, so that a counter of each exists (at
@@ -100,7 +107,7 @@ func Types() []string {
 		UserPasswordChanged, UserDisabled, UserEnabled, UserUpdated, UserUnlocked, LoginLockedOut,
 		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
 		AdminResourceCreated, AdminResourceUpdated, AdminResourceDeleted,
-		UserSessionsEnded,
+		UserSessionsEnded, DeviceApproved, DeviceDenied, DeviceUserCodeFailed,
 	}
 }
 

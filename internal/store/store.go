@@ -478,6 +478,79 @@ type PushedRequests interface {
 	ConsumePushedRequest(ctx context.Context, hash []byte, clientID string, now time.Time) (*PushedRequest, error)
 }
 
+// Device authorization states (RFC 8628 §3.3 to §3.5). A row is pending until
+// the user decides; an approved row becomes redeemed when a poll takes it, and
+// a redeemed row is never returned again.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceRedeemed = "redeemed"
+)
+
+// DeviceAuthorization is a device authorization request (RFC 8628 §3.1) as
+// stored: only hashes of the device code and the user code, so the table
+// cannot be used to poll or to approve.
+type DeviceAuthorization struct {
+	DeviceCodeHash []byte // SHA-256 of the device_code; primary key
+	UserCodeHash   []byte // keyed hash of the normalised user_code; unique
+	ClientID       string
+	Scope          string
+	// Resources are the resource indicators asked for (RFC 8707 §2.1).
+	Resources []string
+	Status    string // DevicePending, DeviceApproved, DeviceDenied or DeviceRedeemed
+	// Subject, AuthTime and UserGeneration are set by the user's decision.
+	Subject        string
+	AuthTime       time.Time
+	UserGeneration int64
+	// Interval is the minimum time between polls (RFC 8628 §3.2), which
+	// grows with every poll that comes sooner (§3.5); whole seconds.
+	Interval   time.Duration
+	LastPollAt time.Time // zero before the first poll
+	// SlowDown reports, on a row PollDeviceAuthorization returned, that this
+	// poll came sooner than the interval allowed (and the interval grew).
+	SlowDown  bool
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// DeviceDecision is what the user decided on the verification page.
+type DeviceDecision struct {
+	Status         string // DeviceApproved or DeviceDenied
+	Subject        string
+	AuthTime       time.Time
+	UserGeneration int64
+}
+
+// DeviceAuthorizations stores device authorization requests.
+type DeviceAuthorizations interface {
+	// CreateDeviceAuthorization inserts a (Status pending, no poll yet);
+	// ErrConflict if its device-code or user-code hash exists.
+	CreateDeviceAuthorization(ctx context.Context, a *DeviceAuthorization) error
+	// PendingDeviceAuthorization returns the pending request with that
+	// user-code hash; ErrNotFound if there is none, it expired before now, or
+	// it was decided already (a user code is single-use).
+	PendingDeviceAuthorization(ctx context.Context, userCodeHash []byte, now time.Time) (*DeviceAuthorization, error)
+	// DecideDeviceAuthorization records d on the pending request with that
+	// user-code hash and returns it, as one atomic step: of concurrent
+	// decisions exactly one succeeds. ErrNotFound if there is none pending
+	// or it expired before now.
+	DecideDeviceAuthorization(ctx context.Context, userCodeHash []byte, d DeviceDecision, now time.Time) (*DeviceAuthorization, error)
+	// PollDeviceAuthorization records a poll by clientID at now of the
+	// request with that device-code hash and returns it as it is after the
+	// poll, as one atomic step:
+	//   - an approved request becomes redeemed: of concurrent polls exactly
+	//     one gets it with Status DeviceRedeemed;
+	//   - a pending request polled less than Interval after the previous
+	//     poll has its Interval grown by slowDown and is returned with
+	//     SlowDown set (RFC 8628 §3.5);
+	//   - LastPollAt becomes now.
+	// ErrNotFound if there is none, another client asked for it (which
+	// changes nothing), or it was redeemed before. Expiry is the caller's to
+	// check.
+	PollDeviceAuthorization(ctx context.Context, deviceCodeHash []byte, clientID string, now time.Time, slowDown time.Duration) (*DeviceAuthorization, error)
+}
+
 // Resource is an API that tokens can be asked for with a resource indicator
 // (RFC 8707): a resource server, with the audience, scopes, format and
 // lifetime of the access tokens issued for it.
@@ -584,9 +657,9 @@ type Logouts interface {
 type Purger interface {
 	// PurgeExpired deletes up to limit expired rows of each kind (access tokens,
 	// revocations, codes, refresh tokens, sessions, keys past PublishUntil,
-	// invalidations, registration tokens, pushed requests, session
-	// clients, logout notifications past their maximum age) with
-	// expiry before now, and returns how many rows it deleted in all.
+	// invalidations, registration tokens, pushed requests, device
+	// authorizations, session clients, logout notifications past their
+	// maximum age) with expiry before now, and returns how many rows it deleted in all.
 	PurgeExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
@@ -608,6 +681,7 @@ type Store interface {
 	DataKeys
 	RegistrationTokens
 	PushedRequests
+	DeviceAuthorizations
 	Resources
 	Logouts
 	Purger

@@ -26,6 +26,8 @@ type Request struct {
 	// password
 	Username string
 	Password string
+	// urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4)
+	DeviceCode string
 
 	// ClientIP is the caller's address, for limits and security events.
 	ClientIP string
@@ -91,7 +93,8 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	switch req.GrantType {
 	case "":
 		return nil, oauth.InvalidRequest("grant_type is required")
-	case oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantPassword:
+	case oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantPassword,
+		oauth.GrantDeviceCode:
 		if !slices.Contains(s.Grants(), req.GrantType) {
 			return nil, oauth.UnsupportedGrantType("grant_type " + quote(req.GrantType) + " is not supported")
 		}
@@ -141,6 +144,8 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 		g, err = s.refreshGrant(ctx, client, req)
 	case oauth.GrantPassword:
 		g, err = s.passwordGrant(ctx, client, req)
+	case oauth.GrantDeviceCode:
+		g, err = s.deviceCodeGrant(ctx, client, req)
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"hash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +66,18 @@ type RefreshStore interface {
 	RevokeGrant(ctx context.Context, grantID string) error
 }
 
+// DeviceStore keeps device authorization requests (RFC 8628).
+type DeviceStore interface {
+	CreateDeviceAuthorization(ctx context.Context, a *store.DeviceAuthorization) error
+	PollDeviceAuthorization(ctx context.Context, deviceCodeHash []byte, clientID string, now time.Time, slowDown time.Duration) (*store.DeviceAuthorization, error)
+}
+
+// UserCodes makes user codes (*device.Codes): one formatted for display and
+// the hash it is stored under.
+type UserCodes interface {
+	New() (code string, hash []byte)
+}
+
 // Accounts authenticates people and reads their profile (account.Service).
 type Accounts interface {
 	Authenticate(ctx context.Context, username, pw string) (*store.User, error)
@@ -107,6 +120,10 @@ type Deps struct {
 	// Resources reads API resources (RFC 8707); nil: none is registered, so
 	// every resource parameter is invalid_target.
 	Resources ResourceStore
+	// Devices and UserCodes, both set (with Refresh and Accounts), enable
+	// the device authorization grant (RFC 8628).
+	Devices   DeviceStore
+	UserCodes UserCodes
 }
 
 // CertVerifier is what client authentication needs of mtls.Verifier.
@@ -159,6 +176,15 @@ type Options struct {
 	// OpenSecret unseals a client_secret_jwt client's secret
 	// (oauth.Client.SecretSealed); nil: client_secret_jwt is refused.
 	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
+	// DeviceCodeTTL is how long a device_code and its user_code live
+	// (RFC 8628 §3.2 expires_in); default 10 minutes.
+	DeviceCodeTTL time.Duration
+	// DeviceInterval is the least time between polls a device is told
+	// (RFC 8628 §3.2 interval); default 5 seconds, the RFC's.
+	DeviceInterval time.Duration
+	// VerificationURI is where the user enters the user_code (RFC 8628
+	// §3.2); default Issuer + "/device".
+	VerificationURI string
 }
 
 // Service issues, introspects and revokes tokens.
@@ -179,6 +205,8 @@ type Service struct {
 	certs      CertVerifier
 	clientKeys assertion.KeySource
 	resources  ResourceStore
+	devices    DeviceStore
+	userCodes  UserCodes
 	loader     *cache.Loader
 	memo       *memo
 	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
@@ -208,6 +236,15 @@ func New(d Deps, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.DeviceCodeTTL <= 0 {
+		opts.DeviceCodeTTL = 10 * time.Minute
+	}
+	if opts.DeviceInterval <= 0 {
+		opts.DeviceInterval = 5 * time.Second
+	}
+	if opts.VerificationURI == "" {
+		opts.VerificationURI = strings.TrimSuffix(opts.Issuer, "/") + "/device"
+	}
 	if opts.Random == nil {
 		opts.Random = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails (Go 1.24+)
 	}
@@ -232,6 +269,7 @@ func New(d Deps, opts Options) *Service {
 		codes: d.Codes, refresh: d.Refresh, accounts: d.Accounts, events: d.Events, opts: opts,
 		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger, assertions: d.Assertions,
 		certs: d.Certs, clientKeys: d.ClientKeys, resources: d.Resources,
+		devices: d.Devices, userCodes: d.UserCodes,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	s.loader = cache.NewLoader(d.Cache)
@@ -247,6 +285,9 @@ func (s *Service) Grants() []string {
 	}
 	if s.accounts != nil && s.refresh != nil {
 		g = append(g, oauth.GrantPassword)
+	}
+	if s.devices != nil && s.userCodes != nil && s.accounts != nil && s.refresh != nil {
+		g = append(g, oauth.GrantDeviceCode)
 	}
 	return g
 }

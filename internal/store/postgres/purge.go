@@ -31,6 +31,8 @@ func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, e
 			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		`DELETE FROM pushed_requests WHERE hash IN (SELECT hash FROM pushed_requests
 			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		`DELETE FROM device_authorizations WHERE device_code_hash IN (SELECT device_code_hash FROM device_authorizations
+			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		`DELETE FROM session_clients WHERE (sid, client_id) IN (SELECT sid, client_id FROM session_clients
 			WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		`DELETE FROM logout_outbox WHERE id IN (SELECT id FROM logout_outbox

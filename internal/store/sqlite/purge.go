@@ -30,6 +30,8 @@ func (d *DB) PurgeExpired(ctx context.Context, now time.Time, limit int) (int, e
 			(SELECT hash FROM registration_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 		`DELETE FROM pushed_requests WHERE hash IN
 			(SELECT hash FROM pushed_requests WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+		`DELETE FROM device_authorizations WHERE device_code_hash IN
+			(SELECT device_code_hash FROM device_authorizations WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 		`DELETE FROM session_clients WHERE (sid, client_id) IN
 			(SELECT sid, client_id FROM session_clients WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
 		`DELETE FROM logout_outbox WHERE id IN

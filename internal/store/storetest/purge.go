@@ -13,7 +13,7 @@ import (
 // expiringKinds are the row kinds PurgeExpired handles by ExpiresAt; signing keys,
 // purged by PublishUntil, are seeded separately.
 func expiringKinds() []string {
-	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation", "registration token", "pushed request"}
+	return []string{"access token", "revocation", "auth code", "refresh token", "session", "invalidation", "registration token", "pushed request", "device authorization"}
 }
 
 // seedExpiring stores one row of every expiring kind, all named name and expiring at exp.
@@ -41,6 +41,9 @@ func seedExpiring(t *testing.T, s store.Store, name string, exp time.Time) {
 	pr := pushedRequest("purge-" + name)
 	pr.ExpiresAt = exp
 	wantErr(t, "CreatePushedRequest", s.CreatePushedRequest(ctx, pr), nil)
+	da := deviceAuthorization("purge-" + name)
+	da.ExpiresAt = exp
+	wantErr(t, "CreateDeviceAuthorization", s.CreateDeviceAuthorization(ctx, da), nil)
 }
 
 // aliveKinds returns which of the rows seedExpiring stored under name still exist.
@@ -88,6 +91,10 @@ func aliveKinds(t *testing.T, s store.Store, name string) []string {
 	pr := pushedRequest("purge-" + name)
 	_, err = s.ConsumePushedRequest(ctx, pr.Hash, pr.ClientID, t0().Add(-1000*time.Hour))
 	check("pushed request", err)
+	// A poll of a pending request finds it whatever its expiry.
+	da := deviceAuthorization("purge-" + name)
+	_, err = s.PollDeviceAuthorization(ctx, da.DeviceCodeHash, da.ClientID, t0(), 5*time.Second)
+	check("device authorization", err)
 	return alive
 }
 

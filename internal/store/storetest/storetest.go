@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataKeys", dataKeyCases()},
 		{"RegistrationTokens", registrationTokenCases()},
 		{"PushedRequests", pushedRequestCases()},
+		{"DeviceAuthorizations", deviceAuthorizationCases()},
 		{"Resources", resourceCases()},
 		{"Logouts", logoutCases()},
 		{"PurgeExpired", purgeCases()},
