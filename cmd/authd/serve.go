@@ -656,6 +656,14 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	})
 
 	lc.goActor("janitor", janitor.New(st, janitor.Options{Logger: log, AuditRetention: cfg.AuditRetention}).Run)
+	if ck, ok := st.(interface {
+		RunCheckpoints(ctx context.Context, every time.Duration, onError func(error))
+	}); ok {
+		// SQLite: WAL checkpoints beside the writer, off the request path.
+		lc.goActor("sqlite checkpoints", func(ctx context.Context) {
+			ck.RunCheckpoints(ctx, time.Second, func(err error) { log.Warn("sqlite checkpoint", "error", err.Error()) })
+		})
+	}
 	lc.goActor("signing key reload", func(ctx context.Context) {
 		km.Run(ctx, 30*time.Second, func(err error) { log.Warn("reload or rotate signing keys", "error", err.Error()) })
 	})
