@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RegistrationTokens", registrationTokenCases()},
 		{"PushedRequests", pushedRequestCases()},
 		{"Resources", resourceCases()},
+		{"TrustedIssuers", trustedIssuerCases()},
 		{"Logouts", logoutCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},

@@ -1,0 +1,17 @@
+-- Trusted issuers: identity providers whose JWTs are accepted as token
+-- exchange subject and actor tokens (RFC 8693) and as JWT bearer grant
+-- assertions (RFC 7523).
+
+-- +goose Up
+-- jwks_uri '' finds the keys through the issuer's discovery document.
+CREATE TABLE trusted_issuers (
+    id              text        NOT NULL PRIMARY KEY,
+    issuer          text        NOT NULL UNIQUE,
+    jwks_uri        text        NOT NULL,
+    audience        text        NOT NULL,
+    subject_mapping text        NOT NULL,
+    created_at      timestamptz
+);
+
+-- +goose Down
+DROP TABLE trusted_issuers;

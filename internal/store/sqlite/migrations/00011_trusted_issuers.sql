@@ -1,0 +1,17 @@
+-- Trusted issuers: identity providers whose JWTs are accepted as token
+-- exchange subject and actor tokens (RFC 8693) and as JWT bearer grant
+-- assertions (RFC 7523).
+
+-- +goose Up
+-- jwks_uri '' finds the keys through the issuer's discovery document.
+CREATE TABLE trusted_issuers (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    issuer          TEXT    NOT NULL UNIQUE,
+    jwks_uri        TEXT    NOT NULL,
+    audience        TEXT    NOT NULL,
+    subject_mapping TEXT    NOT NULL,
+    created_at      INTEGER
+) STRICT, WITHOUT ROWID;
+
+-- +goose Down
+DROP TABLE trusted_issuers;
