@@ -87,6 +87,16 @@ const (
 	AdminResourceCreated = "admin.resource_created"
 	AdminResourceUpdated = "admin.resource_updated"
 	AdminResourceDeleted = "admin.resource_deleted"
+	// AdminTrustedIssuerCreated and AdminTrustedIssuerDeleted: an issuer
+	// whose JWTs authd accepts (token exchange, JWT bearer) was added or
+	// removed; Detail names its id and issuer.
+	AdminTrustedIssuerCreated = "admin.trusted_issuer_created"
+	AdminTrustedIssuerDeleted = "admin.trusted_issuer_deleted"
+	// TokenExchanged: a token was issued by token exchange (RFC 8693).
+	// Subject is the subject token's; Detail names the actor ("actor", ""
+	// for impersonation), the subject and actor token types, and the
+	// subject token's issuer.
+	TokenExchanged = "token.exchanged"
 )
 
 // Types lists every event type above, so that a counter of each exists (at
@@ -101,6 +111,7 @@ func Types() []string {
 		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
 		AdminResourceCreated, AdminResourceUpdated, AdminResourceDeleted,
 		UserSessionsEnded,
+		AdminTrustedIssuerCreated, AdminTrustedIssuerDeleted, TokenExchanged,
 	}
 }
 

@@ -196,6 +196,10 @@ type Users interface {
 	User(ctx context.Context, id string) (*User, error)
 	// UserByUsername returns the user with that (case-folded) username, or ErrNotFound.
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserByVerifiedEmail returns the one user whose verified email is
+	// email (compared exactly), ErrNotFound if there is none, ErrConflict if
+	// several share it (a trusted issuer's email names nobody then).
+	UserByVerifiedEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns every user ordered by username.
 	ListUsers(ctx context.Context) ([]*User, error)
 	// DeleteUser removes a user; ErrNotFound if absent.

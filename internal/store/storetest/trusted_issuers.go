@@ -90,6 +90,29 @@ func trustedIssuerCases() []testCase {
 				t.Fatalf("%d creates won, %d stored; want 1", won, len(list))
 			}
 		}},
+		{"UserByVerifiedEmail", func(t *testing.T, s store.Store) {
+			ctx := t.Context()
+			a := user("u-a", "alice")
+			unverified := user("u-b", "bob")
+			unverified.EmailVerified = false
+			unverified.Email = "shared@example.com"
+			c1, c2 := user("u-c1", "carol1"), user("u-c2", "carol2")
+			c1.Email, c2.Email = "carol@example.com", "carol@example.com"
+			for _, u := range []*store.User{a, unverified, c1, c2} {
+				wantErr(t, "CreateUser "+u.ID, s.CreateUser(ctx, u), nil)
+			}
+			got, err := s.UserByVerifiedEmail(ctx, "alice@example.com")
+			wantErr(t, "alice", err, nil)
+			mustEqual(t, "alice's id", got.ID, a.ID)
+			_, err = s.UserByVerifiedEmail(ctx, "ALICE@example.com")
+			wantErr(t, "compared exactly", err, store.ErrNotFound)
+			// An unverified address names nobody: anyone can type one in.
+			_, err = s.UserByVerifiedEmail(ctx, "shared@example.com")
+			wantErr(t, "unverified", err, store.ErrNotFound)
+			// Two users with one address: the address names neither.
+			_, err = s.UserByVerifiedEmail(ctx, "carol@example.com")
+			wantErr(t, "shared", err, store.ErrConflict)
+		}},
 		{"ListOrderedByIssuerAndDelete", func(t *testing.T, s store.Store) {
 			ctx := t.Context()
 			for _, n := range []string{"m", "z", "a"} {

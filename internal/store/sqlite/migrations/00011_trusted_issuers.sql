@@ -13,5 +13,9 @@ CREATE TABLE trusted_issuers (
     created_at      INTEGER
 ) STRICT, WITHOUT ROWID;
 
+-- A trusted issuer with subject_mapping email finds users by email.
+CREATE INDEX users_email ON users (email);
+
 -- +goose Down
+DROP INDEX users_email;
 DROP TABLE trusted_issuers;
