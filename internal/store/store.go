@@ -62,6 +62,9 @@ type AccessToken struct {
 	Cnf       oauth.Confirmation
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Act is the RFC 8693 §4.1 act claim of a token issued by token
+	// exchange, as JSON; "" for none.
+	Act string
 }
 
 // AccessTokens stores opaque access tokens.

@@ -16,6 +16,11 @@ CREATE TABLE trusted_issuers (
 -- A trusted issuer with subject_mapping email finds users by email.
 CREATE INDEX users_email ON users (email);
 
+-- The act claim (RFC 8693 §4.1) of an opaque token issued by token
+-- exchange, as JSON; '' for none.
+ALTER TABLE access_tokens ADD COLUMN act text NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE access_tokens DROP COLUMN act;
 DROP INDEX users_email;
 DROP TABLE trusted_issuers;
