@@ -92,7 +92,7 @@ const (
 	jwtType    = token.TokenTypeJWT
 )
 
-func newExchangeHarness(t *testing.T) *exchangeHarness {
+func newExchangeHarness(t testing.TB) *exchangeHarness {
 	ev := &eventLog{}
 	p, anon := newIDP(t, idpIssuer), newIDP(t, anonIssuer)
 	rp := memory.New(memory.Options{})
