@@ -18,3 +18,21 @@ func validExchangeMetadata(c *oauth.Client) error {
 	}
 	return nil
 }
+
+// operatorGrants are the grants a client may not give itself by open
+// registration or by updating its registration (RFC 7591 §3.2.2: the server
+// decides what metadata it accepts): each lets a client obtain tokens for
+// someone other than a person who consented at the authorization endpoint
+// (itself, a password, another token's subject, a trusted issuer's user).
+var operatorGrants = []string{oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantTokenExchange, oauth.GrantJWTBearer}
+
+// selfRegisteredImpersonation refuses allow_impersonation to a client that
+// registers itself (RFC 7591) or updates its own registration (RFC 7592),
+// unless the operator had already allowed it (cur): only an administrator
+// decides that a client may act as others without showing it.
+func selfRegisteredImpersonation(next, cur *oauth.Client) error {
+	if next.Metadata.AllowImpersonation && (cur == nil || !cur.Metadata.AllowImpersonation) {
+		return invalid("allow_impersonation", "only the operator may allow impersonation; ask for it")
+	}
+	return nil
+}
