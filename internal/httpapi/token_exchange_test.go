@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,9 +73,16 @@ func (p *idp) sign(claims map[string]any) string {
 	return out
 }
 
-type eventLog struct{ got []secevent.Event }
+type eventLog struct {
+	mu  sync.Mutex
+	got []secevent.Event
+}
 
-func (e *eventLog) Emit(ev secevent.Event) { e.got = append(e.got, ev) }
+func (e *eventLog) Emit(ev secevent.Event) {
+	e.mu.Lock()
+	e.got = append(e.got, ev)
+	e.mu.Unlock()
+}
 
 type exchangeHarness struct {
 	*harness
@@ -379,5 +387,85 @@ func TestJWTBearerGrant(t *testing.T) {
 	}
 	if code, body := h.exchange(url.Values{"grant_type": {oauth.GrantJWTBearer}}, withBasic("svc-a", "a-secret")); code != 400 || body["error"] != "invalid_request" {
 		t.Fatalf("no assertion: %d %v", code, body)
+	}
+}
+
+// TestTokenExchangeIDToken: an id_token authd issued is a subject token for
+// the client it was issued to (its aud), by either token type, and for no
+// other client.
+func TestTokenExchangeIDToken(t *testing.T) {
+	h := newExchangeHarness(t)
+	h.addClient("app", "app-secret", func(c *oauth.Client) {
+		c.GrantTypes = []string{oauth.GrantPassword, teGrant}
+		c.Scopes = []string{"openid", "read"}
+		c.Metadata.AllowImpersonation = true
+	})
+	code, tok := h.exchange(url.Values{"grant_type": {"password"}, "username": {"alice"},
+		"password": {"correct horse battery staple"}, "scope": {"openid read"}}, withBasic("app", "app-secret"))
+	if code != 200 || tok["id_token"] == nil {
+		t.Fatalf("password grant: %d %v", code, tok)
+	}
+	idToken := tok["id_token"].(string)
+	foreign := h.userToken("openid read")["id_token"].(string) // issued to web
+	tests := []struct {
+		name    string
+		tok     string
+		typ     string
+		wantErr string
+	}{
+		{"as id_token", idToken, token.TokenTypeIDToken, ""},
+		{"as jwt", idToken, jwtType, ""},
+		{"another client's", foreign, token.TokenTypeIDToken, "invalid_request"},
+		{"an access token as id_token", tok["access_token"].(string), token.TokenTypeIDToken, "invalid_request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := h.exchange(exchangeForm(tc.tok, tc.typ, url.Values{"scope": {"read"}}), withBasic("app", "app-secret"))
+			if tc.wantErr != "" {
+				if code != 400 || out["error"] != tc.wantErr {
+					t.Fatalf("%d %v, want %s", code, out, tc.wantErr)
+				}
+				return
+			}
+			if code != 200 || out["id_token"] != nil || out["refresh_token"] != nil {
+				t.Fatalf("%d %v", code, out)
+			}
+			if info := h.introspect("app", "app-secret", out["access_token"].(string)); info["active"] != true || info["sub"] != h.user.ID || info["scope"] != "read" {
+				t.Fatalf("introspection = %v", info)
+			}
+		})
+	}
+}
+
+// TestJWTBearerConcurrentReplay: of many requests racing with one
+// assertion, exactly one gets a token (RFC 7523 §3 item 7, through the
+// shared replay record).
+func TestJWTBearerConcurrentReplay(t *testing.T) {
+	h := newExchangeHarness(t)
+	now := h.clock.Now().Unix()
+	a := h.idp.sign(map[string]any{"sub": "alice", "aud": issuer, "exp": now + 60, "jti": "raced"})
+	form := url.Values{"grant_type": {oauth.GrantJWTBearer}, "assertion": {a}}.Encode()
+	const racers = 16
+	codes := make(chan int, racers)
+	start := make(chan struct{})
+	for range racers {
+		go func() {
+			<-start
+			codes <- h.do(http.MethodPost, httpapi.PathToken, "application/x-www-form-urlencoded", form, withBasic("svc-a", "a-secret")).Code
+		}()
+	}
+	close(start)
+	won := 0
+	for range racers {
+		switch c := <-codes; c {
+		case 200:
+			won++
+		case 400:
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d racers got a token, want 1", won, racers)
 	}
 }
