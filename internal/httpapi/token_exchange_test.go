@@ -469,3 +469,44 @@ func TestJWTBearerConcurrentReplay(t *testing.T) {
 		t.Fatalf("%d of %d racers got a token, want 1", won, racers)
 	}
 }
+
+// TestTokenExchangeResource: an audience or resource that names a
+// registered resource (RFC 8707) makes it the token's aud, with its scopes,
+// format and lifetime; authd's issuer as audience is the default target.
+func TestTokenExchangeResource(t *testing.T) {
+	h := newExchangeHarness(t)
+	const api = "https://api.example.com/orders"
+	if err := h.db.CreateResource(context.Background(), &store.Resource{ID: "res-orders", Indicator: api, Name: "orders",
+		Scopes: []string{"read"}, AccessTokenFormat: oauth.FormatJWT, AccessTokenTTL: 2 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	alice := h.userToken("read write")["access_token"].(string)
+	actor := url.Values{"actor_token": {h.token("svc-a", "a-secret", nil)}, "actor_token_type": {atType}}
+	for _, tc := range []struct {
+		name, param, value string
+		wantAud            string
+		wantScope          string
+		maxTTL             float64
+	}{
+		{"audience names the resource", "audience", api, api, "read", 120},
+		{"resource names it", "resource", api, api, "read", 120},
+		{"audience is this server", "audience", issuer, issuer, "read write", 3600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := exchangeForm(alice, atType, actor)
+			f.Set(tc.param, tc.value)
+			code, out := h.exchange(f, withBasic("svc-a", "a-secret"))
+			if code != 200 || out["scope"] != tc.wantScope || out["expires_in"].(float64) > tc.maxTTL {
+				t.Fatalf("%d %v", code, out)
+			}
+			if claims := verifyWithJWKS(t, h.harness, out["access_token"].(string)); claims["aud"] != tc.wantAud {
+				t.Fatalf("aud = %v, want %s", claims["aud"], tc.wantAud)
+			}
+		})
+	}
+	f := exchangeForm(alice, atType, actor)
+	f["audience"] = []string{issuer, api}
+	if code, out := h.exchange(f, withBasic("svc-a", "a-secret")); code != 400 || out["error"] != "invalid_target" {
+		t.Fatalf("two targets: %d %v", code, out)
+	}
+}
