@@ -510,3 +510,42 @@ func TestTokenExchangeResource(t *testing.T) {
 		t.Fatalf("two targets: %d %v", code, out)
 	}
 }
+
+// TestTokenExchangeRacingRevocation: exchanges running while the subject
+// token's grant is revoked either fail or yield a token that is inactive
+// once the revocation has returned: none outlives the grant.
+func TestTokenExchangeRacingRevocation(t *testing.T) {
+	h := newExchangeHarness(t)
+	tok := h.userToken("read")
+	alice := tok["access_token"].(string)
+	actor := url.Values{"actor_token": {h.token("svc-a", "a-secret", nil)}, "actor_token_type": {atType}}
+	form := exchangeForm(alice, atType, actor).Encode()
+	const racers = 12
+	issued := make(chan string, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			w := h.do(http.MethodPost, httpapi.PathToken, "application/x-www-form-urlencoded", form, withBasic("svc-a", "a-secret"))
+			if w.Code == 200 {
+				var out map[string]any
+				_ = json.Unmarshal(w.Body.Bytes(), &out)
+				issued <- out["access_token"].(string)
+			}
+		}()
+	}
+	close(start)
+	if w := h.postForm(httpapi.PathRevoke, url.Values{"token": {tok["refresh_token"].(string)}}, withBasic("web", "web-secret")); w.Code != 200 {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	wg.Wait()
+	close(issued)
+	for at := range issued {
+		if info := h.introspect("svc-a", "a-secret", at); info["active"] != false {
+			t.Fatalf("a token exchanged from a revoked grant is active: %v", info)
+		}
+	}
+}
