@@ -79,9 +79,10 @@ type external struct {
 	exp    time.Time
 }
 
-// errUntrusted and its kin are why a JWT is refused; the grant turns them
-// into its own error code (invalid_request for token exchange, RFC 8693
-// §2.2.2; invalid_grant for JWT bearer, RFC 7523 §3.1).
+// refusal is why a JWT is refused; each grant turns it into its own error
+// code (invalid_request for token exchange, RFC 8693 §2.2.2; invalid_grant
+// for JWT bearer, RFC 7523 §3.1). Any other error means the answer could
+// not be decided (a store or key source down).
 type refusal struct{ why string }
 
 func (r *refusal) Error() string { return r.why }
@@ -139,7 +140,9 @@ func (s *Service) verifyExternal(ctx context.Context, jws *jose.JSONWebSignature
 	leeway := int64(s.opts.Leeway / time.Second)
 	switch {
 	case c.Iss != ti.Issuer:
-		return nil, refuse("the JWT's iss changed") // cannot happen: peeked above
+		// The verified payload is the one peeked at, so this cannot
+		// happen; it is checked rather than assumed.
+		return nil, refuse("the JWT's iss is not its issuer's")
 	case c.Sub == "":
 		return nil, refuse("the JWT has no sub")
 	case !containsAudience(c.Aud, ti.Audience):
