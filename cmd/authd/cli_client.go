@@ -123,7 +123,7 @@ func clientPath(id string) string { return "/admin/clients/" + url.PathEscape(id
 type clientFlags struct {
 	name, grants, scope, method, format *string
 	ttl                                 *int64
-	firstParty                          *bool
+	firstParty, allowImpersonation      *bool
 	redirects, logouts, origins         stringList
 	jwksURI, jwksFile                   *string
 }
@@ -138,8 +138,9 @@ func defineClientFlags(fs *flag.FlagSet, create bool) *clientFlags {
 		return ""
 	}
 	f := &clientFlags{
-		name:       fs.String("name", "", "client_name, shown on the consent screen"),
-		grants:     fs.String("grant-types", def("client_credentials"), "comma-separated: client_credentials, authorization_code, refresh_token, password"),
+		name: fs.String("name", "", "client_name, shown on the consent screen"),
+		grants: fs.String("grant-types", def("client_credentials"), "comma-separated: client_credentials, authorization_code, refresh_token, password,\n"+
+			"urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer"),
 		scope:      fs.String("scope", "", "space-separated `SCOPES` the client may request"),
 		method:     fs.String("auth-method", def("client_secret_basic"), "client_secret_basic, client_secret_post, none (a public client), private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth"),
 		jwksURI:    fs.String("jwks-uri", "", "`URL` of the client's public keys (private_key_jwt, self_signed_tls_client_auth)"),
@@ -147,6 +148,8 @@ func defineClientFlags(fs *flag.FlagSet, create bool) *clientFlags {
 		format:     fs.String("format", def("jwt"), "access tokens: jwt or opaque"),
 		ttl:        fs.Int64("ttl", 0, "access token lifetime in `SECONDS` (0: the server default)"),
 		firstParty: fs.Bool("first-party", false, "skip the consent screen for this client"),
+		allowImpersonation: fs.Bool("allow-impersonation", false,
+			"let it exchange tokens without an actor token (RFC 8693 impersonation; needs the token-exchange grant)"),
 	}
 	fs.Var(&f.redirects, "redirect-uri", "a redirect `URI` (repeatable); loopback http ones match any port")
 	fs.Var(&f.logouts, "post-logout-redirect-uri", "where logout may send the browser back (`URI`, repeatable)")
@@ -197,6 +200,9 @@ func (f *clientFlags) apply(m map[string]any, set map[string]bool) {
 	str("jwks-uri", "jwks_uri", *f.jwksURI)
 	if set["first-party"] {
 		m["first_party"] = *f.firstParty
+	}
+	if set["allow-impersonation"] {
+		m["allow_impersonation"] = *f.allowImpersonation
 	}
 }
 

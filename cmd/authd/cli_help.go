@@ -48,7 +48,7 @@ flags:
 }
 
 // groups are the commands with subcommands, for `authd help GROUP [SUB]`.
-var groups = map[string]*group{"client": clientGroup, "resource": resourceGroup, "user": userGroup, "keys": keysGroup, "audit": auditGroup}
+var groups = map[string]*group{"client": clientGroup, "resource": resourceGroup, "trusted-issuer": trustedIssuerGroup, "user": userGroup, "keys": keysGroup, "audit": auditGroup}
 
 // helpCmd is `authd help [COMMAND [SUBCOMMAND]]`.
 func helpCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,6 +6,7 @@
 //	authd config    print the effective settings, or check them
 //	authd client    create|list|get|update|delete|rotate-secret|registration-token through the admin API
 //	authd resource  create|list|get|update|delete API resources (RFC 8707) through the admin API
+//	authd trusted-issuer  create|list|get|delete issuers for token exchange and JWT bearer
 //	authd keys      rotate signing keys through the admin API
 //	authd user      create|list|get|update|set-password|disable|enable|unlock|delete users
 //	authd version   module version, commit and Go version
@@ -45,6 +46,8 @@ commands:
             (a client is named by its id or its unique name)
   resource  manage API resources (RFC 8707): create, list, get, update, delete
             (a resource is named by its id or its resource URI)
+  trusted-issuer  manage issuers whose JWTs authd accepts (token exchange, JWT
+            bearer): create, list, get, delete (named by id or issuer URL)
   keys      manage signing keys: rotate, rotate-master
   user      manage users: create, list, get, update, set-password, disable,
             enable, unlock, delete (a user is named by id or username;
@@ -53,7 +56,7 @@ commands:
   help      show this help; "authd help <command> [<subcommand>]", or --help
             on any command, shows what it takes
 
-client, resource, user and keys talk to the admin API of a running serve: --admin-url or
+client, resource, trusted-issuer, user and keys talk to the admin API of a running serve: --admin-url or
 AUTHD_ADMIN_URL (default http://AUTHD_ADMIN_LISTEN), with AUTHD_ADMIN_TOKEN or the
 data folder's admin-token file.
 
@@ -82,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return clientCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "resource":
 		return resourceCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "trusted-issuer":
+		return trustedIssuerCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "janitor":

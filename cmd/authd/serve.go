@@ -31,6 +31,7 @@ import (
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/device"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/issuer"
 	"github.com/authd/authd/internal/janitor"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
@@ -548,6 +549,13 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Resources:   st,
 		Devices:     st,
 		UserCodes:   userCodes,
+		// Token exchange and JWT bearer (RFC 8693, RFC 7523 §2.1): trusted
+		// issuers' keys through the one fetcher, jti through the shared
+		// replay record.
+		TrustedIssuers: st,
+		IssuerKeys:     issuerKeys{clientKeys},
+		Users:          st,
+		Replay:         rp,
 	}, token.Options{
 		Issuer:     cfg.Issuer,
 		DefaultTTL: cfg.AccessTokenTTL,
@@ -614,6 +622,15 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Changed:     tokens.InvalidateResource,
 		Events:      events,
 	})
+	trustedIssuers := issuer.New(st, issuer.Options{
+		Audience: cfg.Issuer,
+		Discover: func(ctx context.Context, iss string) error {
+			_, err := fetch.Discover(ctx, iss)
+			return err
+		},
+		Changed: tokens.InvalidateTrustedIssuer,
+		Events:  events,
+	})
 	var registration *httpapi.Registration
 	if cfg.Registration != "off" {
 		registration = &httpapi.Registration{Clients: clients, Open: cfg.Registration == "open", AllowOpen: requests.AllowRegistration}
@@ -646,7 +663,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		Device:                    tokens,
 	})
 
-	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources}, log, admin.Options{
+	adm := admin.New(admin.Deps{Clients: clients, Keys: km, Users: st, Accounts: accounts, Scopes: st, Audit: st, Resources: resources,
+		TrustedIssuers: trustedIssuers}, log, admin.Options{
 		Token:        cfg.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -69,6 +69,9 @@ type Deps struct {
 	Scopes ScopeStore
 	// Resources, if set, serves /admin/resources (RFC 8707 API resources).
 	Resources Resources
+	// TrustedIssuers, if set, serves /admin/trusted-issuers (token
+	// exchange and JWT bearer issuers).
+	TrustedIssuers TrustedIssuers
 }
 
 // Server is the admin API.
@@ -80,6 +83,7 @@ type Server struct {
 	scopes   ScopeStore
 	trail    AuditReader
 	res      Resources
+	issuers  TrustedIssuers
 	log      *slog.Logger
 	opts     Options
 	token    [32]byte
@@ -97,7 +101,7 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 	if opts.Events == nil {
 		opts.Events = secevent.Discard{}
 	}
-	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, trail: d.Audit, res: d.Resources, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	s := &Server{clients: d.Clients, keys: d.Keys, users: d.Users, accounts: d.Accounts, scopes: d.Scopes, trail: d.Audit, res: d.Resources, issuers: d.TrustedIssuers, log: log, opts: opts, token: sha256.Sum256([]byte(opts.Token))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/clients", s.createClient)
 	mux.HandleFunc("GET /admin/clients", s.listClients)
@@ -128,6 +132,12 @@ func New(d Deps, log *slog.Logger, opts Options) *Server {
 		mux.HandleFunc("GET /admin/resources/{id}", s.getResource)
 		mux.HandleFunc("PUT /admin/resources/{id}", s.updateResource)
 		mux.HandleFunc("DELETE /admin/resources/{id}", s.deleteResource)
+	}
+	if s.issuers != nil {
+		mux.HandleFunc("POST /admin/trusted-issuers", s.createTrustedIssuer)
+		mux.HandleFunc("GET /admin/trusted-issuers", s.listTrustedIssuers)
+		mux.HandleFunc("GET /admin/trusted-issuers/{id}", s.getTrustedIssuer)
+		mux.HandleFunc("DELETE /admin/trusted-issuers/{id}", s.deleteTrustedIssuer)
 	}
 	if s.trail != nil {
 		mux.HandleFunc("GET /admin/audit", s.listAudit)

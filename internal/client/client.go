@@ -351,6 +351,9 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 	if c.AllowsGrant(oauth.GrantPassword) && c.Public() {
 		return nil, invalid("grant_types", "password needs a confidential client (token_endpoint_auth_method other than none)")
 	}
+	if err := validExchangeMetadata(c); err != nil {
+		return nil, err
+	}
 	// RFC 7591 §2.1: response_types and grant_types must agree.
 	for _, rt := range m.ResponseTypes {
 		if rt != "code" {

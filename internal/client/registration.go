@@ -91,10 +91,13 @@ func (s *Service) Register(ctx context.Context, m Metadata, initialToken string,
 	if err != nil {
 		return nil, err
 	}
+	if err := selfRegisteredImpersonation(c, nil); err != nil {
+		return nil, err
+	}
 	if initialToken == "" {
 		// On the validated client, since an empty grant_types may default
 		// to client_credentials.
-		for _, g := range []string{oauth.GrantClientCredentials, oauth.GrantPassword} {
+		for _, g := range operatorGrants {
 			if c.AllowsGrant(g) {
 				return nil, invalid("grant_types", "open registration cannot register for "+g+"; ask the operator for an initial access token")
 			}
@@ -151,7 +154,10 @@ func (s *Service) UpdateRegistered(ctx context.Context, id, token string, m Meta
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range []string{oauth.GrantClientCredentials, oauth.GrantPassword} {
+	if err := selfRegisteredImpersonation(next, cur); err != nil {
+		return nil, err
+	}
+	for _, g := range operatorGrants {
 		if next.AllowsGrant(g) && !cur.AllowsGrant(g) {
 			return nil, invalid("grant_types", "a registration cannot add "+g+" by itself; ask the operator")
 		}

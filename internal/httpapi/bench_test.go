@@ -118,3 +118,43 @@ func FuzzIntrospectToken(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTokenExchange is the token-exchange path (RFC 8693) next to
+// client_credentials in one run: delegation with authd's own access tokens
+// as subject and actor (two cached introspections, one signature), and a
+// trusted issuer's JWT as subject (a signature check and a user lookup).
+//
+//	go test ./internal/httpapi -run '^$' -bench TokenExchange -benchmem
+func BenchmarkTokenExchange(b *testing.B) {
+	h := newExchangeHarness(b)
+	alice := h.userToken("read")["access_token"].(string)
+	actor := h.token("svc-a", "a-secret", url.Values{"scope": {"read"}})
+	now := h.clock.Now().Unix()
+	ext := h.idp.sign(map[string]any{"sub": "alice", "aud": issuer, "exp": now + 3600, "scope": "read"})
+	for _, tc := range []struct {
+		name string
+		form url.Values
+	}{
+		{"client_credentials", url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}},
+		{"token_exchange/access_token", exchangeForm(alice, atType, url.Values{"actor_token": {actor}, "actor_token_type": {atType}})},
+		{"token_exchange/trusted_jwt", exchangeForm(ext, jwtType, url.Values{"actor_token": {actor}, "actor_token_type": {atType}})},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			body := tc.form.Encode()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest(http.MethodPost, httpapi.PathToken, strings.NewReader(body))
+					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					r.SetBasicAuth("svc-a", "a-secret")
+					w := httptest.NewRecorder()
+					h.srv.ServeHTTP(w, r)
+					if w.Code != 200 {
+						b.Fatalf("%d %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
+}

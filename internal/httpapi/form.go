@@ -70,8 +70,8 @@ func parseFormBody(body string) (form, error) {
 		if val == "" {
 			continue
 		}
-		if key == paramResource {
-			if err := addResource(f, val); err != nil {
+		if key == paramResource || key == paramAudience {
+			if err := addRepeated(f, key, val); err != nil {
 				return nil, err
 			}
 			continue
@@ -84,28 +84,36 @@ func parseFormBody(body string) (form, error) {
 	return f, nil
 }
 
-// paramResource is the one parameter that may repeat (RFC 8707 §2).
-const paramResource = "resource"
+// paramResource and paramAudience are the parameters that may repeat
+// (RFC 8707 §2; RFC 8693 §2.1).
+const (
+	paramResource = "resource"
+	paramAudience = "audience"
+)
 
-// addResource adds a resource parameter to f, where the values are kept
-// space-separated: a resource indicator is a URI, which never contains a
-// space (RFC 3986 §2), so a value that does is refused here rather than
-// split into two.
-func addResource(f form, val string) error {
+// addRepeated adds a resource or audience parameter to f, where the values
+// are kept space-separated: a resource indicator is a URI, which never
+// contains a space (RFC 3986 §2), and an audience authd accepts is one too
+// (its issuer or a resource), so a value that does is refused here rather
+// than split into two.
+func addRepeated(f form, key, val string) error {
 	for i := 0; i < len(val); i++ {
 		if c := val[i]; c <= ' ' || c == 0x7f {
-			return oauth.InvalidTarget("resource must be an absolute URI without spaces or control characters")
+			return oauth.InvalidTarget(key + " must be an absolute URI without spaces or control characters")
 		}
 	}
-	if prev, ok := f[paramResource]; ok {
+	if prev, ok := f[key]; ok {
 		val = prev + " " + val
 	}
-	f[paramResource] = val
+	f[key] = val
 	return nil
 }
 
 // resources returns the resource parameters of f, in order.
 func (f form) resources() []string { return strings.Fields(f[paramResource]) }
+
+// audiences returns the audience parameters of f, in order.
+func (f form) audiences() []string { return strings.Fields(f[paramAudience]) }
 
 // safeName bounds an untrusted parameter name for an error message.
 func safeName(s string) string {

@@ -28,6 +28,9 @@ func TestParseFormBody(t *testing.T) {
 		// RFC 8707 §2: resource may repeat.
 		{"resource repeats", "resource=https%3A%2F%2Fa.example%2F&resource=urn%3Ab",
 			map[string]string{"resource": "https://a.example/ urn:b"}, false},
+		// RFC 8693 §2.1: so may audience.
+		{"audience repeats", "audience=https%3A%2F%2Fa.example%2F&audience=urn%3Ab",
+			map[string]string{"audience": "https://a.example/ urn:b"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +118,7 @@ func FuzzParseFormBody(f *testing.F) {
 	}
 	f.Add("resource=a&resource=b")
 	f.Add("resource=a%20b")
+	f.Add("audience=a&audience=b&subject_token=x")
 	f.Fuzz(func(t *testing.T, body string) {
 		got, err := parseFormBody(body)
 		if err != nil {
@@ -124,8 +128,8 @@ func FuzzParseFormBody(f *testing.F) {
 			return
 		}
 		// Each resource value is whole: none had a space to split on.
-		if n := strings.Count(body, "&") + 1; len(got.resources()) > n {
-			t.Fatalf("%d resources from %d parameters in %q", len(got.resources()), n, body)
+		if n := strings.Count(body, "&") + 1; len(got.resources()) > n || len(got.audiences()) > n {
+			t.Fatalf("%d resources, %d audiences from %d parameters in %q", len(got.resources()), len(got.audiences()), n, body)
 		}
 		for k := range got {
 			if strings.Contains(body, k) == false && k != "" && !strings.Contains(body, "%") && !strings.Contains(body, "+") {

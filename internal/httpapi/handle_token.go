@@ -94,7 +94,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		Password:     f["password"],
 		DeviceCode:   f["device_code"],
 		Resources:    f.resources(),
-		ClientIP:     s.opts.ClientIPs.Of(r),
+		// RFC 8693 §2.1 and RFC 7523 §2.1.
+		SubjectToken:       f["subject_token"],
+		SubjectTokenType:   f["subject_token_type"],
+		ActorToken:         f["actor_token"],
+		ActorTokenType:     f["actor_token_type"],
+		RequestedTokenType: f["requested_token_type"],
+		Audiences:          f.audiences(),
+		Assertion:          f["assertion"],
+		ClientIP:           s.opts.ClientIPs.Of(r),
 		// Authenticated once here already: an assertion is single-use.
 		Authenticated:  client,
 		CertThumbprint: certThumbprint(cr.Cert),

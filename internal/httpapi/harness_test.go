@@ -121,7 +121,8 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	t.Cleanup(mem.Close)
 	origins := &storeOrigins{db: db}
 	cfg := harnessConfig{
-		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Codes: db, Refresh: db, Cache: mem, Resources: db},
+		deps: &token.Deps{Clients: db, Tokens: db, Revocations: db, Codes: db, Refresh: db, Cache: mem, Resources: db,
+			TrustedIssuers: db, Users: db},
 		api: &httpapi.Options{
 			Issuer:       issuer,
 			MaxBodyBytes: 16 << 10,

@@ -144,6 +144,8 @@ func TestRegistrationRefusals(t *testing.T) {
 		{"fragment in a redirect", "application/json", `{"redirect_uris":["https://app.example/cb#x"]}`, 400, "invalid_redirect_uri"},
 		{"jwks and jwks_uri", "application/json", `{"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://app.example/jwks","jwks":{"keys":[]}}`, 400, "invalid_client_metadata"},
 		{"implicit", "application/json", `{"redirect_uris":["https://app.example/cb"],"response_types":["token"]}`, 400, "invalid_client_metadata"},
+		// RFC 8693 impersonation is the operator's to allow.
+		{"allow_impersonation", "application/json", `{"grant_types":["urn:ietf:params:oauth:grant-type:token-exchange"],"allow_impersonation":true}`, 400, "invalid_client_metadata"},
 	} {
 		w := h.do(http.MethodPost, httpapi.PathRegister, tc.ctype, tc.body, withBearer(iat))
 		if got := decodeJSON(t, w.Body.Bytes()); w.Code != tc.status || got["error"] != tc.code {
@@ -188,6 +190,7 @@ func TestOpenRegistration(t *testing.T) {
 		`{"grant_types":["client_credentials"]}`,
 		`{}`, // no redirect URIs: the default grant would be client_credentials
 		`{"grant_types":["password"],"redirect_uris":["https://app.example/cb"]}`,
+		`{"grant_types":["urn:ietf:params:oauth:grant-type:token-exchange"]}`,
 	} {
 		calls = 0
 		w := h.do(http.MethodPost, httpapi.PathRegister, "application/json", body)

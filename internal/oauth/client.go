@@ -10,14 +10,27 @@ import (
 	"time"
 )
 
-// Grant types (RFC 6749 §4, RFC 8693 names are not supported).
+// Grant types (RFC 6749 §4; token exchange, RFC 8693 §2.1; JWT bearer,
+// RFC 7523 §2.1).
 const (
 	GrantClientCredentials = "client_credentials"
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantPassword          = "password"
 	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
-	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantDeviceCode    = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	GrantJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+)
+
+// How a trusted issuer's sub names a user (store.TrustedIssuer.SubjectMapping):
+// as the user's id, username or email; none maps no user, so its tokens
+// can only be an actor token.
+const (
+	SubjectMappingUserID   = "user_id"
+	SubjectMappingUsername = "username"
+	SubjectMappingEmail    = "email"
+	SubjectMappingNone     = "none"
 )
 
 // Client authentication methods (RFC 7591 §2, token_endpoint_auth_method;
@@ -135,6 +148,12 @@ type ClientMetadata struct {
 	// IDTokenSignedResponseAlg (OpenID Connect Registration §2): the alg of
 	// this client's id_tokens; "" the server's.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+
+	// AllowImpersonation lets a client of the token-exchange grant exchange
+	// a subject token without an actor token (RFC 8693 §1.1
+	// impersonation): the new token names the subject alone, so nothing
+	// shows that the client acts for it.
+	AllowImpersonation bool `json:"allow_impersonation,omitempty"`
 }
 
 // Confirmation is the RFC 7800 "cnf" of a sender-constrained token: the

@@ -94,6 +94,16 @@ const (
 	DeviceApproved       = "device.approved"
 	DeviceDenied         = "device.denied"
 	DeviceUserCodeFailed = "device.user_code_failed"
+	// AdminTrustedIssuerCreated and AdminTrustedIssuerDeleted: an issuer
+	// whose JWTs authd accepts (token exchange, JWT bearer) was added or
+	// removed; Detail names its id and issuer.
+	AdminTrustedIssuerCreated = "admin.trusted_issuer_created"
+	AdminTrustedIssuerDeleted = "admin.trusted_issuer_deleted"
+	// TokenExchanged: a token was issued by token exchange (RFC 8693).
+	// Subject is the subject token's; Detail names the actor ("actor", ""
+	// for impersonation), the subject and actor token types, and the
+	// subject token's issuer.
+	TokenExchanged = "token.exchanged"
 )
 
 // Types lists every event type above, so that a counter of each exists (at
@@ -108,6 +118,7 @@ func Types() []string {
 		ClientRegistered, ClientRegistrationUpdated, ClientRegistrationDeleted, RegistrationTokenCreated,
 		AdminResourceCreated, AdminResourceUpdated, AdminResourceDeleted,
 		UserSessionsEnded, DeviceApproved, DeviceDenied, DeviceUserCodeFailed,
+		AdminTrustedIssuerCreated, AdminTrustedIssuerDeleted, TokenExchanged,
 	}
 }
 

@@ -62,6 +62,9 @@ type AccessToken struct {
 	Cnf       oauth.Confirmation
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Act is the RFC 8693 §4.1 act claim of a token issued by token
+	// exchange, as JSON; "" for none.
+	Act string
 }
 
 // AccessTokens stores opaque access tokens.
@@ -196,6 +199,10 @@ type Users interface {
 	User(ctx context.Context, id string) (*User, error)
 	// UserByUsername returns the user with that (case-folded) username, or ErrNotFound.
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserByVerifiedEmail returns the one user whose verified email is
+	// email (compared exactly), ErrNotFound if there is none, ErrConflict if
+	// several share it (a trusted issuer's email names nobody then).
+	UserByVerifiedEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns every user ordered by username.
 	ListUsers(ctx context.Context) ([]*User, error)
 	// DeleteUser removes a user; ErrNotFound if absent.
@@ -594,6 +601,39 @@ type Resources interface {
 	DeleteResource(ctx context.Context, id string) error
 }
 
+// TrustedIssuer is an identity provider whose JWTs authd accepts as a token
+// exchange subject or actor token (RFC 8693 §2.1) and as a JWT bearer grant
+// assertion (RFC 7523 §2.1).
+type TrustedIssuer struct {
+	ID string // random, assigned by the caller; primary key
+	// Issuer is the iss its tokens carry (compared exactly); unique.
+	Issuer string
+	// JWKSURI is where its keys are; "" finds them through its OpenID
+	// Connect discovery document.
+	JWKSURI string
+	// Audience is the aud its tokens must carry for authd.
+	Audience string
+	// SubjectMapping says how a token's sub names a user: user_id,
+	// username, email, or none (its tokens map to no user).
+	SubjectMapping string
+	CreatedAt      time.Time
+}
+
+// TrustedIssuers stores trusted issuers.
+type TrustedIssuers interface {
+	// CreateTrustedIssuer inserts ti; ErrConflict if its ID or Issuer exists.
+	CreateTrustedIssuer(ctx context.Context, ti *TrustedIssuer) error
+	// TrustedIssuer returns the one with that id, or ErrNotFound.
+	TrustedIssuer(ctx context.Context, id string) (*TrustedIssuer, error)
+	// TrustedIssuerByIssuer returns the one with that issuer (compared
+	// exactly), or ErrNotFound.
+	TrustedIssuerByIssuer(ctx context.Context, issuer string) (*TrustedIssuer, error)
+	// ListTrustedIssuers returns every one ordered by issuer.
+	ListTrustedIssuers(ctx context.Context) ([]*TrustedIssuer, error)
+	// DeleteTrustedIssuer removes it; ErrNotFound if absent.
+	DeleteTrustedIssuer(ctx context.Context, id string) error
+}
+
 // SessionClient records that a client was issued a code in a browser
 // session: when the session ends, the client is sent a logout notification.
 type SessionClient struct {
@@ -683,6 +723,7 @@ type Store interface {
 	PushedRequests
 	DeviceAuthorizations
 	Resources
+	TrustedIssuers
 	Logouts
 	Purger
 	// Ping reports whether the backend answers.

@@ -28,6 +28,13 @@ type Request struct {
 	Password string
 	// urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4)
 	DeviceCode string
+	// token exchange (RFC 8693 §2.1); Audiences may repeat.
+	SubjectToken, SubjectTokenType string
+	ActorToken, ActorTokenType     string
+	RequestedTokenType             string
+	Audiences                      []string
+	// jwt-bearer (RFC 7523 §2.1)
+	Assertion string
 
 	// ClientIP is the caller's address, for limits and security events.
 	ClientIP string
@@ -56,6 +63,8 @@ type Response struct {
 	Scope        string `json:"scope,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// IssuedTokenType is RFC 8693 §2.2.1's, for token exchange only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // grant is what a grant decides: who the token is for and with which scope.
@@ -85,6 +94,19 @@ type grant struct {
 	// refresh token remembers.
 	target    *store.Resource
 	resources []string
+	// act is who acts for the subject (RFC 8693 §4.1); notAfter, when set,
+	// is when the token the grant came from expires, which the new one
+	// must not outlive; format, when set, overrides the access token's.
+	act      *Actor
+	notAfter time.Time
+	format   string
+	// noRefresh: no refresh token and no id_token (token exchange, JWT
+	// bearer: the client comes back with a new subject token or assertion).
+	noRefresh bool
+	// exchanged is the audit detail of a token exchange; issuedType its
+	// issued_token_type (RFC 8693 §2.2.1).
+	exchanged  map[string]string
+	issuedType string
 }
 
 // Exchange runs the token endpoint: authenticate the client, check it may use
@@ -94,7 +116,7 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	case "":
 		return nil, oauth.InvalidRequest("grant_type is required")
 	case oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantPassword,
-		oauth.GrantDeviceCode:
+		oauth.GrantDeviceCode, oauth.GrantTokenExchange, oauth.GrantJWTBearer:
 		if !slices.Contains(s.Grants(), req.GrantType) {
 			return nil, oauth.UnsupportedGrantType("grant_type " + quote(req.GrantType) + " is not supported")
 		}
@@ -146,6 +168,10 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 		g, err = s.passwordGrant(ctx, client, req)
 	case oauth.GrantDeviceCode:
 		g, err = s.deviceCodeGrant(ctx, client, req)
+	case oauth.GrantTokenExchange:
+		g, err = s.tokenExchange(ctx, client, req)
+	case oauth.GrantJWTBearer:
+		g, err = s.jwtBearer(ctx, client, req)
 	}
 	if err != nil {
 		return nil, err
@@ -160,6 +186,12 @@ func (s *Service) Exchange(ctx context.Context, req *Request) (*Response, error)
 	}
 	s.events.Emit(secevent.Event{Type: secevent.TokenIssued, ClientID: client.ID, Subject: g.subject, IP: req.ClientIP,
 		Detail: map[string]string{"grant_type": req.GrantType}})
+	if g.exchanged != nil {
+		// RFC 8693 §5: who acted for whom is what an audit of delegation needs.
+		s.events.Emit(secevent.Event{Type: secevent.TokenExchanged, ClientID: client.ID, Subject: g.subject, IP: req.ClientIP,
+			Detail: g.exchanged})
+		resp.IssuedTokenType = g.issuedType
+	}
 	return resp, nil
 }
 

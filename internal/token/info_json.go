@@ -61,6 +61,10 @@ func (i *Info) appendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
+	if i.Act != nil {
+		b = append(b, `,"act":`...)
+		b = appendActor(b, i.Act)
+	}
 	return append(b, '}')
 }
 

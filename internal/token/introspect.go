@@ -36,6 +36,9 @@ type Info struct {
 	// Cnf is what the token is bound to (RFC 9449 §6.2, RFC 8705 §3.2): a
 	// resource server must see the holder prove it.
 	Cnf *oauth.Confirmation `json:"cnf,omitempty"`
+	// Act is who acts for the subject (RFC 8693 §4.1, §2.2.1 for
+	// introspection): a resource server sees the whole delegation chain.
+	Act *Actor `json:"act,omitempty"`
 
 	// grantID is internal: used to check grant-wide revocation.
 	grantID string
@@ -149,6 +152,7 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 		Aud:       c.Aud,
 		Iss:       c.Iss,
 		Jti:       c.Jti,
+		Act:       c.Act,
 		grantID:   c.Gid,
 		userGen:   c.Ugen,
 	}
@@ -169,7 +173,12 @@ func (s *Service) opaqueFromStore(ctx context.Context, h []byte) (*Info, error) 
 	if rec.Cnf.Bound() {
 		cnf = &rec.Cnf
 	}
+	act, err := decodeActor(rec.Act)
+	if err != nil {
+		return nil, err
+	}
 	return &Info{
+		Act:       act,
 		Active:    true,
 		Scope:     rec.Scope,
 		ClientID:  rec.ClientID,

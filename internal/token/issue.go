@@ -34,6 +34,9 @@ type accessClaims struct {
 	// Cnf binds the token to a DPoP key (RFC 9449 §6.1) or a client
 	// certificate (RFC 8705 §3.1).
 	Cnf *oauth.Confirmation `json:"cnf,omitempty"`
+	// Act is who acts for the subject (RFC 8693 §4.1), nested down to the
+	// first actor.
+	Act *Actor `json:"act,omitempty"`
 }
 
 // audience is a JWT aud: one string or an array (RFC 7519 §4.1.3).
@@ -64,6 +67,17 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 	now := s.opts.Now()
 	at := s.accessTokenShape(g)
+	if !g.notAfter.IsZero() {
+		// RFC 8693 §2.2.1 leaves the lifetime to the server; a token
+		// exchanged from another lives no longer than that one, so
+		// exchanging cannot prolong what was granted.
+		if left := g.notAfter.Sub(now); left < at.ttl {
+			at.ttl = left
+		}
+		if at.ttl < time.Second {
+			return nil, oauth.InvalidRequest("the token to exchange expires too soon")
+		}
+	}
 	var cnf *oauth.Confirmation
 	if g.cnf.Bound() {
 		cnf = &g.cnf
@@ -77,7 +91,7 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 		return resp, nil
 	}
 	resp.RefreshToken = g.refreshToken
-	if resp.RefreshToken == "" && g.client.AllowsGrant(oauth.GrantRefreshToken) {
+	if resp.RefreshToken == "" && !g.noRefresh && g.client.AllowsGrant(oauth.GrantRefreshToken) {
 		resp.RefreshToken = s.randomToken()
 		err := s.refresh.CreateRefreshToken(ctx, &store.RefreshToken{
 			Hash:           Hash(resp.RefreshToken),
@@ -96,7 +110,7 @@ func (s *Service) issue(ctx context.Context, g *grant) (*Response, error) {
 			return nil, err
 		}
 	}
-	if oauth.HasScope(g.scopes, "openid") {
+	if oauth.HasScope(g.scopes, "openid") && !g.noRefresh {
 		if resp.IDToken, err = s.idToken(g, resp.AccessToken, now); err != nil {
 			return nil, err
 		}
@@ -149,6 +163,9 @@ func (s *Service) accessTokenShape(g *grant) shape {
 			sh.ttl = min(r.AccessTokenTTL, s.opts.MaxTTL)
 		}
 	}
+	if g.format != "" {
+		sh.format = g.format
+	}
 	return sh
 }
 
@@ -165,6 +182,7 @@ func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.
 			Audience:  at.aud,
 			GrantID:   g.grantID,
 			Cnf:       g.cnf,
+			Act:       g.act.encode(),
 			IssuedAt:  now,
 			ExpiresAt: exp,
 		}
@@ -187,6 +205,7 @@ func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.
 		ClientID: g.client.ID,
 		Scope:    scope,
 		Gid:      g.grantID,
+		Act:      g.act,
 	}
 	if g.cnf.Bound() {
 		claims.Cnf = &g.cnf

@@ -124,6 +124,17 @@ type Deps struct {
 	// the device authorization grant (RFC 8628).
 	Devices   DeviceStore
 	UserCodes UserCodes
+	// TrustedIssuers and IssuerKeys read the issuers whose JWTs are
+	// accepted as token-exchange subject and actor tokens and as JWT bearer
+	// assertions, and their keys; nil: only authd's own tokens are.
+	TrustedIssuers TrustedIssuerStore
+	IssuerKeys     IssuerKeys
+	// Users finds the user a trusted issuer's sub names (by username or
+	// verified email; by id through Accounts).
+	Users UserFinder
+	// Replay makes a JWT bearer assertion single-use by its jti (RFC 7523
+	// §3 item 7); nil: the jwt-bearer grant is not served.
+	Replay Replay
 }
 
 // CertVerifier is what client authentication needs of mtls.Verifier.
@@ -207,6 +218,10 @@ type Service struct {
 	resources  ResourceStore
 	devices    DeviceStore
 	userCodes  UserCodes
+	issuers    TrustedIssuerStore
+	issuerKeys IssuerKeys
+	users      UserFinder
+	replay     Replay
 	loader     *cache.Loader
 	memo       *memo
 	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
@@ -270,6 +285,7 @@ func New(d Deps, opts Options) *Service {
 		cache: d.Cache, limits: d.Limits, inval: d.Invalidator, log: d.Logger, assertions: d.Assertions,
 		certs: d.Certs, clientKeys: d.ClientKeys, resources: d.Resources,
 		devices: d.Devices, userCodes: d.UserCodes,
+		issuers: d.TrustedIssuers, issuerKeys: d.IssuerKeys, users: d.Users, replay: d.Replay,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
 	s.loader = cache.NewLoader(d.Cache)
@@ -285,6 +301,12 @@ func (s *Service) Grants() []string {
 	}
 	if s.accounts != nil && s.refresh != nil {
 		g = append(g, oauth.GrantPassword)
+		// RFC 8693: authd's own tokens can always be exchanged; a trusted
+		// issuer's once there are some.
+		g = append(g, oauth.GrantTokenExchange)
+		if s.issuers != nil && s.issuerKeys != nil && s.users != nil && s.replay != nil {
+			g = append(g, oauth.GrantJWTBearer)
+		}
 	}
 	if s.devices != nil && s.userCodes != nil && s.accounts != nil && s.refresh != nil {
 		g = append(g, oauth.GrantDeviceCode)

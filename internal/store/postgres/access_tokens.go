@@ -10,17 +10,17 @@ import (
 )
 
 const accessTokenColumns = `hash, client_id, subject, scope, audience, grant_id, issued_at, expires_at, user_generation,
-	cnf_jkt, cnf_x5t`
+	cnf_jkt, cnf_x5t, act`
 
 // accessTokenCopyColumns must list the columns of accessTokenColumns in order.
 func accessTokenCopyColumns() []string {
 	return []string{"hash", "client_id", "subject", "scope", "audience", "grant_id", "issued_at", "expires_at", "user_generation",
-		"cnf_jkt", "cnf_x5t"}
+		"cnf_jkt", "cnf_x5t", "act"}
 }
 
 func accessTokenRow(t *store.AccessToken) []any {
 	return []any{t.Hash, t.ClientID, t.Subject, t.Scope, list(t.Audience), t.GrantID,
-		nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256}
+		nullTime(t.IssuedAt), nullTime(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256, t.Act}
 }
 
 // CreateAccessTokens inserts tokens, all or none, and returns once the commit is
@@ -33,7 +33,7 @@ func (d *DB) CreateAccessTokens(ctx context.Context, tokens []*store.AccessToken
 		return nil
 	case 1:
 		_, err := d.pool.Exec(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, accessTokenRow(tokens[0])...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, accessTokenRow(tokens[0])...)
 		return d.fail(ctx, "create access tokens", err)
 	}
 	_, err := d.pool.CopyFrom(ctx, pgx.Identifier{"access_tokens"}, accessTokenCopyColumns(),
@@ -49,7 +49,7 @@ func (d *DB) AccessToken(ctx context.Context, hash []byte) (*store.AccessToken, 
 	)
 	err := d.pool.QueryRow(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE hash = $1`, hash).
 		Scan(&t.Hash, &t.ClientID, &t.Subject, &t.Scope, &t.Audience, &t.GrantID, &issuedAt, &expiresAt, &t.UserGeneration,
-			&t.Cnf.JKT, &t.Cnf.X5TS256)
+			&t.Cnf.JKT, &t.Cnf.X5TS256, &t.Act)
 	if err != nil {
 		return nil, d.fail(ctx, "access token", err)
 	}

@@ -138,3 +138,23 @@ func scanUser(row pgx.Row) (*store.User, error) {
 	u.CreatedAt, u.UpdatedAt = fromTime(createdAt), fromTime(updatedAt)
 	return &u, nil
 }
+
+// UserByVerifiedEmail returns the one user whose verified email is email;
+// ErrNotFound for none, ErrConflict for several.
+func (d *DB) UserByVerifiedEmail(ctx context.Context, email string) (*store.User, error) {
+	rows, err := d.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 AND email_verified LIMIT 2`, email)
+	if err != nil {
+		return nil, d.fail(ctx, "user by verified email", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, d.fail(ctx, "user by verified email", err)
+	}
+	switch len(out) {
+	case 0:
+		return nil, store.ErrNotFound
+	case 1:
+		return out[0], nil
+	}
+	return nil, store.ErrConflict
+}

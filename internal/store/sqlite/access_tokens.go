@@ -8,7 +8,7 @@ import (
 )
 
 const accessTokenColumns = `hash, client_id, subject, scope, audience, grant_id, issued_at, expires_at, user_generation,
-	cnf_jkt, cnf_x5t`
+	cnf_jkt, cnf_x5t, act`
 
 // CreateAccessTokens inserts tokens in one transaction: all or none. It returns
 // once the commit is durable (synchronous=FULL), so one call per batch pays one
@@ -25,12 +25,12 @@ func (d *DB) CreateAccessTokens(ctx context.Context, tokens []*store.AccessToken
 				return err
 			}
 			if _, err := ins.ExecContext(ctx, t.Hash, t.ClientID, t.Subject, t.Scope, aud, t.GrantID,
-				micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256); err != nil {
+				micros(t.IssuedAt), micros(t.ExpiresAt), t.UserGeneration, t.Cnf.JKT, t.Cnf.X5TS256, t.Act); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, `INSERT INTO access_tokens (`+accessTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}, `INSERT INTO access_tokens (`+accessTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	return d.fail(ctx, "create access tokens", err)
 }
 
@@ -46,7 +46,7 @@ func (d *DB) AccessToken(ctx context.Context, hash []byte) (*store.AccessToken, 
 		issuedAt, expiresAt sql.NullInt64
 	)
 	if err := row.Scan(&t.Hash, &t.ClientID, &t.Subject, &t.Scope, &aud, &t.GrantID, &issuedAt, &expiresAt, &t.UserGeneration,
-		&t.Cnf.JKT, &t.Cnf.X5TS256); err != nil {
+		&t.Cnf.JKT, &t.Cnf.X5TS256, &t.Act); err != nil {
 		return nil, d.fail(ctx, "access token", err)
 	}
 	if t.Audience, err = decodeList(aud); err != nil {

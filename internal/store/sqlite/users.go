@@ -153,3 +153,35 @@ func scanUser(s scanner) (*store.User, error) {
 	u.CreatedAt, u.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
 	return &u, nil
 }
+
+// UserByVerifiedEmail returns the one user whose verified email is email;
+// ErrNotFound for none, ErrConflict for several.
+func (d *DB) UserByVerifiedEmail(ctx context.Context, email string) (*store.User, error) {
+	rows, err := d.query(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? AND email_verified = 1 LIMIT 2`, email)
+	if err != nil {
+		return nil, d.fail(ctx, "user by verified email", err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, d.fail(ctx, "user by verified email", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail(ctx, "user by verified email", err)
+	}
+	return oneUser(out)
+}
+
+func oneUser(us []*store.User) (*store.User, error) {
+	switch len(us) {
+	case 0:
+		return nil, store.ErrNotFound
+	case 1:
+		return us[0], nil
+	}
+	return nil, store.ErrConflict
+}

@@ -75,7 +75,17 @@ func accessToken(i int, grantID string) *store.AccessToken {
 		Cnf:            confirmation(i),
 		IssuedAt:       t0().Add(time.Duration(i) * time.Second),
 		ExpiresAt:      t0().Add(time.Hour + time.Duration(i)*time.Second),
+		Act:            actClaim(i),
 	}
+}
+
+// actClaim gives every other token an RFC 8693 act claim, so the column
+// is seen both ways (and through COPY on PostgreSQL).
+func actClaim(i int) string {
+	if i%2 == 0 {
+		return ""
+	}
+	return fmt.Sprintf(`{"sub":"actor-%d","act":{"sub":"first"}}`, i)
 }
 
 // confirmation cycles through a bearer token, a DPoP-bound one, a

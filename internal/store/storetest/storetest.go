@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PushedRequests", pushedRequestCases()},
 		{"DeviceAuthorizations", deviceAuthorizationCases()},
 		{"Resources", resourceCases()},
+		{"TrustedIssuers", trustedIssuerCases()},
 		{"Logouts", logoutCases()},
 		{"PurgeExpired", purgeCases()},
 		{"Backend", backendCases()},
