@@ -68,3 +68,21 @@ func TestUpdateContact(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectsNeverLookLikeFlags: a new user's id never starts with "-",
+// whatever the random bytes (`authd user get ID` would take it for a flag).
+func TestSubjectsNeverLookLikeFlags(t *testing.T) {
+	f := newFixture(t, tinyParams)
+	f.svc.random = func(b []byte) {
+		for i := range b {
+			b[i] = 0xff
+		}
+	}
+	u, err := f.svc.Create(context.Background(), "flaggy", "correct horse battery staple", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID[0] == '-' || u.ID[0] == '_' {
+		t.Fatalf("id %q", u.ID)
+	}
+}

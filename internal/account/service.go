@@ -200,5 +200,9 @@ func (s *Service) hash(ctx context.Context, pw string) (string, error) {
 func (s *Service) newSubject() string {
 	var b [16]byte
 	s.random(b[:])
+	// The first character is a letter or digit, never "-" (or "_"): a
+	// command line would read an id starting with "-" as a flag
+	// (`authd user get -Xy…`). 127 random bits stay.
+	b[0] &= 0x7f
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }

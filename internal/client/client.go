@@ -298,7 +298,7 @@ func (s *Service) validate(m *Metadata) (*oauth.Client, error) {
 		FirstParty:              m.FirstParty,
 	}
 	if c.ID == "" {
-		c.ID = s.randomString(16)
+		c.ID = s.newID()
 	} else if !oauth.ValidClientID(c.ID) {
 		return nil, invalid("client_id", "client_id must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ -")
 	}
@@ -517,6 +517,15 @@ func quote(s string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// newID is a client_id: 127 random bits, base64url, whose first character
+// is a letter or digit, never "-" (a command line would read it as a flag).
+func (s *Service) newID() string {
+	b := make([]byte, 16)
+	s.opts.Random(b)
+	b[0] &= 0x7f
+	return base64.RawURLEncoding.EncodeToString(b)
+}
 
 func (s *Service) randomString(n int) string {
 	b := make([]byte, n)

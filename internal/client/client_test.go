@@ -123,3 +123,23 @@ func TestService(t *testing.T) {
 		t.Fatalf("events %q, want %q", types, want)
 	}
 }
+
+// TestIDsNeverLookLikeFlags: generated client ids never start with "-",
+// whatever the random bytes (a command line would take it for a flag).
+func TestIDsNeverLookLikeFlags(t *testing.T) {
+	for _, first := range []byte{0xf8, 0xfc, 0xff, 0x00} {
+		svc := client.New(dbtest.SQLite(t), client.Options{Grants: []string{oauth.GrantClientCredentials},
+			Random: func(b []byte) {
+				for i := range b {
+					b[i] = first
+				}
+			}})
+		c, err := svc.Validate(client.Metadata{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID[0] == '-' || c.ID[0] == '_' {
+			t.Errorf("random bytes %#x gave the id %q", first, c.ID)
+		}
+	}
+}

@@ -107,6 +107,7 @@ func (s *Service) Create(ctx context.Context, in Input, by Caller) (*store.Trust
 	}
 	var b [12]byte
 	s.opts.Random(b[:])
+	b[0] &= 0x7f // a first character that is no "-", which a command line reads as a flag
 	ti.ID = base64.RawURLEncoding.EncodeToString(b[:])
 	ti.CreatedAt = s.opts.Now().UTC()
 	if err := s.st.CreateTrustedIssuer(ctx, ti); err != nil {

@@ -113,6 +113,7 @@ func (s *Service) Create(ctx context.Context, in Input, by Caller) (*store.Resou
 	}
 	var b [12]byte
 	s.opts.Random(b[:])
+	b[0] &= 0x7f // a first character that is no "-", which a command line reads as a flag
 	r.ID = base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.opts.Now().UTC()
 	r.CreatedAt, r.UpdatedAt = now, now
