@@ -10,11 +10,20 @@ import (
 )
 
 // RequestPolicy bounds traffic by who sends it. A zero Limit turns that limit off.
+//
+// Limits follow identity, not address: a request whose client proved itself
+// is the client's, charged to PerClient only, so a gateway that introspects
+// everything it forwards from one address is never refused for its address.
+// PerIP guards what anyone can reach without credentials: requests that did
+// not authenticate (or failed to), the login pages, registration.
 type RequestPolicy struct {
-	// PerIP bounds every request to the public API from one address: flood
-	// protection that answers 429 for the cost of a counter.
+	// PerIP bounds the unauthenticated requests to the public API from one
+	// address: flood protection that answers 429 for the cost of a counter.
+	// CheckIP refuses an address already over it; ChargeIP charges a
+	// request that did not authenticate once it is answered.
 	PerIP ratelimit.Limit
-	// PerClient bounds token requests of one authenticated client.
+	// PerClient bounds the requests of one authenticated client at every
+	// endpoint it authenticates at (token, introspection, revocation, PAR).
 	PerClient ratelimit.Limit
 	// InactivePerCaller bounds how many introspection answers of "inactive"
 	// one resource server may get: a few expired tokens are normal, thousands
@@ -62,13 +71,28 @@ func (r *Requests) allow(ctx context.Context, key string, l ratelimit.Limit, cos
 	return oauth.TooManyRequests(retrySeconds(d.RetryAfter))
 }
 
-// AllowIP charges one request to an address.
-func (r *Requests) AllowIP(ctx context.Context, ip string) error {
-	if ip == "" {
+// CheckIP refuses an address that is already over its budget of
+// unauthenticated requests, and charges nothing: it runs before every
+// request, and only a request that turns out not to authenticate is charged
+// (ChargeIP), so an address whose requests all authenticate never runs out.
+func (r *Requests) CheckIP(ctx context.Context, ip string) error {
+	if ip == "" || r.p.PerIP.Rate == 0 {
 		return nil
 	}
-	return r.allow(ctx, ipKey("req:ip:", ip), r.p.PerIP, 1, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
+	return r.allow(ctx, ipKey("req:ip:", ip), r.p.PerIP, 0, secevent.Event{Type: secevent.RateLimitExceeded, IP: ip,
 		Detail: map[string]string{"limit": "per_ip"}})
+}
+
+// ChargeIP charges one unauthenticated request to an address, after it was
+// answered. A charge the budget cannot take charges nothing (GCRA), and the
+// address's next request is refused by CheckIP.
+func (r *Requests) ChargeIP(ctx context.Context, ip string) {
+	if ip == "" || r.p.PerIP.Rate == 0 {
+		return
+	}
+	if _, err := r.lim.Allow(ctx, ipKey("req:ip:", ip), r.p.PerIP, 1); err != nil {
+		r.log.Warn("rate limiter undecided; request not charged", "key_kind", "per_ip", "error", err.Error())
+	}
 }
 
 // AllowRegistration charges one open registration to an address.
@@ -77,7 +101,7 @@ func (r *Requests) AllowRegistration(ctx context.Context, ip string) error {
 		Detail: map[string]string{"limit": "registration_per_ip"}})
 }
 
-// AllowClient charges one token request to an authenticated client.
+// AllowClient charges one request to an authenticated client.
 func (r *Requests) AllowClient(ctx context.Context, c *oauth.Client, ip string) error {
 	return r.allow(ctx, key("req:client:", c.ID), r.p.PerClient, 1, secevent.Event{Type: secevent.RateLimitExceeded,
 		ClientID: c.ID, IP: ip, Detail: map[string]string{"limit": "per_client"}})

@@ -28,6 +28,10 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if err := s.authenticated(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	tok, ok := f["token"]
 	if !ok {
 		writeError(w, r, s.log, oauth.InvalidRequest("token is required"))
@@ -98,6 +102,10 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	SetClientID(r.Context(), caller.ID)
 	if err := allowClientOrigin(w, caller, origin); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.authenticated(r, caller); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}

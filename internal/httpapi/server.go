@@ -66,8 +66,9 @@ type Options struct {
 	ClientIPs *ClientIPs
 	// Observe, if set, is told about every request (metrics).
 	Observe Observer
-	// Limits, if set, bounds requests per address and inactive introspection
-	// answers per caller (defense.Requests).
+	// Limits, if set, bounds unauthenticated requests per address, requests
+	// per authenticated client and inactive introspection answers per caller
+	// (defense.Requests).
 	Limits Limits
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
@@ -120,7 +121,12 @@ type Options struct {
 
 // Limits are the request limits the public API enforces.
 type Limits interface {
-	AllowIP(ctx context.Context, ip string) error
+	// CheckIP refuses an address already over its budget, charging nothing;
+	// ChargeIP charges a request that did not authenticate, once answered.
+	CheckIP(ctx context.Context, ip string) error
+	ChargeIP(ctx context.Context, ip string)
+	// AllowClient charges a request to the client that proved itself in it.
+	AllowClient(ctx context.Context, c *oauth.Client, ip string) error
 	AllowIntrospection(ctx context.Context, callerID, ip string) error
 	Inactive(ctx context.Context, callerID string, n int)
 }
