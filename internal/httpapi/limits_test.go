@@ -233,8 +233,8 @@ func TestPerClientLimitEverywhere(t *testing.T) {
 	h := newHarness(t, withLimits(defense.RequestPolicy{PerClient: ratelimit.PerSecond(3, 3)}, defense.DefaultLoginPolicy()))
 	h.addClient("svc", "svc-secret", nil)
 	h.addClient("other", "other-secret", nil)
-	tok := h.token("svc", "svc-secret", nil) // 1
-	h.introspect("svc", "svc-secret", tok)   // 2
+	tok := h.token("svc", "svc-secret", nil)                                                                            // 1
+	h.introspect("svc", "svc-secret", tok)                                                                              // 2
 	if w := h.postForm(httpapi.PathRevoke, url.Values{"token": {"x"}}, withBasic("svc", "svc-secret")); w.Code != 200 { // 3
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
