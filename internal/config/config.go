@@ -75,6 +75,8 @@ type Config struct {
 	DBConnectTimeout   time.Duration // AUTHD_DB_CONNECT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
+	AuditTokenEvents   string        // AUTHD_AUDIT_TOKEN_EVENTS: aggregate, sample or off
+	AuditSampleEvery   int           // AUTHD_AUDIT_SAMPLE_EVERY: one token event in this many, when sampling
 	// Rate limits (0 turns one off).
 	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: unauthenticated requests/s per client address
 	RateLimitClient   float64       // AUTHD_RATE_LIMIT_CLIENT: requests/s per authenticated client (0: off)

@@ -47,6 +47,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countInactive(r, caller, info)
+	s.introspected(r, caller)
 	if s.opts.SignIntrospection != nil && wantsIntrospectionJWT(r) {
 		s.writeIntrospectionJWT(w, r, caller.ID, info)
 		return
@@ -123,6 +124,7 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countInactive(r, caller, infos...)
+	s.introspected(r, caller)
 	out := make([]byte, 0, 16+len(infos)*320)
 	out = append(out, `{"results":[`...)
 	for i, info := range infos {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -62,6 +63,15 @@ func (s *Server) checkIntrospection(r *http.Request, caller *oauth.Client) error
 		return nil
 	}
 	return s.opts.Limits.AllowIntrospection(r.Context(), caller.ID, s.opts.ClientIPs.Of(r))
+}
+
+// introspected records an introspection the caller was answered. It is the
+// busiest event there is; the pipeline counts it per caller and window
+// (AUTHD_AUDIT_TOKEN_EVENTS), so it costs no write here.
+func (s *Server) introspected(r *http.Request, caller *oauth.Client) {
+	if s.opts.Events != nil {
+		s.opts.Events.Emit(secevent.Event{Type: secevent.TokenIntrospected, ClientID: caller.ID, IP: s.opts.ClientIPs.Of(r)})
+	}
 }
 
 // countInactive charges a caller for the inactive answers it got.

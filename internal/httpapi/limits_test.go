@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/ratelimit"
 	rlmemory "github.com/authd/authd/internal/ratelimit/memory"
+	"github.com/authd/authd/internal/secevent"
 )
 
 // withLimits wires the defences over an in-process limiter on the harness clock.
@@ -244,4 +245,45 @@ func TestPerClientLimitEverywhere(t *testing.T) {
 	}
 	retryAfter(t, w.Header())
 	h.introspect("other", "other-secret", tok)
+}
+
+type eventLog struct {
+	mu  sync.Mutex
+	evs []secevent.Event
+}
+
+func (l *eventLog) Emit(e secevent.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evs = append(l.evs, e)
+}
+
+// TestIntrospectionIsRecorded: every answered introspection, single or batch,
+// emits one token.introspected for its caller (which the pipeline counts
+// per caller and window); a refused one emits none.
+func TestIntrospectionIsRecorded(t *testing.T) {
+	ev := &eventLog{}
+	h := newHarness(t, func(c *harnessConfig) { c.api.Events = ev })
+	h.addClient("rs", "rs-secret", nil)
+	tok := h.token("rs", "rs-secret", nil)
+	h.introspect("rs", "rs-secret", tok)
+	b, _ := json.Marshal(map[string]any{"tokens": []string{tok, "junk"}})
+	if w := h.do(http.MethodPost, httpapi.PathIntrospectBatch, "application/json", string(b), withBasic("rs", "rs-secret")); w.Code != 200 {
+		t.Fatalf("batch: %d %s", w.Code, w.Body)
+	}
+	if w := h.postForm(httpapi.PathIntrospect, url.Values{"token": {tok}}, withBasic("rs", "wrong")); w.Code != 401 {
+		t.Fatalf("bad secret: %d", w.Code)
+	}
+	n := 0
+	for _, e := range ev.evs {
+		if e.Type == secevent.TokenIntrospected {
+			n++
+			if e.ClientID != "rs" {
+				t.Errorf("event for %q", e.ClientID)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("token.introspected events = %d, want 2 (all: %v)", n, ev.evs)
+	}
 }

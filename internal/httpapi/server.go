@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -70,6 +71,9 @@ type Options struct {
 	// per authenticated client and inactive introspection answers per caller
 	// (defense.Requests).
 	Limits Limits
+	// Events, if set, is told of every introspection (token.introspected, one
+	// per request, batch or single; the pipeline aggregates them per caller).
+	Events secevent.Emitter
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
