@@ -219,6 +219,17 @@ func TestRequests(t *testing.T) {
 	if err := r.AllowIntrospection(ctx, "rs", ""); err != nil {
 		t.Fatalf("after refill: %v", err)
 	}
+	// Open registration keeps its own budget, charged on every registration
+	// whatever the address's request budget says.
+	reg := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{RegistrationPerIP: ratelimit.Limit{Rate: 2.0 / 3600, Burst: 2}}, nil, nil)
+	for i := range 2 {
+		if err := reg.AllowRegistration(ctx, "192.0.2.9"); err != nil {
+			t.Fatalf("registration %d: %v", i, err)
+		}
+	}
+	if _, ok := is429(reg.AllowRegistration(ctx, "192.0.2.9")); !ok {
+		t.Fatal("third registration in an hour allowed")
+	}
 	// A zero limit is off.
 	off := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{}, nil, nil)
 	for range 100 {
