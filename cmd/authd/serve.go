@@ -431,7 +431,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	telemetry.Hashing(reg, hasher)
 	// The audit pipeline stops after the servers have drained: requests still
 	// in flight after SIGTERM emit events too, and Close flushes them.
-	events := secevent.New(st, secevent.Options{Logger: log})
+	events := secevent.New(st, secevent.Options{Logger: log, TokenEvents: cfg.AuditTokenEvents, SampleEvery: cfg.AuditSampleEvery})
 	telemetry.SecurityEvents(reg, events)
 	go events.Run(context.Background())
 	lc.onStop("audit events", events.Close)
@@ -638,6 +638,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	pub := httpapi.New(tokens, km, log, httpapi.Options{
 		ClientIPs:                 clientIPs,
 		Limits:                    requests,
+		Events:                    events,
 		Observe:                   telemetry.HTTP(reg, "public"),
 		Issuer:                    cfg.Issuer,
 		MaxBodyBytes:              cfg.MaxBodyBytes,

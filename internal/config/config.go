@@ -75,9 +75,11 @@ type Config struct {
 	DBConnectTimeout   time.Duration // AUTHD_DB_CONNECT_TIMEOUT (PostgreSQL)
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
+	AuditTokenEvents   string        // AUTHD_AUDIT_TOKEN_EVENTS: aggregate, sample or off
+	AuditSampleEvery   int           // AUTHD_AUDIT_SAMPLE_EVERY: one token event in this many, when sampling
 	// Rate limits (0 turns one off).
-	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: requests/s per client address
-	RateLimitClient   float64       // AUTHD_RATE_LIMIT_CLIENT: token requests/s per client
+	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: unauthenticated requests/s per client address
+	RateLimitClient   float64       // AUTHD_RATE_LIMIT_CLIENT: requests/s per authenticated client (0: off)
 	RateLimitLoginIP  float64       // AUTHD_RATE_LIMIT_LOGIN_IP: password attempts/min per address
 	LockoutFailures   int           // AUTHD_LOCKOUT_FAILURES: failed logins an account takes at once
 	LockoutInterval   time.Duration // AUTHD_LOCKOUT_INTERVAL: then one more try per interval

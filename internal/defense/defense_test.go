@@ -164,13 +164,34 @@ func TestRequests(t *testing.T) {
 		InactivePerCaller: ratelimit.PerMinute(10, 10),
 	}, ev, nil)
 	ctx := context.Background()
-	for i := range 2 {
-		if err := r.AllowIP(ctx, "192.0.2.1"); err != nil {
-			t.Fatalf("request %d: %v", i, err)
+	// The check before a request charges nothing: an address whose
+	// requests all authenticate is never refused.
+	for i := range 100 {
+		if err := r.CheckIP(ctx, "192.0.2.1"); err != nil {
+			t.Fatalf("check %d without charges: %v", i, err)
 		}
 	}
-	if _, ok := is429(r.AllowIP(ctx, "192.0.2.1")); !ok {
-		t.Fatal("third request in a second allowed")
+	// Unauthenticated requests are charged after they are answered; once
+	// the budget is spent the next check refuses.
+	for i := range 2 {
+		if err := r.CheckIP(ctx, "192.0.2.1"); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		r.ChargeIP(ctx, "192.0.2.1")
+	}
+	retry, ok := is429(r.CheckIP(ctx, "192.0.2.1"))
+	if !ok {
+		t.Fatal("third unauthenticated request in a second allowed")
+	}
+	if retry < 1 || ev.count(secevent.RateLimitExceeded) != 1 {
+		t.Fatalf("refusal: Retry-After %d, events %d", retry, ev.count(secevent.RateLimitExceeded))
+	}
+	if err := r.CheckIP(ctx, "192.0.2.2"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	clk.Advance(time.Second)
+	if err := r.CheckIP(ctx, "192.0.2.1"); err != nil {
+		t.Fatalf("after refill: %v", err)
 	}
 	c := &oauth.Client{ID: "svc"}
 	if err := r.AllowClient(ctx, c, ""); err != nil {
@@ -198,10 +219,22 @@ func TestRequests(t *testing.T) {
 	if err := r.AllowIntrospection(ctx, "rs", ""); err != nil {
 		t.Fatalf("after refill: %v", err)
 	}
+	// Open registration keeps its own budget, charged on every registration
+	// whatever the address's request budget says.
+	reg := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{RegistrationPerIP: ratelimit.Limit{Rate: 2.0 / 3600, Burst: 2}}, nil, nil)
+	for i := range 2 {
+		if err := reg.AllowRegistration(ctx, "192.0.2.9"); err != nil {
+			t.Fatalf("registration %d: %v", i, err)
+		}
+	}
+	if _, ok := is429(reg.AllowRegistration(ctx, "192.0.2.9")); !ok {
+		t.Fatal("third registration in an hour allowed")
+	}
 	// A zero limit is off.
 	off := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{}, nil, nil)
 	for range 100 {
-		if err := off.AllowIP(ctx, "192.0.2.1"); err != nil {
+		off.ChargeIP(ctx, "192.0.2.1")
+		if err := off.CheckIP(ctx, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,13 +279,11 @@ func TestLimiterKeys(t *testing.T) {
 	}
 	// Another address in the same /64 shares the budget.
 	lim := defense.NewRequests(newLimiter(t, clk), defense.RequestPolicy{PerIP: ratelimit.PerSecond(1, 1)}, nil, nil)
-	if err := lim.AllowIP(ctx, "2001:db8:1:2::1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := is429(lim.AllowIP(ctx, "2001:db8:1:2::ffff")); !ok {
+	lim.ChargeIP(ctx, "2001:db8:1:2::1")
+	if _, ok := is429(lim.CheckIP(ctx, "2001:db8:1:2::ffff")); !ok {
 		t.Fatal("a neighbour in the same /64 got a fresh budget")
 	}
-	if err := lim.AllowIP(ctx, "2001:db8:1:3::1"); err != nil {
+	if err := lim.CheckIP(ctx, "2001:db8:1:3::1"); err != nil {
 		t.Fatalf("another /64: %v", err)
 	}
 }

@@ -2,6 +2,12 @@
 // force and credential stuffing, per-client and per-address request limits,
 // and detection of token enumeration.
 //
+// Request limits follow identity, not address: a request whose client proved
+// itself is that client's (RequestPolicy.PerClient, off by default); the
+// per-address budget is spent only by requests that did not authenticate,
+// so a gateway is never throttled for its address while junk from an
+// address is (CheckIP before a request, ChargeIP after one).
+//
 // The one idea: refuse abuse before it costs anything. A password attempt
 // from an address or against an account that is over its budget is refused
 // (429 with Retry-After) before the Argon2id hash, so a flood of guesses

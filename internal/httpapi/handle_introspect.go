@@ -28,6 +28,10 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if err := s.authenticated(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	tok, ok := f["token"]
 	if !ok {
 		writeError(w, r, s.log, oauth.InvalidRequest("token is required"))
@@ -43,6 +47,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countInactive(r, caller, info)
+	s.introspected(r, caller)
 	if s.opts.SignIntrospection != nil && wantsIntrospectionJWT(r) {
 		s.writeIntrospectionJWT(w, r, caller.ID, info)
 		return
@@ -101,6 +106,10 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if err := s.authenticated(r, caller); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	if len(req.Tokens) > token.MaxBatch {
 		writeError(w, r, s.log, oauth.InvalidRequest("at most 100 tokens per batch"))
 		return
@@ -115,6 +124,7 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countInactive(r, caller, infos...)
+	s.introspected(r, caller)
 	out := make([]byte, 0, 16+len(infos)*320)
 	out = append(out, `{"results":[`...)
 	for i, info := range infos {

@@ -73,6 +73,10 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if err := s.authenticated(r, client); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	params := make(url.Values, len(f))
 	for k, v := range f {
 		if !clientAuthParams[k] {

@@ -23,6 +23,10 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if err := s.authenticated(r, client); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	if err := s.tokens.Revoke(r.Context(), client, f["token"]); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -59,28 +59,32 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	// Exchange authenticates the client without telling us who it was, so a
-	// cross-origin request authenticates once more here (a cached client and
-	// one SHA-256), to refuse an origin its client does not allow before the
+	// The client authenticates here, not in Exchange (which takes it as
+	// Authenticated: an assertion is single-use), so that the per-address
+	// limit knows the request is a client's (limits.go) and a cross-origin
+	// request is refused for an origin its client does not allow before the
 	// grant spends a code or rotates a refresh token (see cors.go).
 	var client *oauth.Client
-	if origin != "" {
-		c, err := s.tokens.AuthenticateClient(r.Context(), cr)
-		switch {
-		case err == nil:
-			SetClientID(r.Context(), c.ID)
-			if err := allowClientOrigin(w, c, origin); err != nil {
-				writeError(w, r, s.log, err)
-				return
-			}
-			client = c
-		default:
-			if _, ok := oauth.As(err); !ok {
-				writeError(w, r, s.log, err)
-				return
-			}
-			// invalid_client: Exchange fails the same way and records it.
+	c, err := s.tokens.AuthenticateClient(r.Context(), cr)
+	switch {
+	case err == nil:
+		SetClientID(r.Context(), c.ID)
+		if !c.Public() {
+			// Exchange charges the per-client limit itself.
+			markAuthenticated(r.Context())
 		}
+		if err := allowClientOrigin(w, c, origin); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		client = c
+	default:
+		if _, ok := oauth.As(err); !ok {
+			writeError(w, r, s.log, err)
+			return
+		}
+		// invalid_client: Exchange fails the same way (after checking
+		// grant_type, whose error comes first) and records it.
 	}
 	req := &token.Request{
 		GrantType:    f["grant_type"],

@@ -20,11 +20,13 @@ const requestKey ctxKey = 0
 
 // requestState is what Middleware knows about one request, kept in its
 // context: the id, the client a handler authenticated (for the access log),
-// and the status writer, all in one allocation.
+// whether a client proved itself (for the per-address limit, limits.go), and
+// the status writer, all in one allocation.
 type requestState struct {
-	sw       statusWriter
-	id       string
-	clientID string
+	sw            statusWriter
+	id            string
+	clientID      string
+	authenticated bool
 }
 
 func stateOf(ctx context.Context) *requestState {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/mtls"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/token"
 )
 
@@ -66,9 +67,13 @@ type Options struct {
 	ClientIPs *ClientIPs
 	// Observe, if set, is told about every request (metrics).
 	Observe Observer
-	// Limits, if set, bounds requests per address and inactive introspection
-	// answers per caller (defense.Requests).
+	// Limits, if set, bounds unauthenticated requests per address, requests
+	// per authenticated client and inactive introspection answers per caller
+	// (defense.Requests).
 	Limits Limits
+	// Events, if set, is told of every introspection (token.introspected, one
+	// per request, batch or single; the pipeline aggregates them per caller).
+	Events secevent.Emitter
 	// DiscoveryMaxAge and JWKSMaxAge are the Cache-Control max-age in seconds.
 	DiscoveryMaxAge int
 	JWKSMaxAge      int
@@ -123,7 +128,12 @@ type Options struct {
 
 // Limits are the request limits the public API enforces.
 type Limits interface {
-	AllowIP(ctx context.Context, ip string) error
+	// CheckIP refuses an address already over its budget, charging nothing;
+	// ChargeIP charges a request that did not authenticate, once answered.
+	CheckIP(ctx context.Context, ip string) error
+	ChargeIP(ctx context.Context, ip string)
+	// AllowClient charges a request to the client that proved itself in it.
+	AllowClient(ctx context.Context, c *oauth.Client, ip string) error
 	AllowIntrospection(ctx context.Context, callerID, ip string) error
 	Inactive(ctx context.Context, callerID string, n int)
 }

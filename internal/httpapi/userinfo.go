@@ -43,6 +43,9 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		s.writeBearerError(w, r, err)
 		return
 	}
+	// An active token is proof enough: the request is its client's, not
+	// its address's (limits.go).
+	markAuthenticated(r.Context())
 	writeJSON(w, http.StatusOK, info)
 }
 

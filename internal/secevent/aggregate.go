@@ -20,12 +20,35 @@ import (
 // issued, and revokes the grant it came from, whose rows go with it, so
 // replaying one yields an event or two, not a stream; and each is a theft
 // signal an auditor wants on its own),
-// and token.issued and token.introspected (they need an authenticated client,
-// which the per-client limit bounds; a flood of them is a client's, not a
-// stranger's).
+// and token.issued and token.introspected (they need an authenticated
+// client; they are the volume events below, counted per client instead).
 var refusalTypes = [...]string{
 	RateLimitExceeded, ClientAuthFailed, LoginFailed, TokenEnumeration, AdminAuthFailed, LoginLockedOut,
 	DeviceUserCodeFailed,
+}
+
+// volumeTypes are the events of the hot paths themselves: one per token
+// issued, one per introspection. They record nothing an auditor needs a row
+// each for (the client, the grant), and written a row each they would put a
+// durable write behind every token. Options.TokenEvents says what becomes of
+// them: counted per (type, client, grant_type) and window into one row
+// (aggregate, the default), one in Options.SampleEvery written as a row
+// (sample), or only counted in the metrics (off).
+var volumeTypes = [...]string{TokenIssued, TokenIntrospected}
+
+// The aggregator's per-type arrays are sized for the refusals; the volume
+// types must fit in them.
+var _ [len(refusalTypes) - len(volumeTypes)]struct{}
+
+// volumeIndex is typ's index in volumeTypes, or -1.
+func volumeIndex(typ string) int {
+	switch typ {
+	case TokenIssued:
+		return 0
+	case TokenIntrospected:
+		return 1
+	}
+	return -1
 }
 
 // refusalIndex is typ's index in refusalTypes, or -1 when typ is written one
@@ -60,7 +83,9 @@ type aggKey struct {
 	net     netip.Prefix // an IPv6 source's /64
 	client  string
 	subject string
-	limit   string // Detail["limit"]: which limit refused
+	// detail is the one Detail value the aggregator keys by: "limit" (which
+	// limit refused) for refusals, "grant_type" for token events.
+	detail string
 }
 
 // maxRawIP bounds the part of an unparseable IP that goes into a key; the IP
@@ -93,7 +118,7 @@ func (k *aggKey) source(ip string) {
 func (k *aggKey) hash(seed maphash.Seed, i int) uint64 {
 	const m = 0x9e3779b97f4a7c15 // odd, so each step keeps every bit of what came before
 	h := uint64(i + 1)
-	for f, s := range [...]string{k.ip, k.client, k.subject, k.limit} {
+	for f, s := range [...]string{k.ip, k.client, k.subject, k.detail} {
 		if s != "" {
 			h = (h^uint64(f))*m ^ maphash.String(seed, s)
 		}
@@ -156,19 +181,28 @@ func (sh *shard) find(h uint64, k *aggKey) *entry {
 	return nil
 }
 
-// aggregator counts refusals. Emit calls count; the writer calls drain at
-// the end of each window and on shutdown.
+// aggregator counts refusals, or (coarse) token events. Emit calls count;
+// the writer calls drain at the end of each window and on shutdown.
 type aggregator struct {
 	seed       maphash.Seed
 	shard      [shards]shard
 	keys       atomic.Int64 // keys in all shards' current maps
 	max        int64        // Options.MaxKeys
 	spillFirst [len(refusalTypes)]atomic.Bool
+	// types names the overflow rows, by index (refusalTypes or volumeTypes).
+	types []string
+	// detailKey is the Detail entry that is part of the key.
+	detailKey string
+	// coarse keys by type, client and detail only, and writes rows with no
+	// address or subject: a token event's row is a client's volume, not a
+	// trail of who got which token.
+	coarse bool
 }
 
-func (a *aggregator) init(maxKeys int) {
+func (a *aggregator) init(maxKeys int, types []string, detailKey string, coarse bool) {
 	a.seed = maphash.MakeSeed()
 	a.max = int64(maxKeys)
+	a.types, a.detailKey, a.coarse = types, detailKey, coarse
 	for i := range a.shard {
 		a.shard[i].m = make(map[uint64]*entry)
 	}
@@ -193,8 +227,11 @@ const (
 // shard's lock after closed is set, so an occurrence is either in a map the
 // final drain reads or refused as afterClose: none is counted and then lost.
 func (a *aggregator) count(i int, e *Event, closed *atomic.Bool, enqueue func(Event) bool) outcome {
-	k := aggKey{typ: e.Type, client: e.ClientID, subject: e.Subject, limit: e.Detail["limit"]}
-	k.source(e.IP)
+	k := aggKey{typ: e.Type, client: e.ClientID, detail: e.Detail[a.detailKey]}
+	if !a.coarse {
+		k.subject = e.Subject
+		k.source(e.IP)
+	}
 	h := k.hash(a.seed, i)
 	sh := &a.shard[h%shards]
 	sh.mu.RLock()
@@ -335,14 +372,14 @@ func (a *aggregator) drain(w window, row func(Event)) {
 		for _, en := range cur {
 			for ; en != nil; en = en.next {
 				if en.count.Load() > 0 {
-					row(en.row(w))
+					row(en.row(w, a.coarse, a.detailKey))
 				}
 			}
 		}
 		clear(cur)
 		sh.spare = cur
 	}
-	for t, typ := range refusalTypes {
+	for t, typ := range a.types {
 		a.spillFirst[t].Store(false)
 		if n := spills[t]; n > 0 {
 			row(Event{Type: typ, IP: overflowIP, Time: w.endTime, Detail: map[string]string{
@@ -358,12 +395,23 @@ func (a *aggregator) drain(w window, row func(Event)) {
 const overflowIP = "other"
 
 // row is the window's aggregate row for en: the first occurrence's fields
-// and Detail, plus the count of the occurrences not written one by one.
-func (en *entry) row(w window) Event {
+// and Detail, plus the count of the occurrences not written one by one. A
+// coarse row is the key alone (type, client, the keyed Detail) and counts
+// every occurrence, none of which was written.
+func (en *entry) row(w window, coarse bool, detailKey string) Event {
 	d := make(map[string]string, len(en.first.Detail)+3)
-	maps.Copy(d, en.first.Detail)
+	if coarse {
+		if en.key.detail != "" {
+			d[detailKey] = en.key.detail
+		}
+	} else {
+		maps.Copy(d, en.first.Detail)
+	}
 	d["count"] = strconv.FormatUint(en.count.Load(), 10)
 	d["window_start"], d["window_end"] = w.start, w.end
+	if coarse {
+		return Event{Type: en.first.Type, ClientID: en.first.ClientID, Detail: d, Time: time.Unix(0, en.last.Load()).UTC()}
+	}
 	ip := en.first.IP
 	if en.mixed.Load() { // one source under several addresses or spellings
 		ip = en.key.ip

@@ -237,14 +237,14 @@ func TestRefusalsAreAggregated(t *testing.T) {
 		{
 			name: "other events are written one row each",
 			bursts: []burst{
-				{at: time.Second, n: 3, e: secevent.Event{Type: secevent.TokenIssued, IP: "192.0.2.7", ClientID: "app"}},
+				{at: time.Second, n: 3, e: secevent.Event{Type: secevent.TokenRevoked, IP: "192.0.2.7", ClientID: "app"}},
 				{at: time.Second, n: 2, e: secevent.Event{Type: secevent.RefreshReused, IP: "192.0.2.7", ClientID: "app", Subject: "alice"}},
 			},
 			closeAt: 5 * time.Second,
 			wantRows: []string{
-				"token.issued ip=192.0.2.7 client=app subject=",
-				"token.issued ip=192.0.2.7 client=app subject=",
-				"token.issued ip=192.0.2.7 client=app subject=",
+				"token.revoked ip=192.0.2.7 client=app subject=",
+				"token.revoked ip=192.0.2.7 client=app subject=",
+				"token.revoked ip=192.0.2.7 client=app subject=",
 				"refresh.reused ip=192.0.2.7 client=app subject=alice",
 				"refresh.reused ip=192.0.2.7 client=app subject=alice",
 			},

@@ -36,6 +36,22 @@
 // "overflow": "true", so a botnet of a million addresses still costs at most
 // 2*MaxKeys+6 rows a window, and bounded memory.
 //
+// # Token events are volume, not a trail
+//
+// token.issued and token.introspected come one per token issued and one per
+// introspection: the hot paths' own rate. Written a row each they would put a
+// durable write, on the one writer, behind every token, and crowd the
+// security-relevant events out of the queue. Options.TokenEvents chooses:
+// "aggregate" (the default) counts them per type, client_id and Detail
+// "grant_type" and window, and writes one row per key at the window's end,
+// with Detail "count", "window_start" and "window_end" and no subject or
+// address (those are a client's volume, not evidence); "sample" writes one in
+// Options.SampleEvery as a row of its own, marked Detail "sampled": "1/N";
+// "off" writes none. Whatever is not written alone is counted
+// (TokenEventsAggregated, SampledOut, Off), and ByType counts every one.
+// Every other event (failures, lockouts, reuse, admin changes,
+// registrations) is unaffected.
+//
 // # Operators hear of what matters
 //
 // With Options.Logger set, notable events are also logged at WARN, with

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,7 +80,28 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps events emitted without a Time; default time.Now.
 	Now func() time.Time
+	// TokenEvents says what becomes of token.issued and token.introspected,
+	// the events of the hot paths: TokenEventsAggregate (the default) counts
+	// them per type, client, grant_type and Window into one row each,
+	// TokenEventsSample writes one in SampleEvery as a row of its own, and
+	// TokenEventsOff writes none. Whatever is not written is counted
+	// (TokenEventsAggregated, SampledOut, Off), never lost silently.
+	TokenEvents string
+	// SampleEvery is the sampling interval of TokenEventsSample; default
+	// DefaultSampleEvery.
+	SampleEvery int
 }
+
+// What becomes of the token events (Options.TokenEvents).
+const (
+	TokenEventsAggregate = "aggregate"
+	TokenEventsSample    = "sample"
+	TokenEventsOff       = "off"
+)
+
+// DefaultSampleEvery is Options.SampleEvery's default: one token event in a
+// hundred is written when sampling.
+const DefaultSampleEvery = 100
 
 // Pipeline queues events and writes them to a Sink in batches. Emit is safe
 // for concurrent use and never blocks; Run does the writing.
@@ -102,6 +125,7 @@ type Pipeline struct {
 	abort context.CancelFunc
 
 	agg  aggregator
+	vol  aggregator // token events, when TokenEvents is aggregate
 	warn warner
 	// windowStart and windowEnd are the writer's: the current window began
 	// at windowStart and is closed at the first flush at or after windowEnd.
@@ -109,6 +133,9 @@ type Pipeline struct {
 
 	emitted, dropped, written, writeErrors atomic.Uint64
 	retries, lost                          atomic.Uint64
+	// sampleSeq numbers the sampled token events; sampledOut and off count
+	// the token events that were not written (sample, off).
+	sampleSeq, sampledOut, off atomic.Uint64
 	// byType counts every Emit by event type (string → *atomic.Uint64), for
 	// a metric that shows reuse, lockouts or enumeration as they happen.
 	byType sync.Map
@@ -147,6 +174,12 @@ func New(sink Sink, opts Options) *Pipeline {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.TokenEvents == "" {
+		opts.TokenEvents = TokenEventsAggregate
+	}
+	if opts.SampleEvery <= 0 {
+		opts.SampleEvery = DefaultSampleEvery
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pipeline{
 		sink:  sink,
@@ -157,7 +190,8 @@ func New(sink Sink, opts Options) *Pipeline {
 		abort: cancel,
 		warn:  warner{log: opts.Logger, max: int64(opts.MaxWarnings)},
 	}
-	p.agg.init(opts.MaxKeys)
+	p.agg.init(opts.MaxKeys, refusalTypes[:], "limit", false)
+	p.vol.init(opts.MaxKeys, volumeTypes[:], "grant_type", true)
 	for _, typ := range Types() {
 		p.byType.Store(typ, new(atomic.Uint64))
 	}
@@ -185,6 +219,9 @@ func (p *Pipeline) Emit(e Event) {
 	p.count(e.Type)
 	if i := refusalIndex(e.Type); i >= 0 {
 		p.emitRefusal(i, &e)
+		return
+	}
+	if i := volumeIndex(e.Type); i >= 0 && p.emitVolume(i, &e) {
 		return
 	}
 	// enqueue, by hand: this is the path of nearly every event, and the
@@ -223,6 +260,40 @@ func (p *Pipeline) emitRefusal(i int, e *Event) {
 	}
 }
 
+// emitVolume files a token event as Options.TokenEvents says, and reports
+// whether it is done with it; false means e is sampled in, to be queued as
+// any other event. Aggregated, it never touches the queue, so a flood of
+// tokens neither costs a row each nor crowds other events out.
+func (p *Pipeline) emitVolume(i int, e *Event) bool {
+	switch p.opts.TokenEvents {
+	case TokenEventsOff:
+		p.off.Add(1)
+		return true
+	case TokenEventsSample:
+		if p.sampleSeq.Add(1)%uint64(p.opts.SampleEvery) != 0 {
+			p.sampledOut.Add(1)
+			return true
+		}
+		// The row says it stands for SampleEvery events. A copy, one event
+		// in SampleEvery: callers may share one Detail between events.
+		d := make(map[string]string, len(e.Detail)+1)
+		maps.Copy(d, e.Detail)
+		d["sampled"] = p.sampleTag()
+		e.Detail = d
+		return false
+	}
+	if p.vol.count(i, e, &p.closed, noQueue) == afterClose {
+		p.dropped.Add(1)
+	}
+	return true
+}
+
+func (p *Pipeline) sampleTag() string { return "1/" + strconv.Itoa(p.opts.SampleEvery) }
+
+// noQueue keeps the first token event of a key off the queue: the window's
+// row counts it with the rest.
+func noQueue(Event) bool { return false }
+
 // enqueue offers e to the queue without waiting, and reports whether it was
 // taken: not when the queue is full or the Pipeline closed.
 func (p *Pipeline) enqueue(e Event) bool {
@@ -243,7 +314,8 @@ func (p *Pipeline) enqueue(e Event) bool {
 }
 
 // Emitted is the number of events accepted onto the queue. Every Emit is
-// counted in exactly one of Emitted, Aggregated and Dropped.
+// counted in exactly one of Emitted, Aggregated, TokenEventsAggregated,
+// SampledOut, Off and Dropped.
 func (p *Pipeline) Emitted() uint64 { return p.emitted.Load() }
 
 func (p *Pipeline) count(typ string) {
@@ -272,6 +344,18 @@ func (p *Pipeline) Dropped() uint64 { return p.dropped.Load() }
 // Aggregated is the number of refusals counted in an aggregate row instead of
 // written one by one (Overflowed included).
 func (p *Pipeline) Aggregated() uint64 { return p.agg.aggregated() }
+
+// TokenEventsAggregated is the number of token events (token.issued,
+// token.introspected) counted in an aggregate row per client and window
+// instead of written one by one (overflow rows included).
+func (p *Pipeline) TokenEventsAggregated() uint64 { return p.vol.aggregated() }
+
+// SampledOut is the number of token events not written because sampling
+// (TokenEventsSample) passed them over.
+func (p *Pipeline) SampledOut() uint64 { return p.sampledOut.Load() }
+
+// Off is the number of token events not written because TokenEvents is off.
+func (p *Pipeline) Off() uint64 { return p.off.Load() }
 
 // Overflowed is the number of refusals counted in a type's overflow row
 // because their window already had Options.MaxKeys keys: a distributed
@@ -408,6 +492,7 @@ func (b *batcher) closeWindow(now time.Time) {
 	w := newWindow(p.windowStart, now)
 	p.windowStart, p.windowEnd = now, p.nextWindowEnd(now)
 	p.agg.drain(w, b.add)
+	p.vol.drain(w, b.add)
 	p.warn.endWindow(w)
 }
 

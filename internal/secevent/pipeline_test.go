@@ -128,7 +128,7 @@ func closeWithin(t *testing.T, p *secevent.Pipeline, d time.Duration) {
 // covers those.)
 func event(i int) secevent.Event {
 	return secevent.Event{
-		Type:     secevent.TokenIssued,
+		Type:     secevent.TokenRevoked,
 		ClientID: "client-" + fmt.Sprint(i%3),
 		Subject:  fmt.Sprintf("subject-%d", i),
 		IP:       "192.0.2." + fmt.Sprint(i%250),
@@ -280,7 +280,7 @@ func TestDetailEncoding(t *testing.T) {
 	sink := &memorySink{}
 	p := secevent.New(sink, secevent.Options{})
 	for _, tc := range tests {
-		p.Emit(secevent.Event{Type: secevent.TokenIssued, Subject: tc.name, Detail: tc.detail, Time: t0})
+		p.Emit(secevent.Event{Type: secevent.TokenRevoked, Subject: tc.name, Detail: tc.detail, Time: t0})
 	}
 	closeWithin(t, p, 5*time.Second) // Close without Run writes the queue itself
 	got := map[string]string{}
@@ -425,7 +425,7 @@ func (nopSink) AppendAudit(context.Context, []*store.AuditEvent) error { return 
 // it must cost nothing.
 func TestDiscard(t *testing.T) {
 	var e secevent.Emitter = secevent.Discard{}
-	ev := secevent.Event{Type: secevent.TokenIssued, ClientID: "c", Detail: map[string]string{"k": "v"}}
+	ev := secevent.Event{Type: secevent.TokenRevoked, ClientID: "c", Detail: map[string]string{"k": "v"}}
 	if n := testing.AllocsPerRun(100, func() { e.Emit(ev) }); n != 0 {
 		t.Fatalf("Discard.Emit allocates %.0f times", n)
 	}
@@ -436,7 +436,7 @@ func BenchmarkEmit(b *testing.B) {
 	p := secevent.New(nopSink{}, secevent.Options{})
 	go p.Run(b.Context())
 	defer p.Close(context.Background())
-	e := secevent.Event{Type: secevent.TokenIssued, ClientID: "c", Subject: "s", IP: "192.0.2.1",
+	e := secevent.Event{Type: secevent.TokenRevoked, ClientID: "c", Subject: "s", IP: "192.0.2.1",
 		Detail: map[string]string{"grant_type": "client_credentials"}, Time: t0}
 	b.ReportAllocs()
 	b.SetParallelism(32)

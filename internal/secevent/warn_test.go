@@ -84,7 +84,7 @@ func TestNotableEventsAreLogged(t *testing.T) {
 			[]secevent.Event{
 				{Type: secevent.LoginFailed, IP: ip, Subject: "alice"},
 				{Type: secevent.ClientAuthFailed, IP: ip, ClientID: "app"},
-				{Type: secevent.TokenIssued, IP: ip, ClientID: "app"},
+				{Type: secevent.TokenRevoked, IP: ip, ClientID: "app"},
 			},
 			nil},
 		{"a distributed flood past the key cap, once per type",

@@ -99,6 +99,9 @@ type Events interface {
 	WriteErrors() uint64
 	Aggregated() uint64
 	Overflowed() uint64
+	TokenEventsAggregated() uint64
+	SampledOut() uint64
+	Off() uint64
 	WriteRetries() uint64
 	Lost() uint64
 	ByType() map[string]uint64
@@ -118,6 +121,9 @@ func SecurityEvents(reg prometheus.Registerer, p Events) {
 		{"authd_security_events_write_retries_total", "Failed audit writes that were tried again.", p.WriteRetries},
 		{"authd_security_events_aggregated_total", "Refusals counted in an aggregate audit row instead of a row each.", p.Aggregated},
 		{"authd_security_events_overflowed_total", "Refusals counted in an overflow row because their window had too many sources.", p.Overflowed},
+		{"authd_security_token_events_aggregated_total", "Token events (issued, introspected) counted in a per-client aggregate audit row instead of a row each (AUTHD_AUDIT_TOKEN_EVENTS=aggregate).", p.TokenEventsAggregated},
+		{"authd_security_token_events_sampled_out_total", "Token events not written because sampling passed them over (AUTHD_AUDIT_TOKEN_EVENTS=sample).", p.SampledOut},
+		{"authd_security_token_events_off_total", "Token events not written because AUTHD_AUDIT_TOKEN_EVENTS=off.", p.Off},
 	} {
 		f := m.f
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},

@@ -45,6 +45,10 @@ func (fakeEvents) Aggregated() uint64   { return 7 }
 func (fakeEvents) Overflowed() uint64   { return 2 }
 func (fakeEvents) WriteRetries() uint64 { return 3 }
 func (fakeEvents) Lost() uint64         { return 0 }
+
+func (fakeEvents) TokenEventsAggregated() uint64 { return 11 }
+func (fakeEvents) SampledOut() uint64            { return 13 }
+func (fakeEvents) Off() uint64                   { return 17 }
 func (fakeEvents) ByType() map[string]uint64 {
 	return map[string]uint64{"refresh.reused": 2, "login.failed": 9}
 }
@@ -67,9 +71,19 @@ authd_security_events_total{type="refresh.reused"} 2
 # HELP authd_password_hashes_in_flight Argon2id hashes running now.
 # TYPE authd_password_hashes_in_flight gauge
 authd_password_hashes_in_flight 0
+# HELP authd_security_token_events_aggregated_total Token events (issued, introspected) counted in a per-client aggregate audit row instead of a row each (AUTHD_AUDIT_TOKEN_EVENTS=aggregate).
+# TYPE authd_security_token_events_aggregated_total counter
+authd_security_token_events_aggregated_total 11
+# HELP authd_security_token_events_sampled_out_total Token events not written because sampling passed them over (AUTHD_AUDIT_TOKEN_EVENTS=sample).
+# TYPE authd_security_token_events_sampled_out_total counter
+authd_security_token_events_sampled_out_total 13
+# HELP authd_security_token_events_off_total Token events not written because AUTHD_AUDIT_TOKEN_EVENTS=off.
+# TYPE authd_security_token_events_off_total counter
+authd_security_token_events_off_total 17
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "authd_security_events_dropped_total",
-		"authd_security_events_aggregated_total", "authd_security_events_total", "authd_password_hashes_in_flight"); err != nil {
+		"authd_security_events_aggregated_total", "authd_security_events_total", "authd_password_hashes_in_flight",
+		"authd_security_token_events_aggregated_total", "authd_security_token_events_sampled_out_total", "authd_security_token_events_off_total"); err != nil {
 		t.Fatal(err)
 	}
 }
