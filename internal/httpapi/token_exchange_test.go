@@ -73,16 +73,6 @@ func (p *idp) sign(claims map[string]any) string {
 	return out
 }
 
-type eventLog struct {
-	mu  sync.Mutex
-	got []secevent.Event
-}
-
-func (e *eventLog) Emit(ev secevent.Event) {
-	e.mu.Lock()
-	e.got = append(e.got, ev)
-	e.mu.Unlock()
-}
 
 type exchangeHarness struct {
 	*harness
@@ -285,7 +275,7 @@ func TestTokenExchangeDelegation(t *testing.T) {
 
 	// The audit trail names subject, actor and client.
 	var exchanged []secevent.Event
-	for _, e := range h.events.got {
+	for _, e := range h.events.evs {
 		if e.Type == secevent.TokenExchanged {
 			exchanged = append(exchanged, e)
 		}
