@@ -73,7 +73,6 @@ func (p *idp) sign(claims map[string]any) string {
 	return out
 }
 
-
 type exchangeHarness struct {
 	*harness
 	user   *store.User
