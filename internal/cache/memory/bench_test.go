@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -71,4 +72,37 @@ func BenchmarkMGet100(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMillionTokens fills the cache with one million introspection
+// answers of an opaque token (a 70-byte key, a 300-byte value) under a
+// budget that holds them all, and reports what they cost: the heap the
+// process holds for them and the budget the cache accounts (MaxBytes must be
+// at least budget-MB for a million tokens to stay cached).
+func BenchmarkMillionTokens(b *testing.B) {
+	const n = 1_000_000
+	ctx := context.Background()
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c := memory.New(memory.Options{MaxBytes: 2 << 30})
+		for i := range n {
+			_ = c.Set(ctx, fmt.Sprintf("intro:%064x", i), introValue, time.Hour)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held := 0
+		for i := 0; i < n; i += 1000 {
+			if _, ok, _ := c.Get(ctx, fmt.Sprintf("intro:%064x", i)); ok {
+				held++
+			}
+		}
+		if held < 990 {
+			b.Fatalf("only %d of 1000 sampled tokens held", held)
+		}
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/n, "heap-B/token")
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/(1<<20), "heap-MB")
+		c.Close()
+	}
 }
