@@ -150,14 +150,37 @@ add_target() {
 run_load() {
 	local label=$1 scenario=$2 round=$3 out="$OUT/$2@$1#$3.json"
 	log "$scenario @ $label (round $round of $ROUNDS)"
+	local before
+	before=$(metric "$label" go_memstats_mallocs_total)
 	if timeout --kill-after=10 "$RUN_TIMEOUT" "${LOAD_CPU[@]}" "$LT" run --label "$label" --target "${T_PUBLIC[$label]}" \
 		--admin "${T_ADMIN[$label]}" --fixture "$WORK/fixture-$label.json" --scenarios "$scenario" \
 		--workers "$WORKERS" --rate "$RATE" --duration "$DURATION" --json >"$out" 2>>"$OUT/$label.log"; then
 		RESULTS+=("$out")
+		if [[ -n $before ]]; then
+			# Memory beside speed: the server's RSS after the run and its
+			# allocations per request (background work included, so a little high).
+			local after rss reqs
+			after=$(metric "$label" go_memstats_mallocs_total)
+			rss=$(metric "$label" process_resident_memory_bytes)
+			reqs=$(jq '[.results[].streams[0].requests] | add // 0' "$out")
+			if [[ -n $after && -n $rss && $reqs != 0 ]]; then
+				printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$scenario" "$round" \
+					"$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1048576 }')" \
+					"$(awk -v a="$after" -v b="$before" -v n="$reqs" 'BEGIN { printf "%.0f", (a - b) / n }')" >>"$OUT/memory.tsv"
+			fi
+		fi
 	else
 		log "$scenario @ $label: the run failed (see $OUT/$label.log)"
 		rm -f "$out"
 	fi
+}
+
+# metric LABEL NAME: a value from an authd target's /metrics ("" for the baseline
+# or when it cannot be read).
+metric() {
+	[[ $1 == baseline ]] && return 0
+	curl -s --max-time 5 -H "Authorization: Bearer ${T_TOKEN[$1]}" "${T_ADMIN[$1]}/metrics" 2>/dev/null |
+		awk -v m="$2" '$1 == m { printf "%.0f", $2; exit }'
 }
 
 # start_authd LABEL [ENV=VALUE...]: authd serve on ports 0 with a fresh data folder;
@@ -324,7 +347,20 @@ done | awk -F'\t' '
 			printf "%-18s %-16s %8.2f %6.2f-%-6.2f %6.2f/%-6.2f %6.2f/%-6.2f\n", sc, t, median(ratios), lo, hi,
 				median(p50[t, sc]), median(p99[t, sc]), median(p50["baseline", sc]), median(p99["baseline", sc])
 		}
-	}' | sort
+	}' | LC_ALL=C sort
+if [[ -s $OUT/memory.tsv ]]; then
+	echo
+	awk -F'\t' '{ rss[$1 "\t" $2] = rss[$1 "\t" $2] " " $4; al[$1 "\t" $2] = al[$1 "\t" $2] " " $5 }
+		function median(list,    a, n, i, j, t) {
+			n = split(list, a, " ")
+			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		END {
+			printf "%-18s %-16s %10s %14s\n", "SCENARIO", "TARGET", "RSS MB", "ALLOCS/REQ"
+			for (k in rss) { split(k, kk, "\t"); printf "%-18s %-16s %10.1f %14.0f\n", kk[2], kk[1], median(rss[k]), median(al[k]) }
+		}' "$OUT/memory.tsv" | LC_ALL=C sort
+fi
 cat <<'EOF'
 
 REQ/S counts expected answers only (200 with an active token, an issued token, …), per second;
