@@ -179,8 +179,10 @@ run_load() {
 # or when it cannot be read).
 metric() {
 	[[ $1 == baseline ]] && return 0
-	curl -s --max-time 5 -H "Authorization: Bearer ${T_TOKEN[$1]}" "${T_ADMIN[$1]}/metrics" 2>/dev/null |
-		awk -v m="$2" '$1 == m { printf "%.0f", $2; exit }'
+	# awk reads to the end (no early exit), so curl never meets a closed pipe,
+	# and a failed read is "", never an error that would end the script.
+	{ curl -s --max-time 5 -H "Authorization: Bearer ${T_TOKEN[$1]}" "${T_ADMIN[$1]}/metrics" 2>/dev/null || true; } |
+		awk -v m="$2" '$1 == m && !done { printf "%.0f", $2; done = 1 }' || true
 }
 
 # start_authd LABEL [ENV=VALUE...]: authd serve on ports 0 with a fresh data folder;
