@@ -442,7 +442,15 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 	}
 	lc.onClose("rate limiter", closeLimiter)
 	guard := defense.NewLoginGuard(limiter, loginPolicy(cfg), derived.LimiterNames, events, log)
-	requests := defense.NewRequests(limiter, requestPolicy(cfg), events, log)
+	// With Redis, the looks before every request (is this address, this
+	// caller, over budget?) are answered in process from the last charge
+	// Redis refused: a round trip per request would halve what a replica
+	// serves. Charges, and every login check, still go to Redis.
+	requestLimiter := defense.Limiter(limiter)
+	if cfg.RedisURL != "" {
+		requestLimiter = defense.LocalLooks(limiter, time.Now)
+	}
+	requests := defense.NewRequests(requestLimiter, requestPolicy(cfg), events, log)
 
 	// Cache deletions that cannot reach Redis go to the store's outbox, which
 	// every replica applies; without Redis nothing can fail, so none is kept.

@@ -133,9 +133,10 @@ func (r *Requests) Inactive(ctx context.Context, callerID string, n int) {
 	// A denied charge charges nothing, so charge at most what is left: a
 	// batch of junk then empties the budget instead of slipping through.
 	k := key("intro:inactive:", callerID)
-	d, err := r.lim.Allow(ctx, k, r.p.InactivePerCaller, 0)
-	if err == nil && d.Remaining > 0 {
-		_, err = r.lim.Allow(ctx, k, r.p.InactivePerCaller, min(n, d.Remaining))
+	d, err := r.lim.Allow(ctx, k, r.p.InactivePerCaller, min(n, r.p.InactivePerCaller.Burst))
+	if err == nil && !d.Allowed && d.Remaining > 0 {
+		// More than was left: take what was (a denied decision reports it).
+		_, err = r.lim.Allow(ctx, k, r.p.InactivePerCaller, d.Remaining)
 	}
 	if err != nil {
 		r.log.Warn("record inactive introspections", "error", err.Error())
