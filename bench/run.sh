@@ -35,6 +35,8 @@
 #   BENCH_ROUNDS       rounds (default 3): every round runs every scenario against every
 #                      target in turn, so baseline and authd alternate; the table gives
 #                      the median of the per-round ratios to the baseline
+#   BENCH_AUTHD_ENV    extra settings for every authd target, KEY=VALUE separated by
+#                      spaces (e.g. AUTHD_ACCESS_LOG=false), to measure what one costs
 #   BENCH_LIMITS       off (request limits off), default (authd's default limits) or both
 #                      (default both: each authd target twice, the second labelled +limits)
 set -euo pipefail
@@ -237,8 +239,9 @@ fi
 # does not limit) and/or authd's defaults, labelled +limits.
 LIMIT_MODES=()
 case $LIMITS in off) LIMIT_MODES=(off) ;; default) LIMIT_MODES=(default) ;; both) LIMIT_MODES=(off default) ;; esac
+read -r -a EXTRA_ENV <<<"${BENCH_AUTHD_ENV:-}"
 limit_env() {
-	LIMIT_ENV=()
+	LIMIT_ENV=("${EXTRA_ENV[@]}")
 	if [[ $1 == off ]]; then
 		LIMIT_ENV+=(AUTHD_RATE_LIMIT_IP="${BENCH_RATE_LIMIT_IP:-0}" AUTHD_RATE_LIMIT_CLIENT="${BENCH_RATE_LIMIT_CLIENT:-0}"
 			AUTHD_RATE_LIMIT_INACTIVE="${BENCH_RATE_LIMIT_INACTIVE:-0}")

@@ -155,6 +155,8 @@ type app struct {
 	lc      *lifecycle
 	servers []listener
 	errc    chan error
+	// accessBuf holds the public access log's last lines until flushed.
+	accessBuf *logBuffer
 }
 
 // publicURL and adminURL are the addresses actually bound (tests listen on
@@ -195,17 +197,22 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 		return nil, err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// The public API's access log (a line per request) is written in
+	// batches, at most 100 ms late; everything else as it happens.
+	accessBuf := newLogBuffer(stderr, 100*time.Millisecond, 64<<10)
+	access := newLogger(accessBuf, cfg.LogLevel)
 
 	lc := newLifecycle(log)
-	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, fds, log, lc)
+	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, fds, log, access, lc)
 	if err != nil {
 		// An early return: unwind exactly what was built.
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		_ = lc.shutdown(sctx)
+		accessBuf.Flush()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, lc: lc, servers: servers, errc: make(chan error, len(servers))}
+	a := &app{cfg: cfg, log: log, lc: lc, servers: servers, errc: make(chan error, len(servers)), accessBuf: accessBuf}
 	for _, s := range servers {
 		go func() { a.errc <- s.srv.Serve(s.ln) }()
 	}
@@ -234,6 +241,7 @@ func (a *app) wait(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err := a.lc.shutdown(sctx)
+	a.accessBuf.Flush() // the servers are closed: no line comes after this
 	a.log.Info("stopped")
 	return errors.Join(served, err)
 }
@@ -285,7 +293,7 @@ type listener struct {
 // build constructs everything serve runs, top to bottom, registering how
 // each part stops with lc as soon as it exists. It returns the public and the
 // admin server, bound but not yet serving.
-func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, fds map[string]int, log *slog.Logger, lc *lifecycle) ([]listener, error) {
+func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, fds map[string]int, log, access *slog.Logger, lc *lifecycle) ([]listener, error) {
 	generated, err := cfg.EnsureSecrets()
 	if err != nil {
 		return nil, err
@@ -658,6 +666,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		AccessTokenAlg:            cfg.SigningAlg,
 		Origins:                   tokens.CachedOrigins(st),
 		AccessLog:                 cfg.AccessLog,
+		AccessLogger:              access,
 		NotFoundPage:              http.HandlerFunc(browser.NotFound),
 		Registration:              registration,
 		ClientCerts:               certSource,

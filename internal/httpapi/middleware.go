@@ -134,6 +134,10 @@ type MiddlewareOptions struct {
 	// without the query, status, duration, client address and id, request
 	// id); off, the same line is written at DEBUG when that is enabled.
 	AccessLog bool
+	// AccessLogger, if set, receives the access log lines instead of the
+	// server's logger (a buffered one: a line per request need not cost a
+	// write to the log's file each).
+	AccessLogger *slog.Logger
 	// ClientIPs resolves the client address for the access log; nil: the peer.
 	ClientIPs *ClientIPs
 }
@@ -198,7 +202,11 @@ func NewMiddleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.H
 			if !o.AccessLog {
 				level = slog.LevelDebug
 			}
-			if lh := log.Handler(); lh.Enabled(r.Context(), level) {
+			al := log
+			if o.AccessLogger != nil {
+				al = o.AccessLogger
+			}
+			if lh := al.Handler(); lh.Enabled(r.Context(), level) {
 				accessLog(r.Context(), lh, level, r, st, status, took, o.ClientIPs)
 			}
 		}()

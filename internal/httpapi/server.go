@@ -82,8 +82,10 @@ type Options struct {
 	// there (scripts then reach only discovery and the JWKS, and simple
 	// requests to the client-authenticated endpoints).
 	Origins Origins
-	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG).
-	AccessLog bool
+	// AccessLog writes one INFO line per request (AUTHD_ACCESS_LOG), to
+	// AccessLogger when set, else to the server's logger.
+	AccessLog    bool
+	AccessLogger *slog.Logger
 	// Registration, if set, serves dynamic client registration (RFC 7591,
 	// RFC 7592) and advertises it.
 	Registration *Registration
@@ -245,9 +247,10 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 			}
 			return opts.MaxBodyBytes
 		},
-		Observe:   opts.Observe,
-		AccessLog: opts.AccessLog,
-		ClientIPs: opts.ClientIPs,
+		Observe:      opts.Observe,
+		AccessLog:    opts.AccessLog,
+		AccessLogger: opts.AccessLogger,
+		ClientIPs:    opts.ClientIPs,
 	})
 	return s
 }
