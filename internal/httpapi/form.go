@@ -39,10 +39,13 @@ type form map[string]string
 // parseForm reads a POST form body. Query parameters are ignored: credentials
 // must never travel in URLs (RFC 6749 §2.3.1).
 func parseForm(r *http.Request) (form, error) {
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, oauth.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+	// The type as every client sends it needs no parsing (ParseMediaType
+	// builds a map of parameters on each call).
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/x-www-form-urlencoded" {
+			return nil, oauth.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+		}
 	}
 	body, err := readBody(r)
 	if err != nil {
