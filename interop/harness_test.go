@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // workDir holds what TestMain's tests build (the authd binary).
@@ -534,4 +536,17 @@ func runNode(t *testing.T, node string, timeout time.Duration, script string, ar
 	if stderr.Len() > 0 {
 		t.Logf("node %s stderr:\n%s", script, stderr.String())
 	}
+}
+
+// jwkOf is an ES256 signing key k (private or public) as the JWK a script
+// imports.
+func jwkOf(t *testing.T, k any, kid string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(jose.JSONWebKey{Key: k, KeyID: kid, Algorithm: "ES256", Use: "sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
 }

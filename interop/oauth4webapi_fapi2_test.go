@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // TestOAuth4WebAPIFAPI2 drives the whole FAPI 2.0 flow with oauth4webapi v3
@@ -43,15 +40,7 @@ func TestOAuth4WebAPIFAPI2(t *testing.T) {
 
 	clientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	dpopKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwk := func(k any, kid string) map[string]any {
-		b, err := json.Marshal(jose.JSONWebKey{Key: k, KeyID: kid, Algorithm: "ES256", Use: "sig"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
-	}
+	jwk := func(k any, kid string) map[string]any { return jwkOf(t, k, kid) }
 	id, _ := a.createClient(t, map[string]any{
 		"client_name":                "Bank app on oauth4webapi",
 		"redirect_uris":              []string{redirectURI},

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // TestOAuth4WebAPIPAR signs a person in to a confidential web app built on
@@ -45,15 +42,7 @@ func TestOAuth4WebAPIPAR(t *testing.T) {
 
 	clientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	dpopKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwk := func(k any, kid string) map[string]any {
-		b, err := json.Marshal(jose.JSONWebKey{Key: k, KeyID: kid, Algorithm: "ES256", Use: "sig"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
-	}
+	jwk := func(k any, kid string) map[string]any { return jwkOf(t, k, kid) }
 	id, _ := a.createClient(t, map[string]any{
 		"client_name":                           "Web app on oauth4webapi",
 		"redirect_uris":                         []string{redirectURI},

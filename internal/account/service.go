@@ -3,11 +3,11 @@ package account
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/authd/authd/internal/oauth"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/secevent"
 	"github.com/authd/authd/internal/store"
@@ -198,11 +198,5 @@ func (s *Service) hash(ctx context.Context, pw string) (string, error) {
 // carries. It is not derived from the username, so renaming a user or reusing
 // a freed name never makes one person's tokens name another.
 func (s *Service) newSubject() string {
-	var b [16]byte
-	s.random(b[:])
-	// The first character is a letter or digit, never "-" (or "_"): a
-	// command line would read an id starting with "-" as a flag
-	// (`authd user get -Xy…`). 127 random bits stay.
-	b[0] &= 0x7f
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return oauth.RandomID(s.random, 16)
 }

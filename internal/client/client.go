@@ -520,12 +520,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // newID is a client_id: 127 random bits, base64url, whose first character
 // is a letter or digit, never "-" (a command line would read it as a flag).
-func (s *Service) newID() string {
-	b := make([]byte, 16)
-	s.opts.Random(b)
-	b[0] &= 0x7f
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (s *Service) newID() string { return oauth.RandomID(s.opts.Random, 16) }
 
 func (s *Service) randomString(n int) string {
 	b := make([]byte, n)

@@ -17,19 +17,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
-	if err != nil {
-		s.shareFailure(w, r, origin)
-		writeError(w, r, s.log, err)
-		return
-	}
-	SetClientID(r.Context(), caller.ID)
-	if err := allowClientOrigin(w, caller, origin); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if err := s.authenticated(r, caller); err != nil {
-		writeError(w, r, s.log, err)
+	caller, ok := s.admitClient(w, r, origin, s.tokens.AuthenticateConfidential, cr)
+	if !ok {
 		return
 	}
 	tok, ok := f["token"]
@@ -95,19 +84,8 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	caller, err := s.tokens.AuthenticateConfidential(r.Context(), cr)
-	if err != nil {
-		s.shareFailure(w, r, origin)
-		writeError(w, r, s.log, err)
-		return
-	}
-	SetClientID(r.Context(), caller.ID)
-	if err := allowClientOrigin(w, caller, origin); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if err := s.authenticated(r, caller); err != nil {
-		writeError(w, r, s.log, err)
+	caller, ok := s.admitClient(w, r, origin, s.tokens.AuthenticateConfidential, cr)
+	if !ok {
 		return
 	}
 	if len(req.Tokens) > token.MaxBatch {

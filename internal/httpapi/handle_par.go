@@ -62,19 +62,8 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	client, err := s.tokens.AuthenticateClient(r.Context(), cr)
-	if err != nil {
-		s.shareFailure(w, r, origin)
-		writeError(w, r, s.log, err)
-		return
-	}
-	SetClientID(r.Context(), client.ID)
-	if err := allowClientOrigin(w, client, origin); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if err := s.authenticated(r, client); err != nil {
-		writeError(w, r, s.log, err)
+	client, ok := s.admitClient(w, r, origin, s.tokens.AuthenticateClient, cr)
+	if !ok {
 		return
 	}
 	params := make(url.Values, len(f))

@@ -1,8 +1,38 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/token"
 )
+
+// admitClient authenticates the caller of an endpoint that takes client
+// credentials (introspection, revocation, PAR) with authenticate, and then
+// does what every such endpoint does with the client: names it for the
+// access log, checks its CORS origin (cors.go) and marks the request
+// authenticated for the per-address limit (limits.go). On false the answer
+// is written.
+func (s *Server) admitClient(w http.ResponseWriter, r *http.Request, origin string,
+	authenticate func(context.Context, token.Credentials) (*oauth.Client, error), cr token.Credentials) (*oauth.Client, bool) {
+	c, err := authenticate(r.Context(), cr)
+	if err != nil {
+		s.shareFailure(w, r, origin)
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
+	SetClientID(r.Context(), c.ID)
+	if err := allowClientOrigin(w, c, origin); err != nil {
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
+	if err := s.authenticated(r, c); err != nil {
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
+	return c, true
+}
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	origin := s.crossOrigin(w, r)
@@ -12,19 +42,8 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	client, err := s.tokens.AuthenticateClient(r.Context(), cr)
-	if err != nil {
-		s.shareFailure(w, r, origin)
-		writeError(w, r, s.log, err)
-		return
-	}
-	SetClientID(r.Context(), client.ID)
-	if err := allowClientOrigin(w, client, origin); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if err := s.authenticated(r, client); err != nil {
-		writeError(w, r, s.log, err)
+	client, ok := s.admitClient(w, r, origin, s.tokens.AuthenticateClient, cr)
+	if !ok {
 		return
 	}
 	if err := s.tokens.Revoke(r.Context(), client, f["token"]); err != nil {

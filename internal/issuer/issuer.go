@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"net/url"
 	"strings"
 	"time"
@@ -105,10 +104,7 @@ func (s *Service) Create(ctx context.Context, in Input, by Caller) (*store.Trust
 			return nil, invalid("jwks_uri", "no jwks_uri given, and the issuer's OpenID Connect discovery failed: "+bounded(err.Error()))
 		}
 	}
-	var b [12]byte
-	s.opts.Random(b[:])
-	b[0] &= 0x7f // a first character that is no "-", which a command line reads as a flag
-	ti.ID = base64.RawURLEncoding.EncodeToString(b[:])
+	ti.ID = oauth.RandomID(s.opts.Random, 12)
 	ti.CreatedAt = s.opts.Now().UTC()
 	if err := s.st.CreateTrustedIssuer(ctx, ti); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/netip"
 	"net/url"
@@ -457,3 +458,14 @@ func IsClientIDURL(id string) bool {
 // AcceptableClientID reports whether id may name a client in a request: an
 // id authd issued (ValidClientID) or a Client ID Metadata Document URL.
 func AcceptableClientID(id string) bool { return ValidClientID(id) || IsClientIDURL(id) }
+
+// RandomID is an identifier authd assigns (a user's subject, a client_id,
+// a resource or trusted issuer id): n bytes from fill, base64url, whose
+// first character is a letter or digit, never "-" or "_" (a command line
+// would read an id starting with "-" as a flag). 8n-1 random bits.
+func RandomID(fill func([]byte), n int) string {
+	b := make([]byte, n)
+	fill(b)
+	b[0] &= 0x7f
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -3,7 +3,6 @@ package resource
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,10 +110,7 @@ func (s *Service) Create(ctx context.Context, in Input, by Caller) (*store.Resou
 	if err != nil {
 		return nil, err
 	}
-	var b [12]byte
-	s.opts.Random(b[:])
-	b[0] &= 0x7f // a first character that is no "-", which a command line reads as a flag
-	r.ID = base64.RawURLEncoding.EncodeToString(b[:])
+	r.ID = oauth.RandomID(s.opts.Random, 12)
 	now := s.opts.Now().UTC()
 	r.CreatedAt, r.UpdatedAt = now, now
 	if err := s.st.CreateResource(ctx, r); err != nil {
