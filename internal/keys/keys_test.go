@@ -57,7 +57,7 @@ func TestSealer(t *testing.T) {
 	}
 }
 
-func newManager(t *testing.T, db *sqlite.DB, clk *clocktest.Clock, master byte, algs ...string) *keys.Manager {
+func newManager(t testing.TB, db *sqlite.DB, clk *clocktest.Clock, master byte, algs ...string) *keys.Manager {
 	t.Helper()
 	sealer, _ := keys.NewSealer(bytes.Repeat([]byte{master}, 32))
 	m, err := keys.NewManager(db, sealer, keys.Options{Algorithms: algs, Retain: time.Hour, Now: clk.Now})
@@ -67,7 +67,7 @@ func newManager(t *testing.T, db *sqlite.DB, clk *clocktest.Clock, master byte, 
 	return m
 }
 
-func openDB(t *testing.T) *sqlite.DB {
+func openDB(t testing.TB) *sqlite.DB {
 	t.Helper()
 	return dbtest.SQLite(t)
 }

@@ -146,7 +146,7 @@ type snapshot struct {
 	byKID map[string]*liveKey
 	// hasOwn: purpose i has a key of its own, not only unnamed ones.
 	hasOwn  map[int]bool
-	signers sync.Map // signerKey -> jose.Signer, built on first use
+	signers sync.Map // signerKey -> *compactSigner, built on first use
 	jwks    []byte
 }
 
@@ -484,21 +484,13 @@ func (m *Manager) sign(i int, which, typ string, payload []byte) (string, error)
 	sk := signerKey{k.id, typ}
 	v, ok := s.signers.Load(sk)
 	if !ok {
-		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
-		signer, err := jose.NewSigner(jose.SigningKey{
-			Algorithm: k.alg,
-			Key:       jose.JSONWebKey{Key: k.priv, KeyID: k.id, Algorithm: string(k.alg)},
-		}, opts)
+		signer, err := newCompactSigner(k, typ)
 		if err != nil {
 			return "", err
 		}
 		v, _ = s.signers.LoadOrStore(sk, signer)
 	}
-	jws, err := v.(jose.Signer).Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return v.(*compactSigner).Sign(payload)
 }
 
 // Verify checks a compact JWS against every published key, whatever its
