@@ -80,7 +80,7 @@ func TestBaselineIssuesVerifiableJWT(t *testing.T) {
 func TestBaselineIntrospection(t *testing.T) {
 	b, s, hc := newTestBaseline(t)
 	if len(s.opaqueTok) != 48 || strings.Contains(s.opaqueTok, ".") {
-		t.Errorf("opaque token %q: want 48 base64url characters, as authd's", s.opaqueTok)
+		t.Errorf("opaque token %q: want 48 base64url characters, as authd's stored ones", s.opaqueTok)
 	}
 	for _, tc := range []struct {
 		name       string

@@ -583,6 +583,7 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		SecurityProfile:   cfg.SecurityProfile,
 		Leeway:            5 * time.Second,
 		TokenKey:          derived.TokenTag,
+		SealKey:           sealKey(cfg, derived),
 		DeviceCodeTTL:     cfg.DeviceCodeLifetime,
 		DeviceInterval:    cfg.DevicePollInterval,
 		VerificationURI:   cfg.Issuer + login.PathDevice,
@@ -779,4 +780,13 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// sealKey is the key of sealed opaque access tokens, or nil when they are
+// stored (AUTHD_OPAQUE_TOKENS).
+func sealKey(cfg *config.Config, derived *keys.Derived) []byte {
+	if cfg.OpaqueTokens == "stored" {
+		return nil
+	}
+	return derived.TokenSeal
 }

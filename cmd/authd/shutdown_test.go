@@ -18,7 +18,7 @@ import (
 	"github.com/authd/authd/internal/token"
 )
 
-// TestShutdownUnderLoad: SIGTERM (a cancelled context) while opaque tokens
+// TestShutdownUnderLoad: SIGTERM (a cancelled context) while stored opaque tokens
 // are being issued as fast as the server can. serve returns within
 // AUTHD_SHUTDOWN_TIMEOUT in total, every token it acknowledged is durable,
 // and no goroutine it started is left behind.
@@ -29,6 +29,9 @@ func TestShutdownUnderLoad(t *testing.T) {
 		"AUTHD_SHUTDOWN_TIMEOUT":  budget.String(),
 		"AUTHD_RATE_LIMIT_IP":     "0",
 		"AUTHD_RATE_LIMIT_CLIENT": "0",
+		// Stored tokens are the ones a shutdown could lose (group commit);
+		// sealed ones are written nowhere (TestOpaqueTokensSurviveSIGKILL).
+		"AUTHD_OPAQUE_TOKENS": "stored",
 	})
 	var created map[string]any
 	if err := json.Unmarshal(s.cli(t, "client", "create", "--format", "opaque"), &created); err != nil {

@@ -76,6 +76,7 @@ type Config struct {
 	ShutdownTimeout    time.Duration // AUTHD_SHUTDOWN_TIMEOUT
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
 	AuditTokenEvents   string        // AUTHD_AUDIT_TOKEN_EVENTS: aggregate, sample or off
+	OpaqueTokens       string        // AUTHD_OPAQUE_TOKENS: sealed or stored
 	AuditSampleEvery   int           // AUTHD_AUDIT_SAMPLE_EVERY: one token event in this many, when sampling
 	// Rate limits (0 turns one off).
 	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: unauthenticated requests/s per client address

@@ -64,6 +64,8 @@ func Settings() []Setting {
 		dur("AUTHD_KEY_ROTATE_EVERY", "2160h", "rotate signing keys on this schedule (90 days; 0: only `authd keys rotate`; else at least 1h)", "720h", true, func(c *Config) *time.Duration { return &c.KeyRotateEvery }),
 		dur("AUTHD_KEY_PREPUBLISH", "6m", "a rotated-in key is in the JWKS this long before it signs (longer than the JWKS max-age); `authd keys rotate --now` skips it", "10m", true, func(c *Config) *time.Duration { return &c.KeyPrepublish }),
 		dur("AUTHD_ACCESS_TOKEN_TTL", "1h", "default access-token lifetime", "30m", false, func(c *Config) *time.Duration { return &c.AccessTokenTTL }),
+		choice("AUTHD_OPAQUE_TOKENS", "sealed", "what an opaque access token is: `sealed` (its record encrypted into the token itself: issuing writes nothing, so nothing is lost to a crash, and revocation, a user's sign-out or a client's deletion still end it at once) or `stored` (48 random characters naming a row written durably before the token is returned)", "stored",
+			[]string{"sealed", "stored"}, func(c *Config) *string { return &c.OpaqueTokens }),
 		dur("AUTHD_MAX_TOKEN_TTL", "24h", "ceiling of any access-token lifetime", "12h", false, func(c *Config) *time.Duration { return &c.MaxTokenTTL }),
 		dur("AUTHD_REFRESH_TOKEN_TTL", "720h", "sliding refresh-token lifetime", "240h", false, func(c *Config) *time.Duration { return &c.RefreshTokenTTL }),
 		dur("AUTHD_REFRESH_REUSE_GRACE", "2s", "a refresh token its client presents again this soon after rotating it (a retry, a second tab) gets working tokens instead of revoking its family; `0` turns it off; at most `1m`", "5s", true, func(c *Config) *time.Duration { return &c.RefreshReuseGrace }),

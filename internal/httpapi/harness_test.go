@@ -88,6 +88,8 @@ type harnessConfig struct {
 	// device serves the device authorization grant (RFC 8628) with user
 	// codes under the harness's userCodes.
 	device bool
+	// sealKey is token.Options.SealKey: opaque access tokens are sealed.
+	sealKey []byte
 }
 
 // lateSecrets is assertion.Secrets over the token service, built after the
@@ -159,7 +161,7 @@ func newHarness(t testing.TB, configure ...func(*harnessConfig)) *harness {
 	}
 	svc := token.New(*cfg.deps,
 		token.Options{Issuer: issuer, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour, Now: clk.Now, IDTokenAlg: keys.ES256,
-			RefreshReuseGrace: cfg.reuseGrace, OpenSecret: cfg.openSecret})
+			RefreshReuseGrace: cfg.reuseGrace, OpenSecret: cfg.openSecret, SealKey: cfg.sealKey})
 	changes.svc = svc
 	if cfg.secrets != nil {
 		cfg.secrets.svc = svc

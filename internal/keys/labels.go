@@ -14,12 +14,13 @@ const (
 	LabelDecoyParams  = "decoy params"          // picks decoy Argon2 parameters per name
 	LabelClientSecret = "client secrets"        // seals client_secret_jwt secrets at rest
 	LabelDPoPNonces   = "dpop nonces"           // derives server-supplied DPoP nonces
+	LabelTokenSeal    = "opaque token seal"     // encrypts sealed opaque access tokens
 )
 
 // Labels lists every label, for the test that they stay distinct and stable.
-var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams, LabelClientSecret, LabelDPoPNonces}
+var Labels = []string{LabelSigningKeys, LabelRedisCache, LabelTokenTag, LabelCSRF, LabelLimiterNames, LabelDecoyParams, LabelClientSecret, LabelDPoPNonces, LabelTokenSeal}
 
 // Derived holds every data key serve uses (LoadDataKeys).
 type Derived struct {
-	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams, ClientSecrets, DPoPNonces []byte
+	SigningKeys, RedisCache, TokenTag, CSRF, LimiterNames, DecoyParams, ClientSecrets, DPoPNonces, TokenSeal []byte
 }

@@ -20,6 +20,7 @@ func TestLabelsAreStable(t *testing.T) {
 		keys.LabelDecoyParams:  "d6bba73b11d260de192eb2a1a655ece12fe3ab076f4a1e23b2a070bdfd9ee401",
 		keys.LabelClientSecret: "a8b2a11e0530e62bb0ff41b47541f27b5da627b5d6b3facf813c8360e9fc7ea4",
 		keys.LabelDPoPNonces:   "96cdd90c9064b6efe553b6de7ff6be7abda330a33821217604f4c49070385bb4",
+		keys.LabelTokenSeal:    "30e7e5e310305376c0654247060363990b5bfef68e5851556f445e1f7c29ddc3",
 	}
 	if len(want) != len(keys.Labels) {
 		t.Fatalf("%d distinct labels, %d listed: labels must be distinct and all listed", len(want), len(keys.Labels))

@@ -134,7 +134,7 @@ func LoadDataKeys(ctx context.Context, st DataKeyStore, ring Keyring, now time.T
 	return &Derived{
 		SigningKeys: vals[LabelSigningKeys], RedisCache: vals[LabelRedisCache], TokenTag: vals[LabelTokenTag],
 		CSRF: vals[LabelCSRF], LimiterNames: vals[LabelLimiterNames], DecoyParams: vals[LabelDecoyParams],
-		ClientSecrets: vals[LabelClientSecret], DPoPNonces: vals[LabelDPoPNonces],
+		ClientSecrets: vals[LabelClientSecret], DPoPNonces: vals[LabelDPoPNonces], TokenSeal: vals[LabelTokenSeal],
 	}, nil
 }
 

@@ -44,6 +44,9 @@ type Info struct {
 	grantID string
 	// userGen is the user's generation the token was issued under.
 	userGen int64
+	// sealedID is a sealed token's revocation id (its jti, not shown: a
+	// stored opaque token's answer has none either).
+	sealedID string
 	// raw is the rendered JSON of a shared (cached) answer.
 	raw []byte
 }
@@ -76,6 +79,8 @@ func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
 		return inactive, nil
 	case isJWT(tok):
 		return s.jwtInfo(ctx, tok)
+	case isSealed(tok):
+		return s.sealedInfo(tok), nil
 	case !s.wellFormed(tok):
 		return inactive, nil
 	}
@@ -90,13 +95,16 @@ func (s *Service) lookup(ctx context.Context, tok string) (*Info, error) {
 }
 
 // revocationIDs are the Revocations entries that would make info inactive: a
-// JWT's jti, and for tokens issued to people their grant. A revoked opaque
-// token is deleted, so it needs no entry of its own; a person's deletion,
+// JWT's or a sealed token's jti, and for tokens issued to people their grant.
+// A revoked stored opaque token is deleted, so it needs no entry of its own; a person's deletion,
 // disabling or password change is checked against the user (userEnds).
 func revocationIDs(info *Info, jwt bool) []string {
 	var ids []string
 	if jwt {
 		ids = append(ids, info.Jti)
+	}
+	if info.sealedID != "" {
+		ids = append(ids, info.sealedID)
 	}
 	if info.grantID != "" {
 		ids = append(ids, GrantRevocationID(info.grantID))

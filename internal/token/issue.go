@@ -172,6 +172,26 @@ func (s *Service) accessTokenShape(g *grant) shape {
 func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.Time) (string, error) {
 	exp := now.Add(at.ttl)
 	scope := oauth.JoinScope(at.scopes)
+	if at.format == oauth.FormatOpaque && s.sealer != nil {
+		c := &sealedClaims{
+			Sub:      g.subject,
+			ClientID: g.client.ID,
+			Aud:      at.aud,
+			Scope:    scope,
+			Exp:      exp.Unix(),
+			Iat:      now.Unix(),
+			Jti:      s.randomID(),
+			Gid:      g.grantID,
+			Act:      g.act,
+		}
+		if g.cnf.Bound() {
+			c.Cnf = &g.cnf
+		}
+		if g.user != nil {
+			c.Ugen = g.user.Generation
+		}
+		return s.sealer.seal(c, s.opts.Random)
+	}
 	if at.format == oauth.FormatOpaque {
 		tok := s.randomToken()
 		rec := &store.AccessToken{

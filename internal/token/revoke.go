@@ -32,6 +32,17 @@ func (s *Service) Revoke(ctx context.Context, client *oauth.Client, tok string) 
 		s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "jwt"}})
 		return s.revoke(ctx, info.Jti, time.Unix(info.Exp, 0))
 	}
+	if isSealed(tok) {
+		info := s.sealedInfo(tok)
+		if !info.Active {
+			return nil
+		}
+		if info.ClientID != client.ID {
+			return oauth.UnauthorizedClient("the token was not issued to this client")
+		}
+		s.events.Emit(secevent.Event{Type: secevent.TokenRevoked, ClientID: client.ID, Subject: info.Sub, Detail: map[string]string{"kind": "opaque"}})
+		return s.revoke(ctx, info.sealedID, time.Unix(info.Exp, 0))
+	}
 	if !s.wellFormed(tok) {
 		return nil // RFC 7009 §2.2: an invalid token is not an error
 	}

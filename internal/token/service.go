@@ -184,6 +184,10 @@ type Options struct {
 	// TokenKey keys the tag of opaque tokens; every replica needs the same
 	// one (derive it from the master key). nil: a random key, for tests.
 	TokenKey []byte
+	// SealKey (32 bytes) makes opaque access tokens sealed: self-contained,
+	// encrypted under it, never written (sealed.go); every replica needs the
+	// same one. nil: opaque access tokens are random handles to stored rows.
+	SealKey []byte
 	// OpenSecret unseals a client_secret_jwt client's secret
 	// (oauth.Client.SecretSealed); nil: client_secret_jwt is refused.
 	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
@@ -225,10 +229,12 @@ type Service struct {
 	loader     *cache.Loader
 	memo       *memo
 	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
+	sealer     *tokenSealer // nil: opaque access tokens are stored
 	opts       Options
 }
 
-// New returns a Service.
+// New returns a Service. It panics if opts.SealKey is set but not 32 bytes:
+// a configuration error caught at start-up.
 func New(d Deps, opts Options) *Service {
 	if len(opts.Audience) == 0 {
 		opts.Audience = []string{opts.Issuer}
@@ -288,6 +294,13 @@ func New(d Deps, opts Options) *Service {
 		issuers: d.TrustedIssuers, issuerKeys: d.IssuerKeys, users: d.Users, replay: d.Replay,
 	}
 	s.macs.New = func() any { return hmac.New(sha256.New, opts.TokenKey) }
+	if opts.SealKey != nil {
+		sealer, err := newTokenSealer(opts.SealKey)
+		if err != nil {
+			panic(err)
+		}
+		s.sealer = sealer
+	}
 	s.loader = cache.NewLoader(d.Cache)
 	s.memo = newMemo(100_000)
 	return s
