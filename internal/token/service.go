@@ -228,7 +228,7 @@ type Service struct {
 	replay     Replay
 	loader     *cache.Loader
 	memo       *memo
-	macs       sync.Pool // keyed HMAC-SHA256 states for token tags
+	macs       sync.Pool    // keyed HMAC-SHA256 states for token tags
 	sealer     *tokenSealer // nil: opaque access tokens are stored
 	opts       Options
 }
