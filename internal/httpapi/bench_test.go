@@ -12,14 +12,25 @@ import (
 	"github.com/authd/authd/internal/oauth"
 )
 
+// benchFormats are the access-token formats: JWT, stored opaque and sealed
+// opaque (AUTHD_OPAQUE_TOKENS, whose default is sealed).
+var benchFormats = []struct {
+	name, format string
+	sealKey      []byte
+}{
+	{"jwt", oauth.FormatJWT, nil},
+	{"opaque", oauth.FormatOpaque, nil},
+	{"sealed", oauth.FormatOpaque, make([]byte, 32)},
+}
+
 // Benchmarks through the real handler and the embedded store:
 //
 //	go test ./internal/httpapi -run '^$' -bench . -benchmem
 func BenchmarkToken(b *testing.B) {
-	for _, format := range []string{oauth.FormatJWT, oauth.FormatOpaque} {
-		b.Run(format, func(b *testing.B) {
-			h := newHarness(b)
-			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = format })
+	for _, tc := range benchFormats {
+		b.Run(tc.name, func(b *testing.B) {
+			h := newHarness(b, func(c *harnessConfig) { c.sealKey = tc.sealKey })
+			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = tc.format })
 			body := "grant_type=client_credentials&scope=read"
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -74,10 +85,10 @@ func BenchmarkTokenAccessLog(b *testing.B) {
 }
 
 func BenchmarkIntrospect(b *testing.B) {
-	for _, format := range []string{oauth.FormatJWT, oauth.FormatOpaque} {
-		b.Run(format, func(b *testing.B) {
-			h := newHarness(b)
-			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = format })
+	for _, tc := range benchFormats {
+		b.Run(tc.name, func(b *testing.B) {
+			h := newHarness(b, func(c *harnessConfig) { c.sealKey = tc.sealKey })
+			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = tc.format })
 			body := url.Values{"token": {h.token("svc", "svc-secret", nil)}}.Encode()
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -44,7 +44,7 @@ func TestSignedTokensVerifyWithGoJOSE(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
+				jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
 				if err != nil {
 					t.Fatalf("round %d: go-jose cannot parse %q: %v", i, tok, err)
 				}
