@@ -190,7 +190,7 @@ func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.
 		if g.user != nil {
 			c.Ugen = g.user.Generation
 		}
-		return s.sealer.seal(c, s.opts.Random)
+		return s.sealer.seal(c, s.opts.Random), nil
 	}
 	if at.format == oauth.FormatOpaque {
 		tok := s.randomToken()

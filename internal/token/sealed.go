@@ -3,7 +3,7 @@ package token
 import (
 	"crypto/cipher"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -26,7 +26,14 @@ import (
 //
 // Layout, base64url without padding:
 //
-//	version (1) || nonce (24) || XChaCha20-Poly1305(claims JSON) (n + 16)
+//	version (1) || nonce (24) || XChaCha20-Poly1305(claims) (n + 16)
+//
+// and the claims, in this order: sub, client_id, scope, jti, gid, the
+// DPoP key thumbprint, the certificate thumbprint, the act claim as JSON
+// (each a uvarint length and the bytes; "" when absent), the audience (a
+// uvarint count, then each as above), exp, iat and the user's generation
+// (uvarints). A fixed binary layout, not JSON: decoding it is on every
+// introspection, and it makes the token shorter.
 //
 // XChaCha20-Poly1305's 192-bit nonces are random, so one key seals any number
 // of tokens without a counter to keep (a 96-bit random nonce would cap a key
@@ -41,20 +48,113 @@ const (
 )
 
 // sealedClaims are what a sealed token carries: the claims of a JWT access
-// token that introspection answers with, with short names (the token's
-// length is on every request that carries it). The issuer is implicit.
+// token that introspection answers with. The issuer is implicit.
 type sealedClaims struct {
-	Sub      string              `json:"s"`
-	ClientID string              `json:"c"`
-	Aud      []string            `json:"a,omitempty"`
-	Scope    string              `json:"sc,omitempty"`
-	Exp      int64               `json:"e"`
-	Iat      int64               `json:"i"`
-	Jti      string              `json:"j"`
-	Gid      string              `json:"g,omitempty"`
-	Ugen     int64               `json:"u,omitempty"`
-	Cnf      *oauth.Confirmation `json:"cnf,omitempty"`
-	Act      *Actor              `json:"act,omitempty"`
+	Sub, ClientID, Scope, Jti, Gid string
+	Aud                            []string
+	Exp, Iat                       int64
+	Ugen                           int64
+	Cnf                            *oauth.Confirmation
+	Act                            *Actor
+}
+
+func appendLenString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func (c *sealedClaims) appendBinary(b []byte) []byte {
+	var cnf oauth.Confirmation
+	if c.Cnf != nil {
+		cnf = *c.Cnf
+	}
+	for _, f := range [...]string{c.Sub, c.ClientID, c.Scope, c.Jti, c.Gid, cnf.JKT, cnf.X5TS256, c.Act.encode()} {
+		b = appendLenString(b, f)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Aud)))
+	for _, a := range c.Aud {
+		b = appendLenString(b, a)
+	}
+	for _, n := range [...]int64{c.Exp, c.Iat, c.Ugen} {
+		b = binary.AppendUvarint(b, uint64(n))
+	}
+	return b
+}
+
+// claimsReader reads appendBinary's layout; the first short or malformed
+// read sets bad, and every later read returns zero values.
+type claimsReader struct {
+	s   string // the whole plaintext: fields are substrings of one allocation
+	bad bool
+}
+
+func (r *claimsReader) uvarint() uint64 {
+	if r.bad {
+		return 0
+	}
+	var v uint64
+	for i := 0; i < len(r.s) && i < binary.MaxVarintLen64; i++ {
+		b := r.s[i]
+		if i == binary.MaxVarintLen64-1 && b > 1 {
+			break // overflows 64 bits
+		}
+		v |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			r.s = r.s[i+1:]
+			return v
+		}
+	}
+	r.bad = true
+	return 0
+}
+
+func (r *claimsReader) field() string {
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.s)) {
+		r.bad = true
+		return ""
+	}
+	f := r.s[:n]
+	r.s = r.s[n:]
+	return f
+}
+
+func (r *claimsReader) time() int64 {
+	v := r.uvarint()
+	if v > 1<<62 {
+		r.bad = true
+	}
+	return int64(v)
+}
+
+func decodeSealedClaims(plain []byte) (*sealedClaims, bool) {
+	r := &claimsReader{s: string(plain)}
+	c := &sealedClaims{Sub: r.field(), ClientID: r.field(), Scope: r.field(), Jti: r.field(), Gid: r.field()}
+	if cnf := (oauth.Confirmation{JKT: r.field(), X5TS256: r.field()}); cnf.Bound() {
+		c.Cnf = &cnf
+	}
+	act := r.field()
+	// An audience is a handful of URLs: a count past what the rest of the
+	// token could hold is junk, not an allocation to make.
+	if n := r.uvarint(); n > uint64(len(r.s)) {
+		r.bad = true
+	} else if n > 0 {
+		c.Aud = make([]string, n)
+		for i := range c.Aud {
+			c.Aud[i] = r.field()
+		}
+	}
+	c.Exp, c.Iat, c.Ugen = r.time(), r.time(), r.time()
+	if r.bad || r.s != "" || c.Jti == "" || c.ClientID == "" {
+		return nil, false
+	}
+	if act != "" {
+		a, err := decodeActor(act)
+		if err != nil {
+			return nil, false
+		}
+		c.Act = a
+	}
+	return c, true
 }
 
 type tokenSealer struct{ aead cipher.AEAD }
@@ -69,16 +169,13 @@ func newTokenSealer(key []byte) (*tokenSealer, error) {
 
 var sealedAD = []byte{sealedVersion}
 
-func (t *tokenSealer) seal(c *sealedClaims, random func([]byte)) (string, error) {
-	plain, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
+func (t *tokenSealer) seal(c *sealedClaims, random func([]byte)) string {
+	plain := c.appendBinary(make([]byte, 0, 192))
 	buf := make([]byte, 1+chacha20poly1305.NonceSizeX, sealedOverhead+len(plain))
 	buf[0] = sealedVersion
 	random(buf[1:])
 	buf = t.aead.Seal(buf, buf[1:], plain, sealedAD)
-	return base64.RawURLEncoding.EncodeToString(buf), nil
+	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
 // open returns the claims of a token this deployment sealed, or false for
@@ -99,11 +196,7 @@ func (t *tokenSealer) open(tok string) (*sealedClaims, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var c sealedClaims
-	if err := json.Unmarshal(plain, &c); err != nil || c.Jti == "" || c.ClientID == "" {
-		return nil, false
-	}
-	return &c, true
+	return decodeSealedClaims(plain)
 }
 
 // isSealed tells a sealed token from a stored one (48 characters) and a
