@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -64,7 +63,7 @@ func (s *Server) handleIntrospectBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req batchRequest
-	if err := json.Unmarshal(body, &req); err != nil || req.Tokens == nil {
+	if err := parseBatchBody(body, &req); err != nil || req.Tokens == nil {
 		s.shareFailure(w, r, origin)
 		writeError(w, r, s.log, oauth.InvalidRequest(`body must be {"tokens":["…", …]}`))
 		return

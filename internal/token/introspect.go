@@ -224,15 +224,21 @@ func (s *Service) IntrospectBatch(ctx context.Context, toks []string) ([]*Info, 
 func (s *Service) screen(ctx context.Context, toks []string, out []*Info) error {
 	var ids []string
 	var owner []int // owner[k]: the answer ids[k] belongs to
+	// A batch is usually many tokens of a few clients: each client is
+	// looked up once per run of its tokens, not once per token.
+	var lastClient string
 	for i, info := range out {
 		if !info.Active {
 			continue
 		}
-		if gone, err := s.clientGone(ctx, info); err != nil {
-			return err
-		} else if gone {
-			out[i] = inactive
-			continue
+		if info.ClientID != lastClient {
+			if gone, err := s.clientGone(ctx, info); err != nil {
+				return err
+			} else if gone {
+				out[i] = inactive
+				continue
+			}
+			lastClient = info.ClientID
 		}
 		if ended, err := s.userEnds(ctx, info); err != nil {
 			return err

@@ -1,0 +1,67 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseBatchBody(t *testing.T) {
+	long := strings.Repeat("A", 300)
+	for _, tc := range []struct {
+		body    string
+		scanned bool // taken by the direct scan, not encoding/json
+		want    batchRequest
+		err     bool
+	}{
+		{`{"tokens":["a","b.c.d"]}`, true, batchRequest{Tokens: []string{"a", "b.c.d"}}, false},
+		{" {\n\t\"tokens\" : [ \"" + long + "\" ] , \"client_id\":\"c\",\"client_secret\":\"s\"}\r\n", true,
+			batchRequest{Tokens: []string{long}, ClientID: "c", ClientSecret: "s"}, false},
+		{`{"client_id":"c","tokens":[]}`, true, batchRequest{Tokens: []string{}, ClientID: "c"}, false},
+		// encoding/json's cases: the same answers.
+		{`{"tokens":["a\u0041"]}`, false, batchRequest{Tokens: []string{"aA"}}, false},
+		{`{"tokens":["x"],"tokens":["y"]}`, false, batchRequest{Tokens: []string{"y"}}, false},
+		{`{"tokens":["x"],"extra":1}`, false, batchRequest{Tokens: []string{"x"}}, false},
+		{`{"Tokens":["x"]}`, false, batchRequest{Tokens: []string{"x"}}, false}, // case-insensitive member names
+		{`{"tokens":null}`, false, batchRequest{}, false},
+		{`{"tokens":["é"]}`, false, batchRequest{Tokens: []string{"é"}}, false},
+		{`{"tokens":["x"]}x`, false, batchRequest{}, true},
+		{`{"tokens":["x",]}`, false, batchRequest{}, true},
+		{`{"tokens":[1]}`, false, batchRequest{}, true},
+		{`[]`, false, batchRequest{}, true},
+		{``, false, batchRequest{}, true},
+	} {
+		var scanned batchRequest
+		if got := scanBatchBody([]byte(tc.body), &scanned); got != tc.scanned {
+			t.Errorf("%q: scanned %v, want %v", tc.body, got, tc.scanned)
+		}
+		var req batchRequest
+		err := parseBatchBody([]byte(tc.body), &req)
+		if (err != nil) != tc.err || (err == nil && !reflect.DeepEqual(req, tc.want)) {
+			t.Errorf("%q: %+v, %v; want %+v (error %v)", tc.body, req, err, tc.want, tc.err)
+		}
+	}
+}
+
+// FuzzParseBatchBody: whatever the direct scan accepts, encoding/json
+// decodes to the same request.
+func FuzzParseBatchBody(f *testing.F) {
+	for _, s := range []string{`{"tokens":["a","b"]}`, `{"tokens":[],"client_id":"c","client_secret":"s"}`, ` { "tokens" : [ "x" ] } `,
+		`{"tokens":["x"],"tokens":["y"]}`, `{"tokens":["\u0041"]}`, `{"tokens":["x"]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var scanned batchRequest
+		if !scanBatchBody(b, &scanned) {
+			return
+		}
+		var want batchRequest
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("%q: scanned %+v, encoding/json refuses it: %v", b, scanned, err)
+		}
+		if !reflect.DeepEqual(scanned, want) {
+			t.Fatalf("%q: scanned %+v, encoding/json %+v", b, scanned, want)
+		}
+	})
+}
