@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestParseBatchBody(t *testing.T) {
@@ -64,4 +66,25 @@ func FuzzParseBatchBody(f *testing.F) {
 			t.Fatalf("%q: scanned %+v, encoding/json %+v", b, scanned, want)
 		}
 	})
+}
+
+// readAll reads what io.ReadAll reads, whatever the declared length says,
+// and passes the reader's error on.
+func TestReadAll(t *testing.T) {
+	for _, size := range []int{0, 1, 511, 512, 513, 20_000, 64 << 10, 64<<10 + 1, 200_000} {
+		body := strings.Repeat("x", size)
+		for _, declared := range []int64{-1, 0, 1, int64(size) - 1, int64(size), int64(size) + 1, 1 << 40} {
+			got, err := readAll(iotest.OneByteReader(strings.NewReader(body)), declared)
+			if err != nil || string(got) != body {
+				t.Fatalf("size %d declared %d: %d bytes, %v", size, declared, len(got), err)
+			}
+			got, err = readAll(strings.NewReader(body), declared)
+			if err != nil || string(got) != body {
+				t.Fatalf("size %d declared %d (one read): %d bytes, %v", size, declared, len(got), err)
+			}
+		}
+	}
+	if _, err := readAll(iotest.ErrReader(errors.New("cut")), 10); err == nil || err.Error() != "cut" {
+		t.Errorf("reader error: %v", err)
+	}
 }

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -100,6 +102,36 @@ func BenchmarkIntrospect(b *testing.B) {
 					w := httptest.NewRecorder()
 					h.srv.ServeHTTP(w, r)
 					if w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
+						b.Fatalf("%d %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkIntrospectBatch is batch introspection of 100 tokens of one
+// client, per format.
+func BenchmarkIntrospectBatch(b *testing.B) {
+	for _, tc := range benchFormats {
+		b.Run(tc.name, func(b *testing.B) {
+			h := newHarness(b, func(c *harnessConfig) { c.sealKey = tc.sealKey })
+			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = tc.format })
+			toks := make([]string, 100)
+			for i := range toks {
+				toks[i] = h.token("svc", "svc-secret", nil)
+			}
+			body, _ := json.Marshal(map[string][]string{"tokens": toks})
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest(http.MethodPost, httpapi.PathIntrospectBatch, bytes.NewReader(body))
+					r.Header.Set("Content-Type", "application/json")
+					r.SetBasicAuth("svc", "svc-secret")
+					w := httptest.NewRecorder()
+					h.srv.ServeHTTP(w, r)
+					if w.Code != 200 || strings.Count(w.Body.String(), `"active":true`) != 100 {
 						b.Fatalf("%d %s", w.Code, w.Body)
 					}
 				}

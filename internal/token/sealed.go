@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -126,9 +127,11 @@ func (r *claimsReader) time() int64 {
 	return int64(v)
 }
 
-func decodeSealedClaims(plain []byte) (*sealedClaims, bool) {
+// decodeSealedClaims returns the claims by value: the caller copies them
+// into its answer, so they need no allocation of their own.
+func decodeSealedClaims(plain []byte) (sealedClaims, bool) {
 	r := &claimsReader{s: string(plain)}
-	c := &sealedClaims{Sub: r.field(), ClientID: r.field(), Scope: r.field(), Jti: r.field(), Gid: r.field()}
+	c := sealedClaims{Sub: r.field(), ClientID: r.field(), Scope: r.field(), Jti: r.field(), Gid: r.field()}
 	if cnf := (oauth.Confirmation{JKT: r.field(), X5TS256: r.field()}); cnf.Bound() {
 		c.Cnf = &cnf
 	}
@@ -145,26 +148,33 @@ func decodeSealedClaims(plain []byte) (*sealedClaims, bool) {
 	}
 	c.Exp, c.Iat, c.Ugen = r.time(), r.time(), r.time()
 	if r.bad || r.s != "" || c.Jti == "" || c.ClientID == "" {
-		return nil, false
+		return sealedClaims{}, false
 	}
 	if act != "" {
 		a, err := decodeActor(act)
 		if err != nil {
-			return nil, false
+			return sealedClaims{}, false
 		}
 		c.Act = a
 	}
 	return c, true
 }
 
-type tokenSealer struct{ aead cipher.AEAD }
+type tokenSealer struct {
+	aead cipher.AEAD
+	// bufs recycles the buffers tokens are decoded and decrypted in: the
+	// claims are copied out, so one per token need not be garbage.
+	bufs sync.Pool // *[]byte
+}
 
 func newTokenSealer(key []byte) (*tokenSealer, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, fmt.Errorf("token: seal key: %w", err)
 	}
-	return &tokenSealer{aead: aead}, nil
+	t := &tokenSealer{aead: aead}
+	t.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	return t, nil
 }
 
 var sealedAD = []byte{sealedVersion}
@@ -181,22 +191,30 @@ func (t *tokenSealer) seal(c *sealedClaims, random func([]byte)) string {
 // open returns the claims of a token this deployment sealed, or false for
 // anything else: another layout, another key, a changed byte, junk. It does
 // not look at the claims' times: that is the caller's job.
-func (t *tokenSealer) open(tok string) (*sealedClaims, bool) {
+func (t *tokenSealer) open(tok string) (sealedClaims, bool) {
 	if len(tok) < sealedMinLen || len(tok) > MaxTokenLength {
-		return nil, false
+		return sealedClaims{}, false
 	}
-	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(tok)))
+	bp := t.bufs.Get().(*[]byte)
+	defer t.bufs.Put(bp)
+	raw := (*bp)[:0]
+	if n := base64.RawURLEncoding.DecodedLen(len(tok)); n > cap(raw) {
+		raw = make([]byte, n)
+		*bp = raw[:0]
+	} else {
+		raw = raw[:n]
+	}
 	n, err := base64.RawURLEncoding.Decode(raw, []byte(tok))
 	if err != nil || n < sealedOverhead || raw[0] != sealedVersion {
-		return nil, false
+		return sealedClaims{}, false
 	}
 	raw = raw[:n]
 	nonce, box := raw[1:1+chacha20poly1305.NonceSizeX], raw[1+chacha20poly1305.NonceSizeX:]
 	plain, err := t.aead.Open(box[:0], nonce, box, sealedAD)
 	if err != nil {
-		return nil, false
+		return sealedClaims{}, false
 	}
-	return decodeSealedClaims(plain)
+	return decodeSealedClaims(plain) // copies what it keeps out of the buffer
 }
 
 // isSealed tells a sealed token from a stored one (48 characters) and a

@@ -24,7 +24,7 @@ func TestSealedClaimsRoundTrip(t *testing.T) {
 	for _, c := range sealedSamples() {
 		b := c.appendBinary(nil)
 		got, ok := decodeSealedClaims(b)
-		if !ok || !reflect.DeepEqual(got, c) {
+		if !ok || !reflect.DeepEqual(&got, c) {
 			t.Fatalf("decode(encode(%+v)) = %+v, %v", c, got, ok)
 		}
 		for n := range len(b) {
