@@ -30,6 +30,7 @@ import (
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/defense"
 	"github.com/authd/authd/internal/device"
+	"github.com/authd/authd/internal/gcfloor"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/issuer"
 	"github.com/authd/authd/internal/janitor"
@@ -211,6 +212,13 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 		_ = lc.shutdown(sctx)
 		accessBuf.Flush()
 		return nil, err
+	}
+	// After start-up, whose garbage the default collected: the floor is for
+	// serving (internal/gcfloor). GOGC in the environment is the operator's.
+	if cfg.GCHeapFloorMB > 0 && getenv("GOGC") == "" {
+		lc.goActor("gc heap floor", func(ctx context.Context) {
+			gcfloor.Run(ctx, uint64(cfg.GCHeapFloorMB)<<20, time.Second)
+		})
 	}
 	a := &app{cfg: cfg, log: log, lc: lc, servers: servers, errc: make(chan error, len(servers)), accessBuf: accessBuf}
 	for _, s := range servers {

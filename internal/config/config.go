@@ -77,6 +77,7 @@ type Config struct {
 	AuditRetention     time.Duration // AUTHD_AUDIT_RETENTION: audit events older than this are deleted
 	AuditTokenEvents   string        // AUTHD_AUDIT_TOKEN_EVENTS: aggregate, sample or off
 	OpaqueTokens       string        // AUTHD_OPAQUE_TOKENS: sealed or stored
+	GCHeapFloorMB      int           // AUTHD_GC_HEAP_FLOOR_MB: the GC's heap goal is at least this (0: Go's default)
 	AuditSampleEvery   int           // AUTHD_AUDIT_SAMPLE_EVERY: one token event in this many, when sampling
 	// Rate limits (0 turns one off).
 	RateLimitIP       float64       // AUTHD_RATE_LIMIT_IP: unauthenticated requests/s per client address

@@ -116,6 +116,8 @@ func Settings() []Setting {
 			Example: "10.0.0.0/8, 192.0.2.1", set: setTrustedProxies, get: func(c *Config) string { return strings.Join(c.TrustedProxies, ",") }},
 		choice("AUTHD_AUDIT_TOKEN_EVENTS", "aggregate", "what the audit trail keeps of `token.issued` and `token.introspected`, one per token on the hot paths: `aggregate` (one row per client, grant type and minute with a count), `sample` (one row in `AUTHD_AUDIT_SAMPLE_EVERY`), `off` (metrics only); never a write per token, and every other event (failures, lockouts, reuse, admin changes, registrations) keeps a row each", "sample",
 			[]string{"aggregate", "sample", "off"}, func(c *Config) *string { return &c.AuditTokenEvents }),
+		integer("AUTHD_GC_HEAP_FLOOR_MB", "32", "the garbage collector's heap goal is at least this many MiB: GOGC is raised while the live heap is small (a collection every few milliseconds under load otherwise) and left at 100 once it is bigger; `0` keeps Go's default; ignored when `GOGC` is set", "64", 0, 1<<20,
+			func(c *Config, n int64) { c.GCHeapFloorMB = int(n) }, func(c *Config) int64 { return int64(c.GCHeapFloorMB) }),
 		integer("AUTHD_AUDIT_SAMPLE_EVERY", "100", "with `AUTHD_AUDIT_TOKEN_EVENTS=sample`, one token event in this many is written (the rest are counted in `authd_security_token_events_sampled_out_total`)", "1000", 1, 1_000_000,
 			func(c *Config, n int64) { c.AuditSampleEvery = int(n) }, func(c *Config) int64 { return int64(c.AuditSampleEvery) }),
 		dur("AUTHD_AUDIT_RETENTION", "2160h", "audit events older than this (90 days) are purged by the janitor", "720h", false, func(c *Config) *time.Duration { return &c.AuditRetention }),

@@ -77,6 +77,10 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h["Content-Type"] = hdrJSON
 	h["Cache-Control"] = hdrNoStore
 	h["Pragma"] = hdrNoCache
+	// With its length known the answer goes out as one write, headers and
+	// all; net/http would otherwise chunk a body past 2 KiB (a batch answer)
+	// into a header write and a series of chunk writes.
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
