@@ -204,7 +204,7 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 	access := newLogger(accessBuf, cfg.LogLevel)
 
 	lc := newLifecycle(log)
-	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, fds, log, access, lc)
+	servers, err := build(ctx, cfg, noMigrate, clientIPs, logo, fds, log, accessLog{access, accessBuf}, lc)
 	if err != nil {
 		// An early return: unwind exactly what was built.
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -301,7 +301,7 @@ type listener struct {
 // build constructs everything serve runs, top to bottom, registering how
 // each part stops with lc as soon as it exists. It returns the public and the
 // admin server, bound but not yet serving.
-func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, fds map[string]int, log, access *slog.Logger, lc *lifecycle) ([]listener, error) {
+func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *httpapi.ClientIPs, logo *login.Logo, fds map[string]int, log *slog.Logger, access accessLog, lc *lifecycle) ([]listener, error) {
 	generated, err := cfg.EnsureSecrets()
 	if err != nil {
 		return nil, err
@@ -675,7 +675,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		AccessTokenAlg:            cfg.SigningAlg,
 		Origins:                   tokens.CachedOrigins(st),
 		AccessLog:                 cfg.AccessLog,
-		AccessLogger:              access,
+		AccessLogger:              access.logger,
+		AccessLines:               access.lines,
 		NotFoundPage:              http.HandlerFunc(browser.NotFound),
 		Registration:              registration,
 		ClientCerts:               certSource,
@@ -788,6 +789,14 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// accessLog is where the public API's access log goes: the logger decides
+// the level, and its lines are written to lines (the logger's own writer)
+// by the middleware directly.
+type accessLog struct {
+	logger *slog.Logger
+	lines  io.Writer
 }
 
 // sealKey is the key of sealed opaque access tokens, or nil when they are

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/oauth"
+	"github.com/authd/authd/internal/testenv"
 )
 
 // logLines decodes the JSON log lines whose msg is msg.
@@ -33,8 +34,25 @@ func logLines(t *testing.T, log, msg string) []map[string]any {
 	return out
 }
 
+// TestAccessLog runs through slog and through Options.AccessLines (the
+// middleware's own formatting, as serve uses it): the lines say the same.
 func TestAccessLog(t *testing.T) {
-	h := newHarness(t, func(c *harnessConfig) { c.api.AccessLog = true })
+	t.Run("slog", func(t *testing.T) { testAccessLog(t, false) })
+	t.Run("lines", func(t *testing.T) { testAccessLog(t, true) })
+}
+
+func testAccessLog(t *testing.T, direct bool) {
+	lines := &testenv.Buffer{}
+	h := newHarness(t, func(c *harnessConfig) {
+		c.api.AccessLog = true
+		if direct {
+			c.api.AccessLines = lines
+		}
+	})
+	logText := h.logBuf.String
+	if direct {
+		logText = lines.String
+	}
 	h.addClient("svc", "svc-secret", nil)
 	tok := h.token("svc", "svc-secret", nil)
 
@@ -65,9 +83,9 @@ func TestAccessLog(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			since := len(h.logBuf.String())
+			since := len(logText())
 			w := tc.do()
-			log := h.logBuf.String()[since:]
+			log := logText()[since:]
 			lines := logLines(t, log, "request")
 			if len(lines) != 1 {
 				t.Fatalf("%d access log lines in %s", len(lines), log)
@@ -83,7 +101,7 @@ func TestAccessLog(t *testing.T) {
 			if got, present := l["client_id"]; (tc.wantClient == "" && present) || (tc.wantClient != "" && got != tc.wantClient) {
 				t.Errorf("client_id = %v, want %q", got, tc.wantClient)
 			}
-			if all := h.logBuf.String(); strings.Contains(all, "leak-me") || strings.Contains(all, tok) || strings.Contains(all, "svc-secret") {
+			if all := logText(); strings.Contains(all, "leak-me") || strings.Contains(all, tok) || strings.Contains(all, "svc-secret") {
 				t.Errorf("log carries a secret, token or query: %s", all)
 			}
 		})

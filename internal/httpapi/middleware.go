@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -138,6 +140,10 @@ type MiddlewareOptions struct {
 	// server's logger (a buffered one: a line per request need not cost a
 	// write to the log's file each).
 	AccessLogger *slog.Logger
+	// AccessLines, if set, receives the access log's lines, one Write
+	// each, formatted here as a slog JSON handler would write them
+	// (appendAccessLine); the access logger still decides the level.
+	AccessLines io.Writer
 	// ClientIPs resolves the client address for the access log; nil: the peer.
 	ClientIPs *ClientIPs
 }
@@ -158,6 +164,7 @@ func NewMiddleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.H
 		bodyLimit = FixedLimit(64 << 10)
 	}
 	observe := o.Observe
+	lines := sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -207,7 +214,14 @@ func NewMiddleware(h http.Handler, log *slog.Logger, o MiddlewareOptions) http.H
 				al = o.AccessLogger
 			}
 			if lh := al.Handler(); lh.Enabled(r.Context(), level) {
-				accessLog(r.Context(), lh, level, r, st, status, took, o.ClientIPs)
+				if o.AccessLines != nil {
+					bp := lines.Get().(*[]byte)
+					*bp = appendAccessLine((*bp)[:0], time.Now(), level, r, st, status, took, o.ClientIPs.Of(r))
+					_, _ = o.AccessLines.Write(*bp)
+					lines.Put(bp)
+				} else {
+					accessLog(r.Context(), lh, level, r, st, status, took, o.ClientIPs)
+				}
 			}
 		}()
 		h.ServeHTTP(w, r)

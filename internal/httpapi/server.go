@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -86,6 +87,10 @@ type Options struct {
 	// AccessLogger when set, else to the server's logger.
 	AccessLog    bool
 	AccessLogger *slog.Logger
+	// AccessLines, if set, receives the access log's lines instead,
+	// formatted by the middleware as AccessLogger's JSON handler would
+	// (AccessLogger still decides which levels are written).
+	AccessLines io.Writer
 	// Registration, if set, serves dynamic client registration (RFC 7591,
 	// RFC 7592) and advertises it.
 	Registration *Registration
@@ -250,6 +255,7 @@ func New(tokens TokenService, keys KeySet, log *slog.Logger, opts Options) *Serv
 		Observe:      opts.Observe,
 		AccessLog:    opts.AccessLog,
 		AccessLogger: opts.AccessLogger,
+		AccessLines:  opts.AccessLines,
 		ClientIPs:    opts.ClientIPs,
 	})
 	return s
