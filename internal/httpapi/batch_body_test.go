@@ -3,7 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -86,5 +88,21 @@ func TestReadAll(t *testing.T) {
 	}
 	if _, err := readAll(iotest.ErrReader(errors.New("cut")), 10); err == nil || err.Error() != "cut" {
 		t.Errorf("reader error: %v", err)
+	}
+}
+
+// A long answer (a batch's) says its length, so net/http sends it in one
+// write rather than chunked; a short one net/http measures itself.
+func TestWriteRawLength(t *testing.T) {
+	for _, n := range []int{10, 2048, 2049, 30_000} {
+		w := httptest.NewRecorder()
+		writeRaw(w, 200, []byte(strings.Repeat("x", n)))
+		want := ""
+		if n > 2048 {
+			want = strconv.Itoa(n)
+		}
+		if got := w.Header().Get("Content-Length"); got != want {
+			t.Errorf("%d bytes: Content-Length %q, want %q", n, got, want)
+		}
 	}
 }

@@ -79,8 +79,11 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h["Pragma"] = hdrNoCache
 	// With its length known the answer goes out as one write, headers and
 	// all; net/http would otherwise chunk a body past 2 KiB (a batch answer)
-	// into a header write and a series of chunk writes.
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	// into a header write and a series of chunk writes. A shorter one it
+	// measures itself.
+	if len(body) > 2048 {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -89,7 +89,8 @@ func (s *Service) InvalidateClient(ctx context.Context, id string) {
 // it); unknown ids are cached briefly so
 // a flood of made-up client ids cannot reach the store.
 func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
-	v, err := s.load(ctx, kindClient+id, func(ctx context.Context) ([]byte, time.Duration, error) {
+	key := kindClient + id
+	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
 		c, err := s.clients.Client(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil
@@ -106,7 +107,6 @@ func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) 
 	if isNegative(v) {
 		return nil, store.ErrNotFound
 	}
-	key := kindClient + id
 	if c, ok := s.memo.get(key, v); ok {
 		return c.(*oauth.Client), nil
 	}
@@ -208,9 +208,10 @@ func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 	return info, nil
 }
 
-// revokedAmong returns which of ids are revoked, through the cache.
-func (s *Service) revokedAmong(ctx context.Context, ids []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(ids))
+// revokedAmong reports, for each of ids, whether it is revoked, through
+// the cache.
+func (s *Service) revokedAmong(ctx context.Context, ids []string) ([]bool, error) {
+	out := make([]bool, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -228,7 +229,7 @@ func (s *Service) revokedAmong(ctx context.Context, ids []string) (map[string]bo
 		case v == nil:
 			missing = append(missing, ids[i])
 		case len(v) == 1 && v[0] == '1':
-			out[ids[i]] = true
+			out[i] = true
 		}
 	}
 	if len(missing) == 0 {
@@ -242,7 +243,11 @@ func (s *Service) revokedAmong(ctx context.Context, ids []string) (map[string]bo
 	set := make(map[string]bool, len(rs))
 	for _, id := range rs {
 		set[id] = true
-		out[id] = true
+	}
+	for i, id := range ids {
+		if set[id] {
+			out[i] = true
+		}
 	}
 	if time.Since(start) <= loadBudget {
 		for _, id := range missing {

@@ -61,21 +61,24 @@ func (s *Service) AuthenticateClient(ctx context.Context, cr Credentials) (*oaut
 	return c, nil
 }
 
+// clientAuthFailed is the one answer to every failed client authentication
+// (RFC 6749 §5.2), made when one fails, not on every request.
+func clientAuthFailed() error { return oauth.InvalidClient("client authentication failed") }
+
 func (s *Service) authenticate(ctx context.Context, cr Credentials) (*oauth.Client, error) {
-	fail := oauth.InvalidClient("client authentication failed")
 	if cr.Method == MethodAssertion {
-		return s.authenticateAssertion(ctx, cr, fail)
+		return s.authenticateAssertion(ctx, cr, clientAuthFailed())
 	}
 	if !oauth.AcceptableClientID(cr.ClientID) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
-		return nil, fail
+		return nil, clientAuthFailed()
 	}
 	c, err := s.client(ctx, cr.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		h := sha256.Sum256([]byte(cr.Secret))
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
-		return nil, fail
+		return nil, clientAuthFailed()
 	}
 	if err != nil {
 		return nil, err
@@ -83,7 +86,7 @@ func (s *Service) authenticate(ctx context.Context, cr Credentials) (*oauth.Clie
 	if c.Public() {
 		// A public client must not present a secret it does not have.
 		if cr.Method != oauth.AuthMethodNone {
-			return nil, fail
+			return nil, clientAuthFailed()
 		}
 		return c, nil
 	}
@@ -92,23 +95,23 @@ func (s *Service) authenticate(ctx context.Context, cr Credentials) (*oauth.Clie
 		// RFC 8705 §2: the certificate is the credential; client_id names the
 		// client, and nothing else may be sent with it.
 		if cr.Method != oauth.AuthMethodNone || cr.Cert == nil {
-			return nil, fail
+			return nil, clientAuthFailed()
 		}
 		if err := s.verifyCertificate(ctx, c, cr.Cert); err != nil {
 			if errors.Is(err, errKeysUnavailable) {
 				return nil, err
 			}
 			s.log.LogAttrs(ctx, slog.LevelDebug, "client certificate refused", slog.String("client_id", c.ID), slog.String("reason", err.Error()))
-			return nil, fail
+			return nil, clientAuthFailed()
 		}
 		return c, nil
 	}
 	if cr.Method != c.TokenEndpointAuthMethod || !c.UsesSecret() || len(c.SecretHash) != sha256.Size {
-		return nil, fail
+		return nil, clientAuthFailed()
 	}
 	h := sha256.Sum256([]byte(cr.Secret))
 	if subtle.ConstantTimeCompare(h[:], c.SecretHash) != 1 {
-		return nil, fail
+		return nil, clientAuthFailed()
 	}
 	return c, nil
 }

@@ -125,6 +125,17 @@ func tokenType(cnf *oauth.Confirmation) string {
 // GrantRevocationID is the Revocations id that revokes every JWT of a grant.
 func GrantRevocationID(grantID string) string { return "grant:" + grantID }
 
+// withinLifetime reports whether a token issued at iat and expiring at exp
+// (Unix seconds) is live now, issued no later than now (with the leeway),
+// and no longer-lived than MaxTTL: one that claims to (an exp in 2400) was
+// not minted by this server's rules, whatever its signature or seal.
+func (s *Service) withinLifetime(iat, exp int64) bool {
+	now := s.opts.Now().Unix()
+	leeway := int64(s.opts.Leeway.Seconds())
+	maxTTL := int64(s.opts.MaxTTL.Seconds()) + leeway
+	return exp > now && iat <= now+leeway && exp-iat <= maxTTL && exp <= now+maxTTL
+}
+
 // verifyJWT checks signature, type, issuer and time; the revocation check is the
 // caller's, so batches can make it once for many tokens.
 func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
@@ -138,13 +149,7 @@ func (s *Service) verifyJWT(ctx context.Context, tok string) *Info {
 		return inactive
 	}
 	now := s.opts.Now().Unix()
-	leeway := int64(s.opts.Leeway.Seconds())
-	if c.Iss != s.opts.Issuer || c.Jti == "" || c.Exp <= now || (c.Nbf != 0 && c.Nbf > now+leeway) || c.Iat > now+leeway {
-		return inactive
-	}
-	// No token authd issues lives longer than MaxTTL: one that claims to
-	// (an exp in 2400) was not minted by this server's rules, signature or not.
-	if maxTTL := int64(s.opts.MaxTTL.Seconds()) + leeway; c.Exp-c.Iat > maxTTL || c.Exp > now+maxTTL {
+	if c.Iss != s.opts.Issuer || c.Jti == "" || (c.Nbf != 0 && c.Nbf > now+int64(s.opts.Leeway.Seconds())) || !s.withinLifetime(c.Iat, c.Exp) {
 		return inactive
 	}
 	return &Info{
@@ -257,8 +262,8 @@ func (s *Service) screen(ctx context.Context, toks []string, out []*Info) error 
 	if err != nil {
 		return err
 	}
-	for k, id := range ids {
-		if revoked[id] {
+	for k := range ids {
+		if revoked[k] {
 			out[owner[k]] = inactive
 		}
 	}

@@ -231,11 +231,7 @@ func (s *Service) sealedInfo(tok string) *Info {
 	if !ok {
 		return inactive
 	}
-	now := s.opts.Now().Unix()
-	leeway := int64(s.opts.Leeway.Seconds())
-	// As for JWTs (verifyJWT): no token authd issues lives past MaxTTL, so
-	// one that claims to was not minted under this server's rules.
-	if maxTTL := int64(s.opts.MaxTTL.Seconds()) + leeway; c.Exp <= now || c.Iat > now+leeway || c.Exp-c.Iat > maxTTL {
+	if !s.withinLifetime(c.Iat, c.Exp) {
 		return inactive
 	}
 	return &Info{
