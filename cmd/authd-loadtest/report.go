@@ -19,15 +19,17 @@ type goal struct {
 	minAbs   float64 // e.g. 100000 tokens/s
 }
 
-// goals are the issue's targets on a 2-core machine: JWT issuance ≥ 70 % of
-// the baseline, cached introspection (the pooled-token scenarios: every
-// token is introspected again and again) ≥ 80 %, batch introspection ≥
-// 100,000 tokens/s.
+// goals are issue 12's targets, on one core with the defaults on: JWT
+// issuance and cached introspection (the pooled-token scenarios: every
+// token is introspected again and again) ≥ 90 % of the baseline, batch
+// introspection ≥ 90 % of its tokens/s, opaque issuance ≥ 50 % of a bare
+// server keeping its tokens in a map.
 var goals = map[string]goal{
-	"token-jwt":         {minRatio: 0.70},
-	"introspect-jwt":    {minRatio: 0.80},
-	"introspect-opaque": {minRatio: 0.80},
-	"introspect-batch":  {minAbs: 100_000},
+	"token-jwt":         {minRatio: 0.90},
+	"token-opaque":      {minRatio: 0.50},
+	"introspect-jwt":    {minRatio: 0.90},
+	"introspect-opaque": {minRatio: 0.90},
+	"introspect-batch":  {minRatio: 0.90},
 }
 
 func (g goal) String() string {

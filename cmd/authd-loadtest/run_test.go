@@ -99,7 +99,7 @@ func TestRunComparesWithBaselineAndReports(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
 	}
 	text := out.String()
-	for _, want := range []string{"== token-jwt @ authd", "== token-jwt @ baseline", "VS BASELINE", "≥ 70%"} {
+	for _, want := range []string{"== token-jwt @ authd", "== token-jwt @ baseline", "VS BASELINE", "≥ 90%"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -153,8 +153,8 @@ func TestWriteTableRatios(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"75.00%", "≥ 70% met", // token-jwt: 7500 / 10000
-		"90000", "30.00%", "≥ 100000/s not met", // batch: 900 × 100 tokens/s, ratio on tokens
+		"75.00%", "≥ 90% not met", // token-jwt: 7500 / 10000
+		"90000", "30.00%", "≥ 90% not met", // batch: 900 × 100 tokens/s, ratio on tokens
 		"unsupported",
 		"75.00%  sustains 600/s", "sustains 800/s",
 	} {
