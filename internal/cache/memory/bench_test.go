@@ -74,12 +74,29 @@ func BenchmarkMGet100(b *testing.B) {
 	})
 }
 
-// BenchmarkMillionTokens fills the cache with one million introspection
-// answers of an opaque token (a 70-byte key, a 300-byte value) under a
-// budget that holds them all, and reports what they cost: the heap the
-// process holds for them and the budget the cache accounts (MaxBytes must be
-// at least budget-MB for a million tokens to stay cached).
+// BenchmarkMillionTokens fills the cache with one million entries of each
+// kind an introspected opaque token costs and reports what they cost: the
+// heap the process holds for them (MaxBytes must be at least what the cache
+// accounts for a million of them to stay cached).
+//
+//   - stored: the introspection answer of a stored token (a 70-byte key, a
+//     300-byte value);
+//   - sealed: a sealed token has no cached answer (it carries its record),
+//     only its revocation state, as a JWT (a 26-byte key, a 1-byte value).
 func BenchmarkMillionTokens(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		key   string
+		value []byte
+	}{
+		{"stored", "intro:%064x", introValue},
+		{"sealed", "rev:%022x", []byte{'0'}},
+	} {
+		b.Run(tc.name, func(b *testing.B) { millionEntries(b, tc.key, tc.value) })
+	}
+}
+
+func millionEntries(b *testing.B, keyFormat string, value []byte) {
 	const n = 1_000_000
 	ctx := context.Background()
 	for range b.N {
@@ -88,13 +105,13 @@ func BenchmarkMillionTokens(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		c := memory.New(memory.Options{MaxBytes: 2 << 30})
 		for i := range n {
-			_ = c.Set(ctx, fmt.Sprintf("intro:%064x", i), introValue, time.Hour)
+			_ = c.Set(ctx, fmt.Sprintf(keyFormat, i), value, time.Hour)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		held := 0
 		for i := 0; i < n; i += 1000 {
-			if _, ok, _ := c.Get(ctx, fmt.Sprintf("intro:%064x", i)); ok {
+			if _, ok, _ := c.Get(ctx, fmt.Sprintf(keyFormat, i)); ok {
 				held++
 			}
 		}
