@@ -253,3 +253,20 @@ func TestLoaderCallerCancelDoesNotFailOthers(t *testing.T) {
 		cachetest.WantValue(t, c, "intro:c", []byte("v"))
 	})
 }
+
+// Maintenance runs on the caller (memory.go's Executor): once Set returns,
+// an entry over the bound has been evicted already, with no goroutine left
+// to do it later.
+func TestMaintenanceOnTheCaller(t *testing.T) {
+	c := memory.New(memory.Options{MaxEntries: 10})
+	defer c.Close()
+	ctx := context.Background()
+	for i := range 1000 {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), []byte("v"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Len(); n > 10 {
+			t.Fatalf("after %d sets: %d entries, bound 10", i+1, n)
+		}
+	}
+}
