@@ -591,7 +591,8 @@ func build(ctx context.Context, cfg *config.Config, noMigrate bool, clientIPs *h
 		SecurityProfile:   cfg.SecurityProfile,
 		Leeway:            5 * time.Second,
 		TokenKey:          derived.TokenTag,
-		SealKey:           sealKey(cfg, derived),
+		SealKey:           derived.TokenSeal,
+		StoreOpaque:       cfg.OpaqueTokens == "stored",
 		DeviceCodeTTL:     cfg.DeviceCodeLifetime,
 		DeviceInterval:    cfg.DevicePollInterval,
 		VerificationURI:   cfg.Issuer + login.PathDevice,
@@ -797,13 +798,4 @@ func isLoopback(host string) bool {
 type accessLog struct {
 	logger *slog.Logger
 	lines  io.Writer
-}
-
-// sealKey is the key of sealed opaque access tokens, or nil when they are
-// stored (AUTHD_OPAQUE_TOKENS).
-func sealKey(cfg *config.Config, derived *keys.Derived) []byte {
-	if cfg.OpaqueTokens == "stored" {
-		return nil
-	}
-	return derived.TokenSeal
 }

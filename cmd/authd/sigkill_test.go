@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -106,5 +107,70 @@ func TestOpaqueTokensSurviveSIGKILL(t *testing.T) {
 			}
 			t.Logf("%s: %d tokens acknowledged before SIGKILL, all active after the restart", mode, len(acked))
 		})
+	}
+}
+
+// TestOpaqueTokenModesSwitch: AUTHD_OPAQUE_TOKENS chooses what is issued;
+// tokens of the other kind issued before stay valid, so an operator can
+// switch either way on a running deployment without ending a token.
+func TestOpaqueTokenModesSwitch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs authd processes")
+	}
+	bin := buildBinary(t)
+	const adminToken = "switch-test-admin-token-0123456789abcdef"
+	data := filepath.Join(t.TempDir(), "data")
+	env := func(mode string) map[string]string {
+		return map[string]string{"AUTHD_DATA_DIR": data, "AUTHD_ADMIN_TOKEN": adminToken, "AUTHD_OPAQUE_TOKENS": mode}
+	}
+	stop := func(r *replica) {
+		t.Helper()
+		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.cmd.Wait(); err != nil {
+			t.Fatalf("authd did not stop cleanly: %v\n%s", err, r.logs.String())
+		}
+	}
+	var id, secret string
+	issue := func(r *replica) string {
+		t.Helper()
+		code, body := postForm(t, r.public+"/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
+		if code != http.StatusOK {
+			t.Fatalf("token: %d %v", code, body)
+		}
+		return body["access_token"].(string)
+	}
+	active := func(r *replica, tok string) bool {
+		t.Helper()
+		code, body := postForm(t, r.public+"/oauth2/introspect", id, secret, url.Values{"token": {tok}})
+		if code != http.StatusOK {
+			t.Fatalf("introspect: %d %v", code, body)
+		}
+		return body["active"] == true
+	}
+
+	r := startReplica(t, bin, env("sealed"))
+	m := r.adminDo(t, "POST", "/admin/clients", adminToken, map[string]any{"client_name": "opaque", "scope": "read", "access_token_format": "opaque"})
+	id, secret = m["client_id"].(string), m["client_secret"].(string)
+	sealed := issue(r)
+	if len(sealed) <= 48 {
+		t.Fatalf("sealed mode issued %q", sealed)
+	}
+	stop(r)
+
+	r = startReplica(t, bin, env("stored"))
+	stored := issue(r)
+	if len(stored) != 48 {
+		t.Fatalf("stored mode issued %q", stored)
+	}
+	if !active(r, sealed) || !active(r, stored) {
+		t.Fatalf("stored mode: sealed active %v, stored active %v; want both", active(r, sealed), active(r, stored))
+	}
+	stop(r)
+
+	r = startReplica(t, bin, env("sealed"))
+	if !active(r, sealed) || !active(r, stored) {
+		t.Fatalf("sealed mode again: sealed active %v, stored active %v; want both", active(r, sealed), active(r, stored))
 	}
 }

@@ -172,7 +172,7 @@ func (s *Service) accessTokenShape(g *grant) shape {
 func (s *Service) accessToken(ctx context.Context, g *grant, at shape, now time.Time) (string, error) {
 	exp := now.Add(at.ttl)
 	scope := oauth.JoinScope(at.scopes)
-	if at.format == oauth.FormatOpaque && s.sealer != nil {
+	if at.format == oauth.FormatOpaque && s.sealer != nil && !s.opts.StoreOpaque {
 		c := &sealedClaims{
 			Sub:      g.subject,
 			ClientID: g.client.ID,

@@ -184,10 +184,15 @@ type Options struct {
 	// TokenKey keys the tag of opaque tokens; every replica needs the same
 	// one (derive it from the master key). nil: a random key, for tests.
 	TokenKey []byte
-	// SealKey (32 bytes) makes opaque access tokens sealed: self-contained,
-	// encrypted under it, never written (sealed.go); every replica needs the
-	// same one. nil: opaque access tokens are random handles to stored rows.
+	// SealKey (32 bytes) opens sealed opaque access tokens (sealed.go) and,
+	// unless StoreOpaque, seals the ones issued; every replica needs the
+	// same one. nil: opaque access tokens are stored, and sealed ones are
+	// inactive.
 	SealKey []byte
+	// StoreOpaque issues stored opaque access tokens (random handles to a
+	// row) although SealKey is set: sealed ones issued before still open, so
+	// switching AUTHD_OPAQUE_TOKENS either way ends no token.
+	StoreOpaque bool
 	// OpenSecret unseals a client_secret_jwt client's secret
 	// (oauth.Client.SecretSealed); nil: client_secret_jwt is refused.
 	OpenSecret func(clientID string, sealed []byte) ([]byte, error)
