@@ -25,6 +25,33 @@ var benchFormats = []struct {
 	{"sealed", oauth.FormatOpaque, make([]byte, 32)},
 }
 
+// serveParallel sends the request newReq makes through the handler from
+// parallel goroutines until b.N, failing on any answer ok refuses.
+func serveParallel(b *testing.B, h *harness, newReq func() *http.Request, ok func(*httptest.ResponseRecorder) bool) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.srv.ServeHTTP(w, newReq())
+			if !ok(w) {
+				b.Fatalf("%d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// post is a POST of body to path with the client's Basic credentials.
+func post(path, contentType string, body []byte, id, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", contentType)
+	r.SetBasicAuth(id, secret)
+	return r
+}
+
+func status200(w *httptest.ResponseRecorder) bool { return w.Code == 200 }
+
 // Benchmarks through the real handler and the embedded store:
 //
 //	go test ./internal/httpapi -run '^$' -bench . -benchmem
@@ -33,21 +60,10 @@ func BenchmarkToken(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			h := newHarness(b, func(c *harnessConfig) { c.sealKey = tc.sealKey })
 			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = tc.format })
-			body := "grant_type=client_credentials&scope=read"
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					r := httptest.NewRequest(http.MethodPost, httpapi.PathToken, strings.NewReader(body))
-					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					r.SetBasicAuth("svc", "svc-secret")
-					w := httptest.NewRecorder()
-					h.srv.ServeHTTP(w, r)
-					if w.Code != 200 {
-						b.Fatalf("%d %s", w.Code, w.Body)
-					}
-				}
-			})
+			body := []byte("grant_type=client_credentials&scope=read")
+			serveParallel(b, h, func() *http.Request {
+				return post(httpapi.PathToken, "application/x-www-form-urlencoded", body, "svc", "svc-secret")
+			}, status200)
 		})
 	}
 }
@@ -64,24 +80,14 @@ func BenchmarkTokenAccessLog(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			h := newHarness(b, func(c *harnessConfig) { c.api.AccessLog = tc.log; c.logTo = io.Discard })
 			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AllowedCORSOrigins = []string{"https://console.example"} })
-			body := "grant_type=client_credentials&scope=read"
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					r := httptest.NewRequest(http.MethodPost, httpapi.PathToken, strings.NewReader(body))
-					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					if tc.origin != "" {
-						r.Header.Set("Origin", tc.origin)
-					}
-					r.SetBasicAuth("svc", "svc-secret")
-					w := httptest.NewRecorder()
-					h.srv.ServeHTTP(w, r)
-					if w.Code != 200 {
-						b.Fatalf("%d %s", w.Code, w.Body)
-					}
+			body := []byte("grant_type=client_credentials&scope=read")
+			serveParallel(b, h, func() *http.Request {
+				r := post(httpapi.PathToken, "application/x-www-form-urlencoded", body, "svc", "svc-secret")
+				if tc.origin != "" {
+					r.Header.Set("Origin", tc.origin)
 				}
-			})
+				return r
+			}, status200)
 		})
 	}
 }
@@ -91,21 +97,13 @@ func BenchmarkIntrospect(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			h := newHarness(b, func(c *harnessConfig) { c.sealKey = tc.sealKey })
 			h.addClient("svc", "svc-secret", func(c *oauth.Client) { c.AccessTokenFormat = tc.format })
-			body := url.Values{"token": {h.token("svc", "svc-secret", nil)}}.Encode()
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					r := httptest.NewRequest(http.MethodPost, httpapi.PathIntrospect, strings.NewReader(body))
-					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					r.SetBasicAuth("svc", "svc-secret")
-					w := httptest.NewRecorder()
-					h.srv.ServeHTTP(w, r)
-					if w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
-						b.Fatalf("%d %s", w.Code, w.Body)
-					}
-				}
-			})
+			body := []byte(url.Values{"token": {h.token("svc", "svc-secret", nil)}}.Encode())
+			serveParallel(b, h, func() *http.Request {
+				return post(httpapi.PathIntrospect, "application/x-www-form-urlencoded", body, "svc", "svc-secret")
+			},
+				func(w *httptest.ResponseRecorder) bool {
+					return w.Code == 200 && strings.Contains(w.Body.String(), `"active":true`)
+				})
 		})
 	}
 }
@@ -122,20 +120,12 @@ func BenchmarkIntrospectBatch(b *testing.B) {
 				toks[i] = h.token("svc", "svc-secret", nil)
 			}
 			body, _ := json.Marshal(map[string][]string{"tokens": toks})
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					r := httptest.NewRequest(http.MethodPost, httpapi.PathIntrospectBatch, bytes.NewReader(body))
-					r.Header.Set("Content-Type", "application/json")
-					r.SetBasicAuth("svc", "svc-secret")
-					w := httptest.NewRecorder()
-					h.srv.ServeHTTP(w, r)
-					if w.Code != 200 || strings.Count(w.Body.String(), `"active":true`) != 100 {
-						b.Fatalf("%d %s", w.Code, w.Body)
-					}
-				}
-			})
+			serveParallel(b, h, func() *http.Request {
+				return post(httpapi.PathIntrospectBatch, "application/json", body, "svc", "svc-secret")
+			},
+				func(w *httptest.ResponseRecorder) bool {
+					return w.Code == 200 && strings.Count(w.Body.String(), `"active":true`) == 100
+				})
 		})
 	}
 }
@@ -151,6 +141,12 @@ func FuzzIntrospectToken(f *testing.F) {
 		"eyJhbGciOiJub25lIn0.e30.", strings.Repeat("A", 43), good + "x"} {
 		f.Add(s)
 	}
+	fuzzIntrospect(f, h, good)
+}
+
+// fuzzIntrospect runs introspection on what the fuzzer makes: never an
+// error, never a panic, and only good is active.
+func fuzzIntrospect(f *testing.F, h *harness, good string) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		info, err := h.svc.Introspect(t.Context(), tok)
 		if err != nil {

@@ -147,8 +147,8 @@ func TestSealedTokenEnds(t *testing.T) {
 }
 
 // FuzzSealedToken feeds arbitrary strings, many of them near a real sealed
-// token, to introspection and revocation on a server that seals: they must
-// never fail or panic, and only the token it sealed is active.
+// token, to introspection on a server that seals: it must never fail or
+// panic, and only the token it sealed is active.
 func FuzzSealedToken(f *testing.F) {
 	// A key of this process's own: the fuzzer's workers are processes, and
 	// the token one seals must not be another's "good".
@@ -161,13 +161,5 @@ func FuzzSealedToken(f *testing.F) {
 		base64.RawURLEncoding.EncodeToString(raw[:len(raw)-16]), base64.RawURLEncoding.EncodeToString(append([]byte{2}, raw[1:]...))} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, tok string) {
-		info, err := h.svc.Introspect(t.Context(), tok)
-		if err != nil {
-			t.Fatalf("error for %q: %v", tok, err)
-		}
-		if info.Active && tok != good {
-			t.Fatalf("forged token %q is active", tok)
-		}
-	})
+	fuzzIntrospect(f, h, good)
 }

@@ -180,11 +180,14 @@ func newTokenSealer(key []byte) (*tokenSealer, error) {
 var sealedAD = []byte{sealedVersion}
 
 func (t *tokenSealer) seal(c *sealedClaims, random func([]byte)) string {
-	plain := c.appendBinary(make([]byte, 0, 192))
-	buf := make([]byte, 1+chacha20poly1305.NonceSizeX, sealedOverhead+len(plain))
+	// One buffer: header, then the claims, encrypted where they lie (the
+	// output starts exactly where the plaintext does, which the AEAD allows).
+	const hdr = 1 + chacha20poly1305.NonceSizeX
+	buf := make([]byte, hdr, sealedOverhead+192)
 	buf[0] = sealedVersion
-	random(buf[1:])
-	buf = t.aead.Seal(buf, buf[1:], plain, sealedAD)
+	random(buf[1:hdr])
+	buf = c.appendBinary(buf)
+	buf = t.aead.Seal(buf[:hdr], buf[1:hdr], buf[hdr:], sealedAD)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
