@@ -206,6 +206,10 @@ start_authd() {
 		if grep -q '"msg":"listening"' "$OUT/authd-$label.log" 2>/dev/null; then
 			AUTHD_PUBLIC=$(grep -o '"public":"[^"]*"' "$OUT/authd-$label.log" | head -1 | cut -d'"' -f4)
 			AUTHD_ADMIN=$(grep -o '"admin":"[^"]*"' "$OUT/authd-$label.log" | head -1 | cut -d'"' -f4)
+			# Idle memory: the resident set 5 s after start-up, before any request
+			# (taskset execs authd, so the PID is authd's).
+			sleep 5
+			awk -v l="$label" '/^VmRSS:/ { printf "%s\t%.1f\n", l, $2 / 1024 }' "/proc/$AUTHD_PID/status" >>"$OUT/idle.tsv" 2>/dev/null || true
 			return 0
 		fi
 		kill -0 "$AUTHD_PID" 2>/dev/null || break
@@ -366,6 +370,11 @@ if [[ -s $OUT/memory.tsv ]]; then
 			for (k in rss) { split(k, kk, "\t"); printf "%-18s %-16s %10.1f %14.0f\n", kk[2], kk[1], median(rss[k]), median(al[k]) }
 		}' "$OUT/memory.tsv" | LC_ALL=C sort
 fi
+if [[ -s $OUT/idle.tsv ]]; then
+	echo
+	printf '%-18s %10s\n' "IDLE (5 s, no load)" "RSS MB"
+	LC_ALL=C sort "$OUT/idle.tsv" | awk -F'\t' '{ printf "%-18s %10.1f\n", $1, $2 }'
+fi
 cat <<'EOF'
 
 REQ/S counts expected answers only (200 with an active token, an issued token, …), per second;
@@ -374,5 +383,5 @@ baseline's for the same scenario. RATIO is the median over rounds of that per-ro
 (RANGE its lowest and highest), the figure to quote; targets labelled +limits ran with authd's
 default request limits, the others with them off. Goals (issue 12): JWT issuance and cached
 introspection ≥ 0.90 of the baseline, batch introspection ≥ 0.90 of its tokens/s, opaque
-issuance ≥ 0.50, p99 at most 2× the baseline's.
+issuance ≥ 0.50, p99 at most 2× the baseline's, idle RSS under 30 MB.
 EOF

@@ -37,6 +37,7 @@ import (
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/login"
 	"github.com/authd/authd/internal/logoutnotify"
+	"github.com/authd/authd/internal/memtrim"
 	"github.com/authd/authd/internal/outbound"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/resource"
@@ -223,6 +224,14 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 	a := &app{cfg: cfg, log: log, lc: lc, servers: servers, errc: make(chan error, len(servers)), accessBuf: accessBuf}
 	for _, s := range servers {
 		go func() { a.errc <- s.srv.Serve(s.ln) }()
+	}
+	// Start-up is over: what it alone touched need not stay resident
+	// (internal/memtrim; idle RSS on the embedded default 33 → 19 MB, and
+	// 25 MB once the periodic work has run).
+	if r, err := memtrim.Release(); err != nil {
+		log.Warn("start-up memory not released", "error", err.Error())
+	} else {
+		log.Debug("start-up memory released", "executable_mappings_mb", r.Executable>>20)
 	}
 	log.Info("listening",
 		"public", a.publicURL(),
