@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,6 +134,12 @@ type Manager struct {
 
 	snap   atomic.Pointer[snapshot]
 	reload sync.Mutex
+	// opened are the keys the last reload opened, by kid, with the sealed
+	// bytes they came from (under reload): a reload every 30 s reuses them
+	// rather than unsealing and parsing every key again (an RSA key's
+	// parse checks it, a millisecond of CPU and pages that idling need not
+	// touch).
+	opened map[string]openedKey
 	// lastMiss throttles reloads triggered by unknown kids, so a flood of forged
 	// kids cannot turn into a flood of store queries.
 	lastMiss atomic.Int64
@@ -151,6 +158,28 @@ type snapshot struct {
 }
 
 type signerKey struct{ kid, typ string }
+
+type openedKey struct {
+	sealed []byte
+	key    *liveKey
+}
+
+// open is openKey, reusing the key the last reload opened from the same
+// record; the caller holds m.reload and adds the result to next.
+func (m *Manager) open(r *store.SigningKey, next map[string]openedKey) (*liveKey, error) {
+	if prev, ok := m.opened[r.ID]; ok && bytes.Equal(prev.sealed, r.PrivateKey) && string(prev.key.alg) == r.Algorithm {
+		k := *prev.key // a copy: the caller sets its fields for the new snapshot
+		next[r.ID] = prev
+		return &k, nil
+	}
+	k, err := openKey(r, m.sealer)
+	if err != nil {
+		return nil, err
+	}
+	c := *k
+	next[r.ID] = openedKey{sealed: bytes.Clone(r.PrivateKey), key: &c}
+	return k, nil
+}
 
 // NewManager returns a Manager; call Load before use.
 func NewManager(st KeyStore, sealer *Sealer, opts Options) (*Manager, error) {
@@ -233,8 +262,9 @@ func (m *Manager) Reload(ctx context.Context) error {
 		}
 		return strings.Compare(b.ID, a.ID)
 	})
+	opened := make(map[string]openedKey, len(recs))
 	for _, r := range recs {
-		k, err := openKey(r, m.sealer)
+		k, err := m.open(r, opened)
 		if err != nil {
 			return err
 		}
@@ -273,6 +303,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 		return err
 	}
 	s.jwks = doc
+	m.opened = opened
 	m.snap.Store(s)
 	return nil
 }
