@@ -1,6 +1,10 @@
 package httpapi
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/authd/authd/internal/jsonstr"
+)
 
 // parseBatchBody decodes a batch introspection body into req. Bodies as
 // clients send them ({"tokens":[…]} with the optional client_id and
@@ -123,16 +127,11 @@ func (s *batchScanner) str() (string, bool) {
 		return "", false
 	}
 	start := s.i
-	for ; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			return v, true
-		case c == '\\' || c < 0x20 || c > 0x7e:
-			return "", false
-		}
+	s.i += jsonstr.Plain(s.b[start:])
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		v := s.b[start:s.i]
+		s.i++
+		return v, true
 	}
 	return "", false
 }

@@ -3,6 +3,8 @@ package token
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/authd/authd/internal/jsonstr"
 )
 
 // AppendJSON appends info as an RFC 7662 JSON object. It is written by hand
@@ -101,9 +103,13 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for k := 0; k < len(s); {
+		if n := jsonstr.PlainHTML(s[k:]); n > 0 {
+			k += n
+			continue
+		}
 		c := s[k]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c == 0x7f { // printable for JSON, though not for jsonstr
 				k++
 				continue
 			}
