@@ -226,8 +226,8 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 		go func() { a.errc <- s.srv.Serve(s.ln) }()
 	}
 	// Start-up is over: what it alone touched need not stay resident
-	// (internal/memtrim; idle RSS on the embedded default 33 → 19 MB, and
-	// 25 MB once the periodic work has run).
+	// (internal/memtrim; idle RSS on the embedded default 33 → 20 MB, and
+	// 23 MB once the periodic work has run for minutes).
 	if r, err := memtrim.Release(); err != nil {
 		log.Warn("start-up memory not released", "error", err.Error())
 	} else {
