@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/authd/authd/internal/jsonstr"
 )
 
 // appendAccessLine appends the access log line accessLog writes through
@@ -51,9 +53,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if n := jsonstr.Plain(s[i:]); n > 0 {
+			i += n
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c == 0x7f { // printable for JSON, though not for jsonstr
 				i++
 				continue
 			}

@@ -90,8 +90,8 @@ func parseFormBody(body string) (form, error) {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		key, err1 := url.QueryUnescape(k)
-		val, err2 := url.QueryUnescape(v)
+		key, err1 := queryUnescape(k)
+		val, err2 := queryUnescape(v)
 		if err1 != nil || err2 != nil {
 			return nil, oauth.InvalidRequest("malformed form body")
 		}
@@ -111,6 +111,16 @@ func parseFormBody(body string) (form, error) {
 		f[key] = val
 	}
 	return f, nil
+}
+
+// queryUnescape is url.QueryUnescape, answering a value with nothing to
+// unescape (a token, a base64url secret) after two IndexByte scans rather
+// than its byte-at-a-time one: 2 % of an introspection's CPU was that loop.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // paramResource and paramAudience are the parameters that may repeat
@@ -212,10 +222,10 @@ func parseBasic(h string) (id, secret string, err error) {
 	if !ok {
 		return "", "", errMalformedBasic
 	}
-	if id, err = url.QueryUnescape(rawID); err != nil {
+	if id, err = queryUnescape(rawID); err != nil {
 		return "", "", errMalformedBasic
 	}
-	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+	if secret, err = queryUnescape(rawSecret); err != nil {
 		return "", "", errMalformedBasic
 	}
 	if id == "" {

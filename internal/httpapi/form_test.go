@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -160,4 +161,18 @@ func TestParseFormBodyResourceWithSpace(t *testing.T) {
 			t.Fatalf("%q: err = %v, want invalid_target", body, err)
 		}
 	}
+}
+
+// FuzzQueryUnescape: the shortcut answers exactly as url.QueryUnescape.
+func FuzzQueryUnescape(f *testing.F) {
+	for _, s := range []string{"", "abc", "a+b", "a%20b", "%zz", "%", "tok-_.~", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := queryUnescape(s)
+		want, wantErr := url.QueryUnescape(s)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Fatalf("queryUnescape(%q) = %q, %v; url.QueryUnescape: %q, %v", s, got, err, want, wantErr)
+		}
+	})
 }
