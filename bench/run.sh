@@ -33,8 +33,8 @@
 #                      so the two do not take each other's CPU (default 1 when taskset
 #                      and two cores are there; 0: unpinned)
 #   BENCH_ROUNDS       rounds (default 3): every round runs every scenario against every
-#                      target in turn, so baseline and authd alternate; the table gives
-#                      the median of the per-round ratios to the baseline
+#                      authd target in turn, each just after a baseline run of its own;
+#                      the table gives the median of the per-round ratios to that run
 #   BENCH_AUTHD_ENV    extra settings for every authd target, KEY=VALUE separated by
 #                      spaces (e.g. AUTHD_ACCESS_LOG=false), to measure what one costs
 #   BENCH_LIMITS       off (request limits off), default (authd's default limits) or both
@@ -148,16 +148,20 @@ add_target() {
 	fi
 }
 
-# run_load LABEL SCENARIO ROUND: one scenario against one target, JSON into $OUT.
+# run_load LABEL SCENARIO ROUND [PAIR]: one scenario against one target, JSON into
+# $OUT. PAIR names the target a baseline run is the reference of (it runs just
+# before it); such a run goes into the HTML report only for the first target.
 run_load() {
-	local label=$1 scenario=$2 round=$3 out="$OUT/$2@$1#$3.json"
-	log "$scenario @ $label (round $round of $ROUNDS)"
+	local label=$1 scenario=$2 round=$3 pair=${4:-} out="$OUT/$2@$1#$3.json"
+	[[ -n $pair ]] && out="$OUT/$2@$1~$pair#$3.json"
+	log "$scenario @ $label${pair:+ (for $pair)} (round $round of $ROUNDS)"
 	local before
 	before=$(metric "$label" go_memstats_mallocs_total)
 	if timeout --kill-after=10 "$RUN_TIMEOUT" "${LOAD_CPU[@]}" "$LT" run --label "$label" --target "${T_PUBLIC[$label]}" \
 		--admin "${T_ADMIN[$label]}" --fixture "$WORK/fixture-$label.json" --scenarios "$scenario" \
 		--workers "$WORKERS" --rate "$RATE" --duration "$DURATION" --json >"$out" 2>>"$OUT/$label.log"; then
 		RESULTS+=("$out")
+		[[ -z $pair || $pair == "$FIRST_TARGET" ]] && REPORT_RESULTS+=("$out")
 		if [[ -n $before ]]; then
 			# Memory beside speed: the server's RSS after the run and its
 			# allocations per request (background work included, so a little high).
@@ -297,15 +301,26 @@ if want postgres; then
 	fi
 fi
 
-# Every scenario against every target, back to back, so that whatever else this
-# machine is doing drifts the figures of all targets alike. Idle servers cost nothing.
+# Every scenario against every target, back to back, each authd target just
+# after a baseline run of its own: this machine's speed drifts by as much as 2×
+# from one run to the next, so a target's ratio is to the baseline beside it,
+# not to one baseline run for the whole round. Idle servers cost nothing.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=, read -r -a SCENARIO_LIST <<<"$SCENARIOS"
+REPORT_RESULTS=()
+FIRST_TARGET=""
+for label in "${LABELS[@]}"; do
+	[[ $label != baseline ]] && { FIRST_TARGET=$label; break; }
+done
 for ((round = 1; round <= ROUNDS; round++)); do
 	for scenario in "${SCENARIO_LIST[@]}"; do
 		for label in "${LABELS[@]}"; do
+			[[ $label == baseline ]] && continue
+			[[ -n ${T_PUBLIC[baseline]:-} ]] && run_load baseline "$scenario" "$round" "$label"
 			run_load "$label" "$scenario" "$round"
 		done
+		# Only the baseline was set up: it still gets its figures.
+		[[ -z $FIRST_TARGET && -n ${T_PUBLIC[baseline]:-} ]] && run_load baseline "$scenario" "$round"
 	done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -320,21 +335,24 @@ fi
 # The same results as a self-contained HTML page (charts per scenario and target,
 # the table and the settings), beside the JSON in $OUT.
 # (The tool says where it wrote it, on stderr.)
-"$LT" report --html "$OUT/report.html" "${RESULTS[@]}"
+"$LT" report --html "$OUT/report.html" "${REPORT_RESULTS[@]}"
 
 # The pinned method's table: per scenario and target, the median over rounds of
-# the per-round ratio to the baseline (the baseline ran in the same round, just
-# before or after), and the median p50/p99 of both.
+# the per-round ratio to the baseline run just before it, and the median p50/p99
+# of both.
 echo
 echo "rounds: $ROUNDS; pinned: $([[ ${#SERVER_CPU[@]} -gt 0 ]] && echo "servers on CPU 0, load generator on CPU 1" || echo no); limits: $LIMITS"
 for f in "${RESULTS[@]}"; do
 	round=${f##*#}
 	round=${round%.json}
-	jq -r --arg round "$round" '.results[] | select(.status == "ok") | .streams[0] as $s |
+	pair=""
+	[[ $f == *"~"* ]] && { pair=${f##*~}; pair=${pair%%#*}; }
+	jq -r --arg round "$round" --arg pair "$pair" '.results[] | select(.status == "ok") | .streams[0] as $s |
 		[.target, .scenario, $round, (if ($s.items_per_second // 0) > 0 then $s.items_per_second else $s.ok_rps end),
-		 $s.latency.p50_ms, $s.latency.p99_ms] | @tsv' "$f"
+		 $s.latency.p50_ms, $s.latency.p99_ms, $pair] | @tsv' "$f"
 done | awk -F'\t' '
 	{ key = $2 SUBSEP $3; val[$1, key] = $4; p50[$1, $2] = p50[$1, $2] " " $5; p99[$1, $2] = p99[$1, $2] " " $6
+	  if ($7 != "") { ref[$7, key] = $4; bp50[$7, $2] = bp50[$7, $2] " " $5; bp99[$7, $2] = bp99[$7, $2] " " $6 }
 	  targets[$1] = 1; scen[$2] = 1; rounds[$2, $3] = 1 }
 	function median(list,    a, n, i, j, t) {
 		n = split(list, a, " ")
@@ -348,13 +366,16 @@ done | awk -F'\t' '
 			if (t == "baseline") continue
 			ratios = ""
 			for (k in rounds) { split(k, kk, SUBSEP); if (kk[1] != sc) continue
-				r = kk[2]; if (((t, sc SUBSEP r) in val) && (("baseline", sc SUBSEP r) in val) && val["baseline", sc SUBSEP r] > 0)
-					ratios = ratios " " val[t, sc SUBSEP r] / val["baseline", sc SUBSEP r] }
+				r = kk[2]; if (!((t, sc SUBSEP r) in val)) continue
+				# The baseline run just before this one, else any of the round.
+				b = ((t, sc SUBSEP r) in ref) ? ref[t, sc SUBSEP r] : val["baseline", sc SUBSEP r]
+				if (b > 0) ratios = ratios " " val[t, sc SUBSEP r] / b }
 			if (ratios == "") continue
 			n = split(ratios, rs, " "); lo = rs[1]; hi = rs[1]
 			for (i = 1; i <= n; i++) { if (rs[i] < lo) lo = rs[i]; if (rs[i] > hi) hi = rs[i] }
 			printf "%-18s %-16s %8.2f %6.2f-%-6.2f %6.2f/%-6.2f %6.2f/%-6.2f\n", sc, t, median(ratios), lo, hi,
-				median(p50[t, sc]), median(p99[t, sc]), median(p50["baseline", sc]), median(p99["baseline", sc])
+				median(p50[t, sc]), median(p99[t, sc]),
+				median(((t, sc) in bp50) ? bp50[t, sc] : p50["baseline", sc]), median(((t, sc) in bp99) ? bp99[t, sc] : p99["baseline", sc])
 		}
 	}' | LC_ALL=C sort
 if [[ -s $OUT/memory.tsv ]]; then
