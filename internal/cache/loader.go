@@ -26,6 +26,14 @@ type Loader struct {
 // NewLoader returns a Loader over c.
 func NewLoader(c Cache) *Loader { return &Loader{c: c} }
 
+// Cached returns key's value if the cache holds it, and loads nothing. A hot
+// caller asks it first and builds its load function only on a miss: a
+// closure passed to Get is allocated on every call, hit or not.
+func (l *Loader) Cached(ctx context.Context, key string) ([]byte, bool) {
+	v, ok, err := l.c.Get(ctx, key)
+	return v, err == nil && ok
+}
+
 // Get returns the cached value of key, or loads, caches and returns it.
 //
 // Errors of the cache itself never fail Get: a failed read counts as a miss and

@@ -50,6 +50,15 @@ func hashKey(kind string, h []byte) string {
 	return string(b)
 }
 
+// loadArg is load for the per-request lookups: fetch, given arg, captures
+// nothing, so a cache hit allocates no closure (cache.Loader.Cached).
+func loadArg[A any](ctx context.Context, s *Service, key string, arg A, fetch func(context.Context, *Service, A) ([]byte, time.Duration, error)) ([]byte, error) {
+	if v, ok := s.loader.Cached(ctx, key); ok {
+		return v, nil
+	}
+	return s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) { return fetch(ctx, s, arg) })
+}
+
 // load reads key through the cache. load returns the value to cache (nil: a
 // negative entry) and its TTL; loads slower than loadBudget are not cached.
 func (s *Service) load(ctx context.Context, key string, load func(ctx context.Context) ([]byte, time.Duration, error)) ([]byte, error) {
@@ -90,7 +99,7 @@ func (s *Service) InvalidateClient(ctx context.Context, id string) {
 // a flood of made-up client ids cannot reach the store.
 func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
 	key := kindClient + id
-	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+	v, err := loadArg(ctx, s, key, id, func(ctx context.Context, s *Service, id string) ([]byte, time.Duration, error) {
 		c, err := s.clients.Client(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil
@@ -157,7 +166,7 @@ func (s *Service) ttlUntil(exp int64, limit time.Duration) time.Duration {
 // nothing of grant revocation; the caller checks that.
 func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 	key := hashKey(kindAT, h)
-	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+	v, err := loadArg(ctx, s, key, h, func(ctx context.Context, s *Service, h []byte) ([]byte, time.Duration, error) {
 		info, err := s.opaqueFromStore(ctx, h)
 		if err != nil {
 			return nil, 0, err
@@ -183,7 +192,7 @@ func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 	sum := sha256.Sum256([]byte(tok))
 	key := hashKey(kindJWT, sum[:])
-	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+	v, err := loadArg(ctx, s, key, tok, func(ctx context.Context, s *Service, tok string) ([]byte, time.Duration, error) {
 		info := s.verifyJWT(ctx, tok)
 		if !info.Active {
 			return nil, negativeTTL, nil
@@ -340,23 +349,16 @@ type userState struct {
 // user returns the state of the user with that subject through the cache; a
 // nil state means there is no such user.
 func (s *Service) user(ctx context.Context, sub string) (*userState, error) {
-	read := func(ctx context.Context) (*userState, error) {
+	key := kindUser + sub
+	v, err := loadArg(ctx, s, key, sub, func(ctx context.Context, s *Service, sub string) ([]byte, time.Duration, error) {
 		u, err := s.accounts.User(ctx, sub)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil
+			return nil, negativeTTL, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return &userState{Generation: u.Generation, Disabled: u.Disabled}, nil
-	}
-	key := kindUser + sub
-	v, err := s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
-		st, err := read(ctx)
-		if err != nil || st == nil {
-			return nil, negativeTTL, err
-		}
-		b, err := json.Marshal(st)
+		b, err := json.Marshal(&userState{Generation: u.Generation, Disabled: u.Disabled})
 		return b, mutableTTL, err
 	})
 	if err != nil {

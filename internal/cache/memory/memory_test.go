@@ -202,6 +202,25 @@ func TestLoaderDoesNotCacheErrors(t *testing.T) {
 	}
 }
 
+// TestLoaderCached: Cached answers what the cache holds and loads nothing.
+func TestLoaderCached(t *testing.T) {
+	c := newCache(t, memory.Options{})
+	l := cache.NewLoader(c)
+	ctx := context.Background()
+	if v, ok := l.Cached(ctx, "intro:c"); ok {
+		t.Fatalf("Cached on an empty cache = %q, true", v)
+	}
+	cachetest.WantMiss(t, c, "intro:c")
+	if _, err := l.Get(ctx, "intro:c", func(context.Context) ([]byte, time.Duration, error) {
+		return []byte("v1"), time.Hour, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := l.Cached(ctx, "intro:c"); !ok || string(v) != "v1" {
+		t.Fatalf("Cached = %q, %v; want the loaded v1", v, ok)
+	}
+}
+
 func TestLoaderNonPositiveTTLNotCached(t *testing.T) {
 	c := newCache(t, memory.Options{})
 	l := cache.NewLoader(c)
