@@ -13,9 +13,9 @@ import (
 // of the file: dropping that mapping would bring back the file's 1.
 var written = 1
 
-// readOnly is a megabyte in the executable's read-only data: its middle
-// is half a megabyte from anything else the test touches, so no fault-around
-// (64 KiB) maps it back after the drop.
+// readOnly is 256 KiB in the executable's read-only data: its middle is
+// 128 KiB from anything else the test touches, so no fault-around (64 KiB)
+// maps it back after the drop.
 //
 //go:embed testdata/readonly.txt
 var readOnly string
