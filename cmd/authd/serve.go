@@ -228,10 +228,10 @@ func start(ctx context.Context, args []string, getenv func(string) string, stder
 	// Start-up is over: what it alone touched need not stay resident
 	// (internal/memtrim; idle RSS on the embedded default 33 → 20 MB, and
 	// 23 MB once the periodic work has run for minutes).
-	if r, err := memtrim.Release(); err != nil {
+	if n, err := memtrim.Executable(); err != nil {
 		log.Warn("start-up memory not released", "error", err.Error())
 	} else {
-		log.Debug("start-up memory released", "executable_mappings_mb", r.Executable>>20)
+		log.Debug("start-up memory released", "executable_mappings_mb", n>>20)
 	}
 	log.Info("listening",
 		"public", a.publicURL(),

@@ -27,8 +27,8 @@ type Loader struct {
 func NewLoader(c Cache) *Loader { return &Loader{c: c} }
 
 // Cached returns key's value if the cache holds it, and loads nothing. A hot
-// caller asks it first and builds its load function only on a miss: a
-// closure passed to Get is allocated on every call, hit or not.
+// caller asks it first and builds its load function only on a miss, for
+// Load: a closure passed to Get is allocated on every call, hit or not.
 func (l *Loader) Cached(ctx context.Context, key string) ([]byte, bool) {
 	v, ok, err := l.c.Get(ctx, key)
 	return v, err == nil && ok
@@ -45,9 +45,16 @@ func (l *Loader) Cached(ctx context.Context, key string) ([]byte, bool) {
 //
 // The returned slice is shared with the cache and other callers: do not mutate it.
 func (l *Loader) Get(ctx context.Context, key string, load LoadFunc) ([]byte, error) {
-	if v, ok, err := l.c.Get(ctx, key); err == nil && ok {
+	if v, ok := l.Cached(ctx, key); ok {
 		return v, nil
 	}
+	return l.Load(ctx, key, load)
+}
+
+// Load is Get for a caller that has just missed (Cached): it loads without
+// reading the cache first, but for the read inside the flight, which catches
+// a flight that finished meanwhile.
+func (l *Loader) Load(ctx context.Context, key string, load LoadFunc) ([]byte, error) {
 	ch := l.group.DoChan(key, func() (any, error) {
 		lctx := context.WithoutCancel(ctx)
 		// Another flight for this key may have finished between our miss and

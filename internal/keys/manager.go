@@ -165,20 +165,20 @@ type openedKey struct {
 }
 
 // open is openKey, reusing the key the last reload opened from the same
-// record; the caller holds m.reload and adds the result to next.
+// record; the caller holds m.reload and adds the record's entry to next.
+// Each call returns a copy: the caller sets its fields for its snapshot.
 func (m *Manager) open(r *store.SigningKey, next map[string]openedKey) (*liveKey, error) {
-	if prev, ok := m.opened[r.ID]; ok && bytes.Equal(prev.sealed, r.PrivateKey) && string(prev.key.alg) == r.Algorithm {
-		k := *prev.key // a copy: the caller sets its fields for the new snapshot
-		next[r.ID] = prev
-		return &k, nil
+	o, ok := m.opened[r.ID]
+	if !ok || !bytes.Equal(o.sealed, r.PrivateKey) || string(o.key.alg) != r.Algorithm {
+		k, err := openKey(r, m.sealer)
+		if err != nil {
+			return nil, err
+		}
+		o = openedKey{sealed: bytes.Clone(r.PrivateKey), key: k}
 	}
-	k, err := openKey(r, m.sealer)
-	if err != nil {
-		return nil, err
-	}
-	c := *k
-	next[r.ID] = openedKey{sealed: bytes.Clone(r.PrivateKey), key: &c}
-	return k, nil
+	next[r.ID] = o
+	k := *o.key
+	return &k, nil
 }
 
 // NewManager returns a Manager; call Load before use.

@@ -1,16 +1,13 @@
 // Package memtrim hands back, once start-up is over, the memory start-up
-// used and serving does not.
+// used and serving does not: the executable's own pages.
 //
-// Two kinds stay resident after start-up for no reason. The first is the
-// executable's own pages: Linux counts in a process's RSS every page of its
-// mapped binary that it has touched, and keeps the mapping until memory is
-// short. Start-up runs code and reads metadata (the function tables a stack
+// Linux counts in a process's RSS every page of its mapped binary that it
+// has touched, and keeps the mapping until memory is short. Start-up runs code and reads metadata (the function tables a stack
 // walk needs, type descriptors) that serving never touches again: the
 // migrations, key generation, template parsing, configuration, every
 // package's init. The kernel also maps 64 KiB around each page fault
 // (fault-around), so a 59 MB binary had 25 MB of its pages resident at idle,
-// three quarters of authd's idle RSS. The second is the heap start-up freed,
-// which the runtime returns to the system only gradually.
+// three quarters of authd's idle RSS.
 //
 // Executable drops the process's mappings of those pages with
 // madvise(MADV_DONTNEED), as the kernel would if memory were short. The page

@@ -73,7 +73,7 @@ func droppable(smaps []byte, ino uint64) []mapping {
 		if len(fields) == 0 {
 			continue
 		}
-		if name, val, isField := strings.Cut(line, ":"); isField && !strings.Contains(name, " ") && !strings.Contains(name, "-") {
+		if name, val, isField := strings.Cut(line, ":"); isField && !strings.Contains(name, " ") {
 			// A field of the mapping above: "Anonymous:     12 kB".
 			if name == "Anonymous" {
 				kb := strings.Fields(val)

@@ -50,21 +50,17 @@ func hashKey(kind string, h []byte) string {
 	return string(b)
 }
 
-// loadArg is load for the per-request lookups: fetch, given arg, captures
-// nothing, so a cache hit allocates no closure (cache.Loader.Cached).
-func loadArg[A any](ctx context.Context, s *Service, key string, arg A, fetch func(context.Context, *Service, A) ([]byte, time.Duration, error)) ([]byte, error) {
+// load reads key through the cache. fetch, given arg, returns the value to
+// cache (nil: a negative entry) and its TTL; loads slower than loadBudget are
+// not cached. fetch captures nothing, so a hit allocates no closure: this is
+// on every request (the caller, its audiences, the token's client and user).
+func load[A any](ctx context.Context, s *Service, key string, arg A, fetch func(context.Context, *Service, A) ([]byte, time.Duration, error)) ([]byte, error) {
 	if v, ok := s.loader.Cached(ctx, key); ok {
 		return v, nil
 	}
-	return s.load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) { return fetch(ctx, s, arg) })
-}
-
-// load reads key through the cache. load returns the value to cache (nil: a
-// negative entry) and its TTL; loads slower than loadBudget are not cached.
-func (s *Service) load(ctx context.Context, key string, load func(ctx context.Context) ([]byte, time.Duration, error)) ([]byte, error) {
-	return s.loader.Get(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
+	return s.loader.Load(ctx, key, func(ctx context.Context) ([]byte, time.Duration, error) {
 		start := time.Now()
-		v, ttl, err := load(ctx)
+		v, ttl, err := fetch(ctx, s, arg)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -99,7 +95,7 @@ func (s *Service) InvalidateClient(ctx context.Context, id string) {
 // a flood of made-up client ids cannot reach the store.
 func (s *Service) client(ctx context.Context, id string) (*oauth.Client, error) {
 	key := kindClient + id
-	v, err := loadArg(ctx, s, key, id, func(ctx context.Context, s *Service, id string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, id, func(ctx context.Context, s *Service, id string) ([]byte, time.Duration, error) {
 		c, err := s.clients.Client(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil
@@ -166,7 +162,7 @@ func (s *Service) ttlUntil(exp int64, limit time.Duration) time.Duration {
 // nothing of grant revocation; the caller checks that.
 func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 	key := hashKey(kindAT, h)
-	v, err := loadArg(ctx, s, key, h, func(ctx context.Context, s *Service, h []byte) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, h, func(ctx context.Context, s *Service, h []byte) ([]byte, time.Duration, error) {
 		info, err := s.opaqueFromStore(ctx, h)
 		if err != nil {
 			return nil, 0, err
@@ -192,7 +188,7 @@ func (s *Service) opaqueInfo(ctx context.Context, h []byte) (*Info, error) {
 func (s *Service) jwtInfo(ctx context.Context, tok string) (*Info, error) {
 	sum := sha256.Sum256([]byte(tok))
 	key := hashKey(kindJWT, sum[:])
-	v, err := loadArg(ctx, s, key, tok, func(ctx context.Context, s *Service, tok string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, tok, func(ctx context.Context, s *Service, tok string) ([]byte, time.Duration, error) {
 		info := s.verifyJWT(ctx, tok)
 		if !info.Active {
 			return nil, negativeTTL, nil
@@ -350,7 +346,7 @@ type userState struct {
 // nil state means there is no such user.
 func (s *Service) user(ctx context.Context, sub string) (*userState, error) {
 	key := kindUser + sub
-	v, err := loadArg(ctx, s, key, sub, func(ctx context.Context, s *Service, sub string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, sub, func(ctx context.Context, s *Service, sub string) ([]byte, time.Duration, error) {
 		u, err := s.accounts.User(ctx, sub)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil
@@ -428,10 +424,16 @@ type Origins struct {
 	st OriginStore
 }
 
+type originQuery struct {
+	st     OriginStore
+	origin string
+}
+
 // OriginAllowed reports whether some client allows origin.
 func (o *Origins) OriginAllowed(ctx context.Context, origin string) (bool, error) {
-	v, err := o.s.load(ctx, kindCORS+origin, func(ctx context.Context) ([]byte, time.Duration, error) {
-		ok, err := o.st.OriginAllowed(ctx, origin)
+	q := originQuery{o.st, origin}
+	v, err := load(ctx, o.s, kindCORS+origin, q, func(ctx context.Context, _ *Service, q originQuery) ([]byte, time.Duration, error) {
+		ok, err := q.st.OriginAllowed(ctx, q.origin)
 		if err != nil || !ok {
 			return nil, corsTTL, err
 		}

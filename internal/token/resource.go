@@ -109,7 +109,7 @@ func (s *Service) resource(ctx context.Context, ind string) (*store.Resource, er
 		return nil, store.ErrNotFound
 	}
 	key := hashKey(kindResource, Hash(ind))
-	v, err := loadArg(ctx, s, key, ind, func(ctx context.Context, s *Service, ind string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, ind, func(ctx context.Context, s *Service, ind string) ([]byte, time.Duration, error) {
 		r, err := s.resources.ResourceByIndicator(ctx, ind)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil
@@ -144,7 +144,7 @@ func (s *Service) audiencesOf(ctx context.Context, clientID string) ([]string, e
 		return nil, nil
 	}
 	key := kindAudiences + clientID
-	v, err := loadArg(ctx, s, key, clientID, func(ctx context.Context, s *Service, clientID string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, clientID, func(ctx context.Context, s *Service, clientID string) ([]byte, time.Duration, error) {
 		all, err := s.resources.ListResources(ctx)
 		if err != nil {
 			return nil, 0, err

@@ -233,7 +233,7 @@ func (s *Service) trustedIssuer(ctx context.Context, iss string) (*store.Trusted
 		return nil, store.ErrNotFound
 	}
 	key := hashKey(kindTrustedIssuer, Hash(iss))
-	v, err := loadArg(ctx, s, key, iss, func(ctx context.Context, s *Service, iss string) ([]byte, time.Duration, error) {
+	v, err := load(ctx, s, key, iss, func(ctx context.Context, s *Service, iss string) ([]byte, time.Duration, error) {
 		ti, err := s.issuers.TrustedIssuerByIssuer(ctx, iss)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, negativeTTL, nil

@@ -202,7 +202,8 @@ func TestLoaderDoesNotCacheErrors(t *testing.T) {
 	}
 }
 
-// TestLoaderCached: Cached answers what the cache holds and loads nothing.
+// TestLoaderCached: Cached answers what the cache holds and loads nothing;
+// Load fills it.
 func TestLoaderCached(t *testing.T) {
 	c := newCache(t, memory.Options{})
 	l := cache.NewLoader(c)
@@ -211,10 +212,11 @@ func TestLoaderCached(t *testing.T) {
 		t.Fatalf("Cached on an empty cache = %q, true", v)
 	}
 	cachetest.WantMiss(t, c, "intro:c")
-	if _, err := l.Get(ctx, "intro:c", func(context.Context) ([]byte, time.Duration, error) {
+	// Load, for a caller that has just missed, loads and caches.
+	if v, err := l.Load(ctx, "intro:c", func(context.Context) ([]byte, time.Duration, error) {
 		return []byte("v1"), time.Hour, nil
-	}); err != nil {
-		t.Fatal(err)
+	}); err != nil || string(v) != "v1" {
+		t.Fatalf("Load = %q, %v", v, err)
 	}
 	if v, ok := l.Cached(ctx, "intro:c"); !ok || string(v) != "v1" {
 		t.Fatalf("Cached = %q, %v; want the loaded v1", v, ok)
